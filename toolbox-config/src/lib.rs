@@ -1,0 +1,33 @@
+//! The `tools.yaml` language: raw YAML in, a checked [`model::Config`] out.
+//!
+//! This crate is shared by `build.rs` (through `toolbox-codegen`), the proc-macros and unit tests,
+//! so it has no `syn`, no `quote` and no database code. Its pipeline, in order:
+//!
+//! 1. [`yaml`] reads the file into a node tree that keeps every node's line and column;
+//! 2. [`parse`] turns documents (flat `kind:`/`type:` documents and the legacy map format, mixed
+//!    freely) into model entries, checking shapes, field names and value types;
+//! 3. [`validate`] cross-checks the entries: names, duplicates, references, placeholders.
+//!
+//! Every step collects [`diag::Diagnostic`]s instead of stopping at the first one, so a user sees
+//! every mistake in a file in one build.
+//!
+//! [`env`] resolves `${VAR}` placeholders; the runtime uses it (with the `yaml` feature off) to
+//! resolve source settings at start-up, which keeps credentials out of the binary.
+
+pub mod diag;
+pub mod env;
+pub mod model;
+pub mod names;
+pub mod template;
+#[cfg(feature = "yaml")]
+pub mod parse;
+#[cfg(feature = "yaml")]
+pub mod validate;
+#[cfg(feature = "yaml")]
+mod yaml;
+
+#[cfg(feature = "yaml")]
+pub use parse::{LoadOptions, load_str};
+
+#[cfg(all(test, feature = "yaml"))]
+mod tests;

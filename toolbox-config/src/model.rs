@@ -1,0 +1,292 @@
+//! The validated model of a `tools.yaml`: what the code generator consumes.
+//!
+//! Values that may hold credentials (source and auth-service settings) are kept as written, with
+//! their `${VAR}` placeholders, and resolved only when the server starts.
+
+use crate::diag::{Pos, Spanned};
+use serde_json::Value;
+
+/// A whole configuration file.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub sources: Vec<Source>,
+    pub auth_services: Vec<AuthService>,
+    pub tools: Vec<Tool>,
+    /// Toolsets and named groups; both are served at `/mcp/{name}`.
+    pub toolsets: Vec<Toolset>,
+    pub prompts: Vec<Prompt>,
+    /// The description of the nameless default group, served as MCP `instructions`.
+    pub instructions: Option<String>,
+}
+
+impl Config {
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name.value == name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: Spanned<String>,
+    pub kind: SourceKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum SourceKind {
+    Sqlite(SqliteSource),
+}
+
+impl SourceKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceKind::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteSource {
+    /// The database file path, as written (may hold placeholders).
+    pub database: Spanned<String>,
+    /// Our extension: a SQL script that creates the schema. The build checks statements against
+    /// it when the database file does not exist, and the server runs it (then `seedFile`) to
+    /// create the database when the file is missing at start-up. Relative to `tools.yaml`.
+    pub schema_file: Option<Spanned<String>>,
+    /// Our extension: a SQL script run after `schemaFile` when the server creates the database.
+    pub seed_file: Option<Spanned<String>>,
+    /// Open the database read-only; writes fail in the engine.
+    pub read_only: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthService {
+    pub name: Spanned<String>,
+    pub kind: AuthKind,
+    pub mcp_enabled: bool,
+    pub scopes_required: Vec<Spanned<String>>,
+    /// Settings as written (placeholders unresolved), by field name.
+    pub settings: Vec<(String, Spanned<String>)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthKind {
+    Google,
+    Generic,
+}
+
+impl AuthKind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            AuthKind::Google => "google",
+            AuthKind::Generic => "generic",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolType {
+    SqliteSql,
+    SqliteExecuteSql,
+}
+
+impl ToolType {
+    pub const ALL: &'static [(&'static str, ToolType)] =
+        &[("sqlite-sql", ToolType::SqliteSql), ("sqlite-execute-sql", ToolType::SqliteExecuteSql)];
+
+    pub fn type_name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// The source type this tool runs against.
+    pub fn source_type(self) -> &'static str {
+        match self {
+            ToolType::SqliteSql | ToolType::SqliteExecuteSql => "sqlite",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Tool {
+    pub name: Spanned<String>,
+    pub ty: ToolType,
+    pub source: Spanned<String>,
+    pub description: String,
+    pub title: Option<String>,
+    /// For `*-sql` tools; `None` for `*-execute-sql`.
+    pub statement: Option<Spanned<String>>,
+    pub parameters: Vec<Param>,
+    pub template_parameters: Vec<Param>,
+    pub auth_required: Vec<Spanned<String>>,
+    pub scopes_required: Vec<Spanned<String>>,
+    pub annotations: Annotations,
+}
+
+/// MCP tool annotations; `None` means "not stated".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Annotations {
+    pub read_only_hint: Option<bool>,
+    pub destructive_hint: Option<bool>,
+    pub idempotent_hint: Option<bool>,
+    pub open_world_hint: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamType {
+    String,
+    Integer,
+    Float,
+    Boolean,
+    Array,
+    Map,
+}
+
+impl ParamType {
+    pub const ALL: &'static [(&'static str, ParamType)] = &[
+        ("string", ParamType::String),
+        ("integer", ParamType::Integer),
+        ("float", ParamType::Float),
+        ("boolean", ParamType::Boolean),
+        ("array", ParamType::Array),
+        ("map", ParamType::Map),
+    ];
+
+    pub fn type_name(self) -> &'static str {
+        Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// The JSON Schema type.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Float => "number",
+            ParamType::Boolean => "boolean",
+            ParamType::Array => "array",
+            ParamType::Map => "object",
+        }
+    }
+
+    pub fn is_scalar(self) -> bool {
+        !matches!(self, ParamType::Array | ParamType::Map)
+    }
+
+    /// Whether a JSON value has this type (integers are numbers without a fraction).
+    pub fn accepts(self, value: &Value) -> bool {
+        match self {
+            ParamType::String => value.is_string(),
+            ParamType::Integer => value.is_i64() || value.is_u64(),
+            ParamType::Float => value.is_number(),
+            ParamType::Boolean => value.is_boolean(),
+            ParamType::Array => value.is_array(),
+            ParamType::Map => value.is_object(),
+        }
+    }
+}
+
+/// How a template parameter's value is quoted when it is spliced into a statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escape {
+    DoubleQuotes,
+    Backticks,
+    SquareBrackets,
+    SingleQuotes,
+}
+
+impl Escape {
+    pub const ALL: &'static [(&'static str, Escape)] = &[
+        ("double-quotes", Escape::DoubleQuotes),
+        ("backticks", Escape::Backticks),
+        ("square-brackets", Escape::SquareBrackets),
+        ("single-quotes", Escape::SingleQuotes),
+    ];
+
+    /// Quotes an identifier that `names::is_sql_identifier` accepted.
+    pub fn quote(self, identifier: &str) -> String {
+        match self {
+            Escape::DoubleQuotes => format!("\"{identifier}\""),
+            Escape::Backticks => format!("`{identifier}`"),
+            Escape::SquareBrackets => format!("[{identifier}]"),
+            Escape::SingleQuotes => format!("'{identifier}'"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Spanned<String>,
+    pub ty: ParamType,
+    pub description: String,
+    /// As written; see [`Param::is_required`].
+    pub required: bool,
+    pub default: Option<Spanned<Value>>,
+    pub allowed_values: Vec<Spanned<Value>>,
+    pub excluded_values: Vec<Spanned<Value>>,
+    pub min_value: Option<Spanned<f64>>,
+    pub max_value: Option<Spanned<f64>>,
+    /// The element type of an `array`.
+    pub items: Option<Box<Param>>,
+    /// The value type of a `map` (`None`: any JSON value).
+    pub value_type: Option<ParamType>,
+    /// Authenticated parameters take their value from a verified token's claim.
+    pub auth_services: Vec<ParamAuth>,
+    /// Template parameters only: how the value is quoted.
+    pub escape: Option<Escape>,
+    /// Copy the value of another parameter (hidden from the schema).
+    pub value_from_param: Option<Spanned<String>>,
+}
+
+impl Param {
+    /// A parameter is required unless it says `required: false` or has a default.
+    pub fn is_required(&self) -> bool {
+        self.required && self.default.is_none() && self.value_from_param.is_none()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ParamAuth {
+    pub service: Spanned<String>,
+    pub field: String,
+}
+
+/// A toolset (`kind: toolset`, a list of tools) or a group (`kind: group`, tools and prompts).
+#[derive(Clone, Debug)]
+pub struct Toolset {
+    pub name: Spanned<String>,
+    pub tools: Vec<Spanned<String>>,
+    pub prompts: Vec<Spanned<String>>,
+    pub description: Option<String>,
+    pub ttl_ms: Option<u64>,
+    pub cache_private: Option<bool>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Prompt {
+    pub name: Spanned<String>,
+    pub description: String,
+    pub title: Option<String>,
+    pub messages: Vec<PromptMessage>,
+    pub arguments: Vec<Param>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PromptMessage {
+    pub role: String,
+    /// Text with `{{.argument}}` references.
+    pub content: Spanned<String>,
+}
+
+/// The position of a definition's name, for messages that refer to it.
+pub trait Named {
+    fn name(&self) -> &str;
+    fn pos(&self) -> Pos;
+}
+
+macro_rules! impl_named {
+    ($($t:ty),*) => {$(
+        impl Named for $t {
+            fn name(&self) -> &str { &self.name.value }
+            fn pos(&self) -> Pos { self.name.pos }
+        }
+    )*};
+}
+impl_named!(Source, AuthService, Tool, Toolset, Prompt, Param);

@@ -1,0 +1,66 @@
+//! Parser and validator tests on small files: each checks the rendered diagnostics.
+
+use crate::{LoadOptions, load_str};
+
+fn check(yaml: &str) -> (crate::model::Config, Vec<String>) {
+    let env = |name: &str| (name == "TABLE").then(|| "flights".to_string());
+    let (config, diags) = load_str(yaml, &LoadOptions { env: &env });
+    (config, diags.iter().map(|d| d.render("tools.yaml", yaml)).collect())
+}
+
+const SOURCE: &str = "kind: source\nname: db\ntype: sqlite\ndatabase: ${DB_PATH:demo.db}\n";
+
+#[test]
+fn flat_and_legacy_formats_mix() {
+    let yaml = format!(
+        "{SOURCE}---\nkind: tool\nname: one\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT 1 FROM ${{TABLE}}\n---\ntools:\n  two:\n    kind: sqlite-execute-sql\n    source: db\n    description: run sql\ntoolsets:\n  all: [one, two]\n"
+    );
+    let (config, diags) = check(&yaml);
+    assert_eq!(diags, Vec::<String>::new());
+    assert_eq!(config.tools.len(), 2);
+    assert_eq!(config.tools[0].statement.as_ref().unwrap().value, "SELECT 1 FROM flights");
+    let crate::model::SourceKind::Sqlite(s) = &config.sources[0].kind;
+    assert_eq!(s.database.value, "${DB_PATH:demo.db}", "source settings keep their placeholders until start-up");
+    assert_eq!(config.toolsets[0].tools.len(), 2);
+}
+
+#[test]
+fn every_error_in_a_file_is_reported_with_line_and_column() {
+    let yaml = format!(
+        "{SOURCE}---\nkind: tool\nname: one\ntype: sqlite-sql\nsource: dbb\ndescription: d\nstatment: SELECT 1\n---\nkind: tool\nname: bad name\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT ?\nparameters:\n  - name: n\n    type: integr\n    description: x\n"
+    );
+    let (_, diags) = check(&yaml);
+    assert_eq!(diags.len(), 5, "{diags:#?}");
+    assert!(diags[0].starts_with("tools.yaml:6:1: tool `one` is missing the required field `statement`"), "{}", diags[0]);
+    assert!(diags[1].starts_with("tools.yaml:9:9: unknown source `dbb`"), "{}", diags[1]);
+    assert!(diags[1].contains("did you mean `db`?"));
+    assert!(diags[2].starts_with("tools.yaml:11:1: unknown field `statment` in tool `one`"), "{}", diags[2]);
+    assert!(diags[3].starts_with("tools.yaml:14:7: invalid tool name"), "{}", diags[3]);
+    assert!(diags[4].starts_with("tools.yaml:21:11: unknown parameter type `integr`"), "{}", diags[4]);
+    assert!(diags[4].contains("did you mean `integer`?"));
+}
+
+#[test]
+fn typed_defaults_and_allowed_values() {
+    let yaml = format!(
+        "{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT ?\nparameters:\n  - name: n\n    type: integer\n    description: x\n    default: ten\n    allowedValues: [1, \"2\"]\n"
+    );
+    let (_, diags) = check(&yaml);
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(diags[0].starts_with("tools.yaml:16:14: the default \"ten\" of parameter `n` of tool `t` is not of type `integer`"), "{}", diags[0]);
+    assert!(diags[1].starts_with("tools.yaml:17:24: \"2\" in `allowedValues`"), "{}", diags[1]);
+}
+
+#[test]
+fn yaml_syntax_errors_point_at_the_problem() {
+    let (_, diags) = check("kind: tool\nname: [unclosed\n");
+    assert_eq!(diags.len(), 1);
+    assert!(diags[0].starts_with("tools.yaml:3:1: YAML syntax error"), "{}", diags[0]);
+}
+
+#[test]
+fn missing_build_time_variables_are_errors() {
+    let yaml = format!("{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT * FROM ${{NOPE}}\n");
+    let (_, diags) = check(&yaml);
+    assert!(diags[0].starts_with("tools.yaml:11:12: environment variable `NOPE` is not set"), "{diags:#?}");
+}
