@@ -1,1 +1,34 @@
-//! x
+//! The runtime of a compiled toolbox: what the code generated from `tools.yaml` links against.
+//!
+//! - [`def`]: the static tables generated code fills in (tools, toolsets, prompts, sources);
+//! - [`args`]: argument checking against parameter definitions;
+//! - [`sqlite`]: statement execution and row encoding;
+//! - [`sources`]: pools, start-up resolution of `${VAR}` settings, health;
+//! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
+//! - [`http`] and [`stdio`]: the transports; [`server`]: the command line and process.
+
+pub mod args;
+pub mod call;
+pub mod def;
+pub mod error;
+pub mod http;
+pub mod mcp;
+pub mod protocol;
+pub mod server;
+pub mod sources;
+pub mod sqlite;
+pub mod stdio;
+
+pub use def::Toolbox;
+pub use server::main;
+
+/// Paths used by generated code. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::args::{ArgError, Arguments, ConstValue, ParamDef, ParamKind};
+    pub use crate::call::{CallContext, ToolOutput};
+    pub use crate::def::*;
+    pub use crate::sqlite::{ColumnDef, ColumnKind, Query, execute, execute_sql, fetch_rows, query};
+    pub use serde_json::Value;
+    pub use std::boxed::Box;
+}

@@ -1,0 +1,27 @@
+//! What a tool handler gets (the sources, the caller's verified claims) and what it returns.
+
+use crate::args::{ArgError, ClaimSource};
+use crate::sources::Sources;
+
+/// The context of one `tools/call`.
+pub struct CallContext<'a> {
+    pub sources: &'a Sources,
+    pub claims: &'a dyn ClaimSource,
+}
+
+/// The outcome of a tool call, before it is shaped for a protocol version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolOutput {
+    /// A JSON array of row objects, in column order.
+    Rows(String),
+    /// A statement without result columns.
+    Affected { rows_affected: u64 },
+    /// A failure the model should see (`isError: true`): bad arguments, a database error.
+    Error(String),
+}
+
+impl ToolOutput {
+    pub fn invalid_arguments(error: ArgError) -> Self {
+        ToolOutput::Error(error.to_string())
+    }
+}

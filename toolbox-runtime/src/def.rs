@@ -1,0 +1,149 @@
+//! The static description of a toolbox that generated code fills in: sources, tools, toolsets,
+//! prompts and auth services. Everything here is `'static` data made at build time; nothing is
+//! parsed or allocated to serve it.
+
+use crate::args::{Arguments, ParamDef};
+use crate::call::{CallContext, ToolOutput};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, as returned by generated tool handlers.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Everything the server serves.
+pub struct Toolbox {
+    /// Absolute path of the `tools.yaml` this was built from, for messages.
+    pub config_path: &'static str,
+    pub server_name: &'static str,
+    pub server_version: &'static str,
+    pub sources: &'static [SourceDef],
+    /// Sorted by name (binary search on the hot path).
+    pub tools: &'static [ToolDef],
+    /// The default toolset (every tool and prompt) comes first.
+    pub toolsets: &'static [ToolsetDef],
+    /// Sorted by name.
+    pub prompts: &'static [PromptDef],
+    pub auth_services: &'static [AuthServiceDef],
+}
+
+impl Toolbox {
+    pub fn tool(&self, name: &str) -> Option<(usize, &'static ToolDef)> {
+        let tools: &'static [ToolDef] = self.tools;
+        tools.binary_search_by(|t| t.name.cmp(name)).ok().map(|i| (i, &tools[i]))
+    }
+
+    pub fn prompt(&self, name: &str) -> Option<(usize, &'static PromptDef)> {
+        let prompts: &'static [PromptDef] = self.prompts;
+        prompts.binary_search_by(|p| p.name.cmp(name)).ok().map(|i| (i, &prompts[i]))
+    }
+
+    /// A toolset by URL segment; `None` selects the default one.
+    pub fn toolset(&self, name: Option<&str>) -> Option<&'static ToolsetDef> {
+        let toolsets: &'static [ToolsetDef] = self.toolsets;
+        match name {
+            None => toolsets.first(),
+            Some(name) => toolsets.iter().skip(1).find(|t| t.name == name),
+        }
+    }
+}
+
+/// A setting from `tools.yaml` that may hold `${VAR}` placeholders, resolved at start-up.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting {
+    pub raw: &'static str,
+    pub line: u32,
+    pub col: u32,
+}
+
+pub struct SourceDef {
+    pub name: &'static str,
+    pub kind: SourceKindDef,
+}
+
+pub enum SourceKindDef {
+    Sqlite(SqliteSourceDef),
+}
+
+pub struct SqliteSourceDef {
+    pub database: Setting,
+    /// Run to create the database file when it is missing at start-up.
+    pub schema_sql: Option<&'static str>,
+    pub seed_sql: Option<&'static str>,
+    pub read_only: bool,
+}
+
+/// A generated tool handler: checks the arguments, runs the statement, encodes the rows.
+pub type ToolHandler = for<'a> fn(&'a CallContext<'a>, &'a Arguments) -> BoxFuture<'a, ToolOutput>;
+
+pub struct ToolDef {
+    pub name: &'static str,
+    pub source: usize,
+    pub params: &'static [ParamDef],
+    /// Any one of these auth services must have verified the caller (enforced by the auth layer).
+    pub auth_required: &'static [&'static str],
+    /// Every one of these scopes must be granted (enforced by the auth layer).
+    pub scopes_required: &'static [&'static str],
+    pub handler: ToolHandler,
+}
+
+/// How `tools/list` entries look in each protocol generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolShape {
+    /// 2024-11-05: name, description, inputSchema.
+    V20241105 = 0,
+    /// 2025-03-26: plus annotations.
+    V20250326 = 1,
+    /// 2025-06-18 and later: plus title and outputSchema.
+    V20250618 = 2,
+}
+
+pub struct ToolsetDef {
+    pub name: &'static str,
+    /// `None`: every tool (the default toolset).
+    pub tools: Option<&'static [u16]>,
+    /// `None`: every prompt.
+    pub prompts: Option<&'static [u16]>,
+    /// The JSON array of `tools/list`, per [`ToolShape`].
+    pub tools_json: [&'static str; 3],
+    /// The JSON array of `prompts/list`.
+    pub prompts_json: &'static str,
+    pub instructions: Option<&'static str>,
+    pub ttl_ms: u64,
+    pub cache_private: bool,
+}
+
+impl ToolsetDef {
+    pub fn has_tool(&self, index: usize) -> bool {
+        self.tools.is_none_or(|t| t.contains(&(index as u16)))
+    }
+
+    pub fn has_prompt(&self, index: usize) -> bool {
+        self.prompts.is_none_or(|p| p.contains(&(index as u16)))
+    }
+}
+
+pub struct PromptDef {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub arguments: &'static [ParamDef],
+    pub messages: &'static [PromptMessageDef],
+}
+
+pub struct PromptMessageDef {
+    pub role: &'static str,
+    pub parts: &'static [PromptPart],
+}
+
+/// A piece of a prompt message: literal text, or the value of the argument at this index.
+pub enum PromptPart {
+    Text(&'static str),
+    Argument(usize),
+}
+
+pub struct AuthServiceDef {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub mcp_enabled: bool,
+    pub scopes_required: &'static [&'static str],
+    pub settings: &'static [(&'static str, Setting)],
+}

@@ -1,0 +1,240 @@
+//! Streamable HTTP: the axum router, the Host/Origin guards and the body limit.
+//!
+//! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
+//! handler, which reads the body under the size limit and hands it to [`Mcp`].
+
+use crate::args::NoClaims;
+use crate::error::RpcError;
+use crate::mcp::{Headers, Mcp, Transport, error_reply};
+use crate::protocol::{code, decode_header_value};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Which `Host` (or `Origin` host) values are accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostRule {
+    Any,
+    /// `localhost`, `127.0.0.1`, `::1` and other loopback addresses.
+    Loopback,
+    /// Exact host names (ports ignored), lower case.
+    List(Vec<String>),
+}
+
+impl HostRule {
+    /// Parses a comma-separated flag value; `*` allows any.
+    pub fn parse_list(values: &[String]) -> Self {
+        if values.iter().any(|v| v.trim() == "*") {
+            return HostRule::Any;
+        }
+        HostRule::List(values.iter().map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()).collect())
+    }
+
+    fn allows_host(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        match self {
+            HostRule::Any => true,
+            HostRule::Loopback => is_loopback_name(&host),
+            HostRule::List(list) => list.iter().any(|h| *h == host),
+        }
+    }
+}
+
+/// Origins are compared as `scheme://host[:port]`, or by host for the loopback rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginRule {
+    Any,
+    Loopback,
+    List(Vec<String>),
+}
+
+impl OriginRule {
+    pub fn parse_list(values: &[String]) -> Self {
+        if values.iter().any(|v| v.trim() == "*") {
+            return OriginRule::Any;
+        }
+        OriginRule::List(values.iter().map(|v| v.trim().trim_end_matches('/').to_ascii_lowercase()).filter(|v| !v.is_empty()).collect())
+    }
+
+    fn allows(&self, origin: &str) -> bool {
+        let origin = origin.to_ascii_lowercase();
+        match self {
+            OriginRule::Any => true,
+            OriginRule::Loopback => origin_host(&origin).is_some_and(is_loopback_name),
+            OriginRule::List(list) => list.iter().any(|o| *o == origin),
+        }
+    }
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    let host = strip_port(host);
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `example.com:8080` → `example.com`; `[::1]:5000` → `[::1]`.
+fn strip_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn origin_host(origin: &str) -> Option<&str> {
+    let (_, rest) = origin.split_once("://")?;
+    Some(strip_port(rest.split('/').next().unwrap_or(rest)))
+}
+
+/// HTTP settings that are not part of the MCP layer.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub allowed_hosts: HostRule,
+    pub allowed_origins: OriginRule,
+    pub max_body_bytes: usize,
+}
+
+pub struct AppState {
+    pub mcp: Mcp,
+    pub config: HttpConfig,
+}
+
+/// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
+pub fn router(state: Arc<AppState>) -> Router {
+    let cors_rule = state.config.allowed_origins.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| origin.to_str().is_ok_and(|o| cors_rule.allows(o))))
+        .allow_methods([Method::POST, Method::GET, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::HeaderName::from_static("mcp-protocol-version"),
+            header::HeaderName::from_static("mcp-method"),
+            header::HeaderName::from_static("mcp-name"),
+            header::HeaderName::from_static("mcp-session-id"),
+            header::HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::WWW_AUTHENTICATE, header::HeaderName::from_static("mcp-session-id")]);
+    let mcp = Router::new()
+        .route("/mcp", post(post_default).get(no_stream).delete(no_stream))
+        .route("/mcp/{toolset}", post(post_toolset).get(no_stream).delete(no_stream))
+        .layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin))
+        .layer(cors);
+    Router::new()
+        .route("/", get(|| async { "toolbox: an MCP server for databases. POST JSON-RPC to /mcp.\n" }))
+        .route("/healthz", get(health))
+        .merge(mcp)
+        .with_state(state)
+}
+
+/// DNS-rebinding protection: a foreign `Host` or `Origin` is refused with 403.
+async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| request.uri().authority().map(|a| a.as_str()));
+    let host_ok = host.is_some_and(|h| state.config.allowed_hosts.allows_host(strip_port(h)));
+    if !host_ok {
+        return rpc_error_response(RpcError::new(403, code::INVALID_REQUEST, "the Host header is not allowed; see --allowed-hosts"));
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        if !origin.to_str().is_ok_and(|o| state.config.allowed_origins.allows(o)) {
+            return rpc_error_response(RpcError::new(403, code::INVALID_REQUEST, "the Origin header is not allowed; see --allowed-origins"));
+        }
+    }
+    next.run(request).await
+}
+
+async fn post_default(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
+    handle_post(&state, None, &headers, body).await
+}
+
+async fn post_toolset(State(state): State<Arc<AppState>>, Path(toolset): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    handle_post(&state, Some(&toolset), &headers, body).await
+}
+
+async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMap, body: Body) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
+    if !json {
+        return rpc_error_response(RpcError::new(415, code::INVALID_REQUEST, "Content-Type must be application/json"));
+    }
+    let Some(toolset) = state.mcp.toolbox.toolset(toolset) else {
+        let name = toolset.unwrap_or_default();
+        return rpc_error_response(RpcError::new(404, code::INVALID_REQUEST, format!("unknown toolset `{name}`")));
+    };
+    let limit = state.config.max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return rpc_error_response(RpcError::new(413, code::INVALID_REQUEST, format!("the request body exceeds {limit} bytes")));
+        }
+    };
+    let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
+    let (version, method, name) = (decoded("mcp-protocol-version"), decoded("mcp-method"), decoded("mcp-name"));
+    let transport = Transport::Http(Headers { protocol_version: version.as_deref(), method: method.as_deref(), name: name.as_deref() });
+    let reply = state.mcp.handle_body(toolset, &bytes, transport, &NoClaims).await;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    match reply.body {
+        Some(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => StatusCode::ACCEPTED.into_response(),
+    }
+}
+
+/// No standalone SSE stream and no sessions: GET and DELETE are 405, as the spec allows.
+async fn no_stream() -> Response {
+    let mut response = rpc_error_response(RpcError::new(405, code::INVALID_REQUEST, "this server answers POST only; it keeps no SSE stream and no session"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let sources = state.mcp.sources.health().await;
+    let up = sources.iter().all(|s| s.up);
+    let body = serde_json::json!({"status": if up { "ok" } else { "degraded" }, "sources": sources});
+    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn rpc_error_response(error: RpcError) -> Response {
+    let reply = error_reply(None, error);
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, [(header::CONTENT_TYPE, "application/json")], reply.body.unwrap_or_default()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_rules() {
+        assert!(HostRule::Loopback.allows_host("localhost"));
+        assert!(HostRule::Loopback.allows_host("127.0.0.1"));
+        assert!(HostRule::Loopback.allows_host("[::1]"));
+        assert!(!HostRule::Loopback.allows_host("evil.example.com"));
+        assert_eq!(strip_port("[::1]:5000"), "[::1]");
+        assert_eq!(strip_port("localhost:5000"), "localhost");
+        let list = HostRule::parse_list(&["db.example.com".into()]);
+        assert!(list.allows_host("DB.example.com"));
+        assert!(!list.allows_host("localhost"));
+    }
+
+    #[test]
+    fn origin_rules() {
+        assert!(OriginRule::Loopback.allows("http://localhost:6274"));
+        assert!(OriginRule::Loopback.allows("http://127.0.0.1:5000"));
+        assert!(!OriginRule::Loopback.allows("http://evil.example.com"));
+        assert!(!OriginRule::Loopback.allows("null"));
+        let list = OriginRule::parse_list(&["https://app.example.com/".into()]);
+        assert!(list.allows("https://app.example.com"));
+    }
+}

@@ -1,0 +1,609 @@
+//! The MCP method layer, shared by the HTTP and stdio transports: reads a JSON-RPC message once,
+//! decides which protocol generation it belongs to, validates what that generation requires, and
+//! writes the response bytes directly. Responses that do not depend on the request (tool lists,
+//! prompt lists) are static strings made at build time.
+
+use crate::args::{Arguments, ClaimSource, NoClaims};
+use crate::call::{CallContext, ToolOutput};
+use crate::def::{PromptPart, Toolbox, ToolsetDef};
+use crate::error::RpcError;
+use crate::protocol::{self, Version, code};
+use crate::sources::Sources;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// The protocol-level server: the static toolbox plus its live sources.
+pub struct Mcp {
+    pub toolbox: &'static Toolbox,
+    pub sources: Arc<Sources>,
+    /// `{"name":..,"version":..}`, written into results as is.
+    server_info: String,
+}
+
+/// What a transport knows about a message besides its body.
+#[derive(Default, Clone, Copy)]
+pub struct Headers<'a> {
+    /// `MCP-Protocol-Version`.
+    pub protocol_version: Option<&'a str>,
+    /// `Mcp-Method`.
+    pub method: Option<&'a str>,
+    /// `Mcp-Name`.
+    pub name: Option<&'a str>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Transport<'a> {
+    Http(Headers<'a>),
+    /// stdio: the version negotiated by `initialize` earlier in this process, if any.
+    Stdio { negotiated: Option<Version> },
+}
+
+/// A response to send. `body: None` means "accepted, nothing to say" (HTTP 202, no stdio line).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Option<Vec<u8>>,
+    /// Set when this message was an `initialize`: the version it negotiated.
+    pub negotiated: Option<Version>,
+}
+
+impl Reply {
+    fn accepted() -> Self {
+        Reply { status: 202, body: None, negotiated: None }
+    }
+}
+
+/// The JSON-RPC envelope, borrowed from the request body.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    params: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+/// Every parameter any supported method takes, read in one pass.
+#[derive(Deserialize, Default)]
+struct Params<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "_meta")]
+    meta: Option<Meta<'a>>,
+    #[serde(borrow, default, rename = "protocolVersion")]
+    protocol_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    cursor: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    uri: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    level: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "ref")]
+    reference: Option<CompletionRef<'a>>,
+    #[serde(borrow, default)]
+    argument: Option<CompletionArgument<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Meta<'a> {
+    #[serde(borrow, default, rename = "io.modelcontextprotocol/protocolVersion")]
+    protocol_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "io.modelcontextprotocol/clientCapabilities")]
+    client_capabilities: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct CompletionRef<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CompletionArgument<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    value: Cow<'a, str>,
+}
+
+const NULL_ID: &str = "null";
+const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+
+impl Mcp {
+    pub fn new(toolbox: &'static Toolbox, sources: Arc<Sources>) -> Self {
+        let server_info = serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
+        Self { toolbox, sources, server_info }
+    }
+
+    /// Handles one request body: a message or (2025-03-26 only) a batch.
+    pub async fn handle_body(&self, toolset: &'static ToolsetDef, body: &[u8], transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if first == Some(b'[') {
+            return self.handle_batch(toolset, body, transport, claims).await;
+        }
+        match serde_json::from_slice::<Envelope<'_>>(body) {
+            Ok(envelope) => self.handle_message(toolset, envelope, transport, claims).await,
+            Err(e) => error_reply(None, parse_error(&e)),
+        }
+    }
+
+    async fn handle_batch(&self, toolset: &'static ToolsetDef, body: &[u8], transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+        let version = match transport {
+            Transport::Http(h) => h.protocol_version.map_or(Some(Version::HEADERLESS), Version::parse),
+            Transport::Stdio { negotiated } => negotiated,
+        };
+        if !version.is_some_and(Version::allows_batches) {
+            let message = "batch requests are only part of protocol version 2025-03-26; send one message per request";
+            return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, message));
+        }
+        let items: Vec<&RawValue> = match serde_json::from_slice(body) {
+            Ok(items) => items,
+            Err(e) => return error_reply(None, parse_error(&e)),
+        };
+        if items.is_empty() {
+            return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, "an empty batch is not a valid request"));
+        }
+        let mut out = vec![b'['];
+        for item in items {
+            let reply = match serde_json::from_str::<Envelope<'_>>(item.get()) {
+                Ok(envelope) if envelope.method.as_deref() == Some("initialize") => {
+                    error_reply(envelope.id, RpcError::invalid_request("initialize must not be part of a batch"))
+                }
+                Ok(envelope) => Box::pin(self.handle_message(toolset, envelope, transport, claims)).await,
+                Err(_) => error_reply(None, RpcError::invalid_request("a batch element is not a JSON-RPC message")),
+            };
+            if let Some(body) = reply.body {
+                if out.len() > 1 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&body);
+            }
+        }
+        if out.len() == 1 {
+            return Reply::accepted();
+        }
+        out.push(b']');
+        Reply { status: 200, body: Some(out), negotiated: None }
+    }
+
+    async fn handle_message(&self, toolset: &'static ToolsetDef, envelope: Envelope<'_>, transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+        if envelope.jsonrpc.as_deref() != Some("2.0") {
+            return error_reply(envelope.id, RpcError::new(400, code::INVALID_REQUEST, "`jsonrpc` must be \"2.0\""));
+        }
+        let Some(method) = envelope.method.as_deref() else {
+            if envelope.result.is_some() || envelope.error.is_some() {
+                // A response to a request we never send; nothing to do.
+                return Reply::accepted();
+            }
+            return error_reply(envelope.id, RpcError::new(400, code::INVALID_REQUEST, "a request needs a `method`"));
+        };
+        let Some(id) = envelope.id else {
+            // Notifications (`notifications/initialized`, `notifications/cancelled`, ...) need no answer.
+            return Reply::accepted();
+        };
+        if !(id.get().starts_with('"') || id.get().starts_with(|c: char| c == '-' || c.is_ascii_digit())) {
+            return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, "`id` must be a string or a number"));
+        }
+        let params: Params<'_> = match envelope.params {
+            None => Params::default(),
+            Some(raw) => match serde_json::from_str(raw.get()) {
+                Ok(p) => p,
+                Err(e) => return error_reply(Some(id), RpcError::invalid_params(format!("invalid params: {e}"))),
+            },
+        };
+        let version = match self.route(method, &params, transport) {
+            Ok(v) => v,
+            Err(e) => return error_reply(Some(id), e),
+        };
+        match self.dispatch(toolset, id, method, &params, version, claims).await {
+            Ok(mut reply) => {
+                if method == "initialize" {
+                    reply.negotiated = negotiate(&params);
+                }
+                reply
+            }
+            Err(e) => error_reply(Some(id), e),
+        }
+    }
+
+    /// Decides the protocol version of a request and applies the 2026-07-28 validation rules,
+    /// in the order the conformance suite expects.
+    fn route(&self, method: &str, params: &Params<'_>, transport: Transport<'_>) -> Result<Version, RpcError> {
+        let meta_version = params.meta.as_ref().and_then(|m| m.protocol_version.as_deref());
+        let headers = match transport {
+            Transport::Http(h) => Some(h),
+            Transport::Stdio { .. } => None,
+        };
+        let header_version = headers.and_then(|h| h.protocol_version);
+        let header_is_legacy = header_version.and_then(Version::parse).is_some_and(|v| !v.is_modern());
+        let modern = meta_version.is_some()
+            || method == "server/discover"
+            || (header_version.is_some() && !header_is_legacy && Version::parse(header_version.unwrap_or("")).is_some());
+        if !modern {
+            let version = match (headers, header_version) {
+                (Some(_), Some(h)) => match Version::parse(h) {
+                    Some(v) => v,
+                    None => return Err(unsupported_version(h)),
+                },
+                (Some(_), None) => Version::HEADERLESS,
+                (None, _) => match transport {
+                    Transport::Stdio { negotiated } => negotiated.unwrap_or(Version::LATEST_LEGACY),
+                    Transport::Http(_) => Version::HEADERLESS,
+                },
+            };
+            if !protocol::is_legacy_method(method, version) {
+                return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{method}` is not supported")));
+            }
+            return Ok(version);
+        }
+        // 2026-07-28: every request carries its own version and capabilities.
+        if let Some(h) = headers {
+            if h.protocol_version.is_none() {
+                return Err(RpcError::new(400, code::HEADER_MISMATCH, "the MCP-Protocol-Version header is required"));
+            }
+        }
+        if !protocol::is_modern_method(method) {
+            return Err(RpcError::new(404, code::METHOD_NOT_FOUND, format!("method `{method}` is not supported in protocol version 2026-07-28")));
+        }
+        let meta = params.meta.as_ref();
+        let Some(meta_version) = meta_version else {
+            return Err(RpcError::new(400, code::INVALID_PARAMS, format!("`params._meta` must contain `{}`", protocol::META_PROTOCOL_VERSION)));
+        };
+        if meta.and_then(|m| m.client_capabilities).is_none() {
+            return Err(RpcError::new(400, code::INVALID_PARAMS, format!("`params._meta` must contain `{}`", protocol::META_CLIENT_CAPABILITIES)));
+        }
+        if let Some(h) = headers {
+            if h.protocol_version != Some(meta_version) {
+                return Err(RpcError::new(400, code::HEADER_MISMATCH, "the MCP-Protocol-Version header does not match `_meta`"));
+            }
+            if h.method != Some(method) {
+                return Err(RpcError::new(400, code::HEADER_MISMATCH, format!("the Mcp-Method header must be `{method}`")));
+            }
+            let body_name = match method {
+                "tools/call" | "prompts/get" => params.name.as_deref(),
+                "resources/read" => params.uri.as_deref(),
+                _ => None,
+            };
+            if body_name.is_some() && h.name != body_name {
+                return Err(RpcError::new(400, code::HEADER_MISMATCH, "the Mcp-Name header does not match the request body"));
+            }
+        }
+        match Version::parse(meta_version) {
+            Some(v) if v.is_modern() => Ok(v),
+            _ => Err(unsupported_version(meta_version)),
+        }
+    }
+
+    async fn dispatch(&self, toolset: &'static ToolsetDef, id: &RawValue, method: &str, params: &Params<'_>, version: Version, claims: &dyn ClaimSource) -> Result<Reply, RpcError> {
+        let mut w = ResultWriter::new(id, version, &self.server_info);
+        match method {
+            "initialize" => {
+                let negotiated = negotiate(params).unwrap_or(Version::LATEST_LEGACY);
+                w.field("protocolVersion");
+                w.string(negotiated.as_str());
+                w.field("capabilities");
+                w.raw(capabilities(negotiated));
+                w.field("serverInfo");
+                w.raw(&self.server_info);
+                self.instructions(&mut w, toolset);
+            }
+            "server/discover" => {
+                w.field("supportedVersions");
+                w.raw(&serde_json::to_string(&protocol::SUPPORTED_VERSIONS).unwrap_or_default());
+                w.field("capabilities");
+                w.raw(capabilities(version));
+                self.instructions(&mut w, toolset);
+                w.cache_hints(toolset);
+            }
+            "ping" | "logging/setLevel" => {
+                if method == "logging/setLevel" && !params.level.as_deref().is_some_and(|l| LOG_LEVELS.contains(&l)) {
+                    return Err(RpcError::invalid_params(format!("`level` must be one of {}", LOG_LEVELS.join(", "))));
+                }
+            }
+            "tools/list" => {
+                check_cursor(params)?;
+                w.field("tools");
+                w.raw(toolset.tools_json[version.tool_shape()]);
+                w.cache_hints(toolset);
+            }
+            "tools/call" => {
+                let output = self.call_tool(toolset, params, claims).await?;
+                write_tool_output(&mut w, &output, version);
+            }
+            "prompts/list" => {
+                check_cursor(params)?;
+                w.field("prompts");
+                w.raw(toolset.prompts_json);
+                w.cache_hints(toolset);
+            }
+            "prompts/get" => self.get_prompt(&mut w, toolset, params)?,
+            "resources/list" => {
+                check_cursor(params)?;
+                w.field("resources");
+                w.raw("[]");
+                w.cache_hints(toolset);
+            }
+            "resources/templates/list" => {
+                check_cursor(params)?;
+                w.field("resourceTemplates");
+                w.raw("[]");
+                w.cache_hints(toolset);
+            }
+            "resources/read" => {
+                let uri = params.uri.as_deref().unwrap_or_default();
+                let code = if version.is_modern() { code::INVALID_PARAMS } else { code::RESOURCE_NOT_FOUND };
+                return Err(RpcError::new(200, code, format!("resource not found: {uri}")).with_data(serde_json::json!({"uri": uri})));
+            }
+            "completion/complete" => self.complete(&mut w, toolset, params)?,
+            other => return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{other}` is not supported"))),
+        }
+        Ok(Reply { status: 200, body: Some(w.finish()), negotiated: None })
+    }
+
+    fn instructions(&self, w: &mut ResultWriter, toolset: &ToolsetDef) {
+        if let Some(text) = toolset.instructions {
+            w.field("instructions");
+            w.string(text);
+        }
+    }
+
+    async fn call_tool(&self, toolset: &'static ToolsetDef, params: &Params<'_>, claims: &dyn ClaimSource) -> Result<ToolOutput, RpcError> {
+        let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
+        let (index, tool) = self
+            .toolbox
+            .tool(name)
+            .filter(|(i, _)| toolset.has_tool(*i))
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool `{name}`")))?;
+        let arguments = match params.arguments {
+            None => Map::new(),
+            Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get())
+                .map_err(|_| RpcError::invalid_params("`params.arguments` must be an object"))?,
+        };
+        let arguments = Arguments::new(arguments);
+        if let Err(e) = arguments.check_names(tool.params) {
+            return Ok(ToolOutput::invalid_arguments(e));
+        }
+        let _ = index;
+        let context = CallContext { sources: &self.sources, claims };
+        Ok((tool.handler)(&context, &arguments).await)
+    }
+
+    fn get_prompt(&self, w: &mut ResultWriter, toolset: &ToolsetDef, params: &Params<'_>) -> Result<(), RpcError> {
+        let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
+        let (_, prompt) = self
+            .toolbox
+            .prompt(name)
+            .filter(|(i, _)| toolset.has_prompt(*i))
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{name}`")))?;
+        let arguments = match params.arguments {
+            None => Map::new(),
+            Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get())
+                .map_err(|_| RpcError::invalid_params("`params.arguments` must be an object of strings"))?,
+        };
+        let arguments = Arguments::new(arguments);
+        arguments.check_names(prompt.arguments).map_err(|e| RpcError::invalid_params(e.to_string()))?;
+        let mut values = Vec::with_capacity(prompt.arguments.len());
+        for def in prompt.arguments {
+            let value = arguments.value(def, &NoClaims).map_err(|e| RpcError::invalid_params(e.to_string()))?;
+            values.push(value.map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }));
+        }
+        if !prompt.description.is_empty() {
+            w.field("description");
+            w.string(prompt.description);
+        }
+        w.field("messages");
+        w.raw("[");
+        for (i, message) in prompt.messages.iter().enumerate() {
+            if i > 0 {
+                w.raw(",");
+            }
+            let mut text = String::new();
+            for part in message.parts {
+                match part {
+                    PromptPart::Text(t) => text.push_str(t),
+                    PromptPart::Argument(a) => text.push_str(values[*a].as_deref().unwrap_or("")),
+                }
+            }
+            w.raw("{\"role\":");
+            w.string(message.role);
+            w.raw(",\"content\":{\"type\":\"text\",\"text\":");
+            w.string(&text);
+            w.raw("}}");
+        }
+        w.raw("]");
+        Ok(())
+    }
+
+    /// Completes prompt arguments from their allowed values.
+    fn complete(&self, w: &mut ResultWriter, toolset: &ToolsetDef, params: &Params<'_>) -> Result<(), RpcError> {
+        let (Some(reference), Some(argument)) = (&params.reference, &params.argument) else {
+            return Err(RpcError::invalid_params("`ref` and `argument` are required"));
+        };
+        let mut values: Vec<String> = Vec::new();
+        match reference.kind.as_ref() {
+            "ref/prompt" => {
+                let name = reference.name.as_deref().unwrap_or_default();
+                let (_, prompt) = self
+                    .toolbox
+                    .prompt(name)
+                    .filter(|(i, _)| toolset.has_prompt(*i))
+                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{name}`")))?;
+                if let Some(def) = prompt.arguments.iter().find(|a| a.name == argument.name) {
+                    values = def
+                        .allowed
+                        .iter()
+                        .filter_map(|a| match a.to_value() {
+                            Value::String(s) if s.starts_with(argument.value.as_ref()) => Some(s),
+                            _ => None,
+                        })
+                        .collect();
+                }
+            }
+            "ref/resource" => {}
+            other => return Err(RpcError::invalid_params(format!("unknown reference type `{other}`"))),
+        }
+        values.truncate(100);
+        w.field("completion");
+        w.raw(&serde_json::json!({"values": values, "total": values.len(), "hasMore": false}).to_string());
+        Ok(())
+    }
+}
+
+fn negotiate(params: &Params<'_>) -> Option<Version> {
+    let requested = params.protocol_version.as_deref().and_then(Version::parse);
+    Some(requested.filter(|v| !v.is_modern()).unwrap_or(Version::LATEST_LEGACY))
+}
+
+fn capabilities(version: Version) -> &'static str {
+    if version.is_modern() {
+        r#"{"tools":{"listChanged":false},"prompts":{"listChanged":false},"resources":{},"completions":{}}"#
+    } else if version.has_completions() {
+        r#"{"tools":{"listChanged":false},"prompts":{"listChanged":false},"resources":{},"completions":{},"logging":{}}"#
+    } else {
+        r#"{"tools":{"listChanged":false},"prompts":{"listChanged":false},"resources":{},"logging":{}}"#
+    }
+}
+
+fn check_cursor(params: &Params<'_>) -> Result<(), RpcError> {
+    // Lists are never paginated, so no cursor was ever handed out; an empty one is the start.
+    match params.cursor.as_deref() {
+        Some(c) if !c.is_empty() => Err(RpcError::invalid_params("invalid cursor")),
+        _ => Ok(()),
+    }
+}
+
+fn unsupported_version(requested: &str) -> RpcError {
+    RpcError::new(400, code::UNSUPPORTED_VERSION, format!("unsupported protocol version `{requested}`"))
+        .with_data(serde_json::json!({"supported": protocol::SUPPORTED_VERSIONS, "requested": requested}))
+}
+
+fn parse_error(e: &serde_json::Error) -> RpcError {
+    RpcError::new(400, code::PARSE_ERROR, format!("the body is not valid JSON: {e}"))
+}
+
+fn write_tool_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
+    let structured = version.has_structured_content();
+    match output {
+        ToolOutput::Rows(rows) => {
+            w.field("content");
+            w.raw("[{\"type\":\"text\",\"text\":");
+            w.string(rows);
+            w.raw("}]");
+            if structured {
+                w.field("structuredContent");
+                w.raw("{\"rows\":");
+                w.raw(rows);
+                w.raw("}");
+            }
+        }
+        ToolOutput::Affected { rows_affected } => {
+            let body = format!("{{\"rowsAffected\":{rows_affected}}}");
+            w.field("content");
+            w.raw("[{\"type\":\"text\",\"text\":");
+            w.string(&body);
+            w.raw("}]");
+            if structured {
+                w.field("structuredContent");
+                w.raw(&body);
+            }
+        }
+        ToolOutput::Error(message) => {
+            w.field("content");
+            w.raw("[{\"type\":\"text\",\"text\":");
+            w.string(message);
+            w.raw("}]");
+            w.field("isError");
+            w.raw("true");
+        }
+    }
+}
+
+/// Writes `{"jsonrpc":"2.0","id":..,"result":{..}}`, adding the 2026-07-28 result fields.
+struct ResultWriter {
+    out: Vec<u8>,
+    modern: bool,
+}
+
+impl ResultWriter {
+    fn new(id: &RawValue, version: Version, server_info: &str) -> Self {
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+        out.extend_from_slice(id.get().as_bytes());
+        out.extend_from_slice(b",\"result\":{");
+        let mut w = Self { out, modern: version.is_modern() };
+        if w.modern {
+            w.raw("\"_meta\":{\"");
+            w.raw(protocol::META_SERVER_INFO);
+            w.raw("\":");
+            w.raw(server_info);
+            w.raw("},\"resultType\":\"complete\"");
+        }
+        w
+    }
+
+    fn field(&mut self, key: &str) {
+        if self.out.last() != Some(&b'{') {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn raw(&mut self, json: &str) {
+        self.out.extend_from_slice(json.as_bytes());
+    }
+
+    fn string(&mut self, s: &str) {
+        crate::sqlite::write_json_string(&mut self.out, s);
+    }
+
+    /// `ttlMs` and `cacheScope`, required on list results in 2026-07-28.
+    fn cache_hints(&mut self, toolset: &ToolsetDef) {
+        if self.modern {
+            self.field("ttlMs");
+            self.raw(itoa::Buffer::new().format(toolset.ttl_ms));
+            self.field("cacheScope");
+            self.raw(if toolset.cache_private { "\"private\"" } else { "\"public\"" });
+        }
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.out.extend_from_slice(b"}}");
+        self.out
+    }
+}
+
+/// An error response. The id is echoed when it could be read.
+pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    out.extend_from_slice(id.map_or(NULL_ID, |i| i.get()).as_bytes());
+    out.extend_from_slice(b",\"error\":{\"code\":");
+    out.extend_from_slice(itoa::Buffer::new().format(error.code).as_bytes());
+    out.extend_from_slice(b",\"message\":");
+    crate::sqlite::write_json_string(&mut out, &error.message);
+    if let Some(data) = &error.data {
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(data.to_string().as_bytes());
+    }
+    out.extend_from_slice(b"}}");
+    Reply { status: error.status, body: Some(out), negotiated: None }
+}

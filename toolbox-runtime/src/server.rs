@@ -1,0 +1,169 @@
+//! The command line and the process: logging, sources, HTTP or stdio, graceful shutdown.
+
+use crate::def::Toolbox;
+use crate::http::{AppState, HostRule, HttpConfig, OriginRule, router};
+use crate::mcp::Mcp;
+use crate::sources::Sources;
+use clap::{Parser, ValueEnum};
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Parser, Debug, Clone)]
+#[command(name = "toolbox", version, about = "An MCP server for databases, with its tools compiled from tools.yaml")]
+pub struct Cli {
+    /// Address to listen on.
+    #[arg(short = 'a', long, default_value = "127.0.0.1")]
+    pub address: IpAddr,
+    /// Port to listen on.
+    #[arg(short = 'p', long, default_value_t = 5000)]
+    pub port: u16,
+    /// Serve MCP over stdin and stdout instead of HTTP.
+    #[arg(long)]
+    pub stdio: bool,
+    /// Lowest level of log messages to print (to stderr).
+    #[arg(long, value_enum, default_value_t = LogLevel::Info, ignore_case = true)]
+    pub log_level: LogLevel,
+    /// Log line format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Standard)]
+    pub logging_format: LogFormat,
+    /// Host names accepted in the Host header (comma-separated; `*` for any). Default: the
+    /// loopback names when bound to a loopback address, any otherwise.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Origins accepted in the Origin header, as scheme://host[:port] (comma-separated; `*` for
+    /// any). Default: loopback origins when bound to a loopback address, any otherwise.
+    #[arg(long, value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    pub max_request_bytes: usize,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum LogFormat {
+    Standard,
+    Json,
+}
+
+/// The binary's whole `main`: parses the command line and serves `toolbox`.
+pub fn main(toolbox: &'static Toolbox) -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(toolbox, cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(cli: &Cli) {
+    let level = match cli.log_level {
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Error => tracing::Level::ERROR,
+    };
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::WARN)
+        .with_target("toolbox", level)
+        .with_target("toolbox_runtime", level);
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level);
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let result = match cli.logging_format {
+        LogFormat::Standard => builder.finish().with(filter).try_init(),
+        LogFormat::Json => builder.json().finish().with(filter).try_init(),
+    };
+    let _ = result;
+}
+
+/// Builds the HTTP settings from the command line.
+pub fn http_config(cli: &Cli) -> HttpConfig {
+    let loopback = cli.address.is_loopback();
+    let allowed_hosts = match (cli.allowed_hosts.is_empty(), loopback) {
+        (false, _) => HostRule::parse_list(&cli.allowed_hosts),
+        (true, true) => HostRule::Loopback,
+        (true, false) => HostRule::Any,
+    };
+    let allowed_origins = match (cli.allowed_origins.is_empty(), loopback) {
+        (false, _) => OriginRule::parse_list(&cli.allowed_origins),
+        (true, true) => OriginRule::Loopback,
+        (true, false) => OriginRule::Any,
+    };
+    HttpConfig { allowed_hosts, allowed_origins, max_body_bytes: cli.max_request_bytes }
+}
+
+async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
+    let started = Instant::now();
+    let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
+    sources.connect_all().await;
+    let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
+    if cli.stdio {
+        tracing::info!(tools = toolbox.tools.len(), "serving MCP over stdio");
+        let result = crate::stdio::serve(mcp, cli.max_request_bytes).await.map_err(|e| format!("stdio failed: {e}"));
+        sources.close().await;
+        return result;
+    }
+    let config = http_config(&cli);
+    if !cli.address.is_loopback() && (cli.allowed_hosts.is_empty() || cli.allowed_origins.is_empty()) {
+        tracing::warn!("listening on a non-loopback address with no --allowed-hosts/--allowed-origins: any Host and Origin are accepted");
+    }
+    let mcp = Arc::try_unwrap(mcp).map_err(|_| "internal error: the MCP server is shared".to_string())?;
+    let app = router(Arc::new(AppState { mcp, config }));
+    let address = SocketAddr::new(cli.address, cli.port);
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        format!("cannot listen on {address}: {e}{}", if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port)" } else { "" })
+    })?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(
+        tools = toolbox.tools.len(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
+    );
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+    sources.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,194 @@
+//! Database sources at run time: settings resolved from the environment at start-up, pools
+//! opened lazily and re-tried, and each source's state for `/healthz`.
+//!
+//! A source that cannot be opened does not stop the server: its tools answer an `isError`
+//! result naming the source, and the next call tries again.
+
+use crate::def::{Setting, SourceDef, SourceKindDef, SqliteSourceDef, Toolbox};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// A placeholder that could not be resolved at start-up; the server refuses to start.
+#[derive(Debug)]
+pub struct StartupError(pub String);
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Resolves a setting's placeholders against the process environment.
+pub fn resolve_setting(config_path: &str, owner: &str, setting: &Setting) -> Result<String, StartupError> {
+    toolbox_config::env::resolve_from_process(setting.raw).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{config_path}:{}:{}: {owner}: {}", setting.line, setting.col, e.message))
+            .collect();
+        StartupError(lines.join("\n"))
+    })
+}
+
+/// Every source of the toolbox, by index.
+pub struct Sources {
+    entries: Vec<SourceHandle>,
+}
+
+pub struct SourceHandle {
+    pub def: &'static SourceDef,
+    sqlite: Option<SqliteHandle>,
+}
+
+struct SqliteHandle {
+    def: &'static SqliteSourceDef,
+    path: String,
+    pool: OnceCell<SqlitePool>,
+}
+
+/// A source's state, as `/healthz` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub name: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub up: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Sources {
+    /// Resolves every source's settings. Nothing is opened yet; see [`Sources::connect_all`].
+    pub fn resolve(toolbox: &'static Toolbox) -> Result<Self, StartupError> {
+        let mut entries = Vec::with_capacity(toolbox.sources.len());
+        let mut errors = Vec::new();
+        for def in toolbox.sources {
+            match &def.kind {
+                SourceKindDef::Sqlite(sqlite) => {
+                    let owner = format!("source `{}`", def.name);
+                    match resolve_setting(toolbox.config_path, &owner, &sqlite.database) {
+                        Ok(path) => entries.push(SourceHandle {
+                            def,
+                            sqlite: Some(SqliteHandle { def: sqlite, path, pool: OnceCell::new() }),
+                        }),
+                        Err(e) => errors.push(e.0),
+                    }
+                }
+            }
+        }
+        if errors.is_empty() { Ok(Self { entries }) } else { Err(StartupError(errors.join("\n"))) }
+    }
+
+    /// Opens every source once, logging failures; the server starts either way.
+    pub async fn connect_all(&self) {
+        for entry in &self.entries {
+            match entry.sqlite_pool().await {
+                Ok(_) => tracing::info!(source = entry.def.name, "source ready"),
+                Err(e) => tracing::warn!(source = entry.def.name, "source unavailable, will retry on use: {e}"),
+            }
+        }
+    }
+
+    pub fn get(&self, index: usize) -> &SourceHandle {
+        &self.entries[index]
+    }
+
+    pub async fn health(&self) -> Vec<SourceHealth> {
+        let mut out = Vec::with_capacity(self.entries.len());
+        for entry in &self.entries {
+            let (up, error) = match entry.sqlite_pool().await {
+                Ok(pool) => match sqlx::query("SELECT 1").execute(pool).await {
+                    Ok(_) => (true, None),
+                    Err(e) => (false, Some(e.to_string())),
+                },
+                Err(e) => (false, Some(e)),
+            };
+            out.push(SourceHealth { name: entry.def.name, kind: "sqlite", up, error });
+        }
+        out
+    }
+
+    pub async fn close(&self) {
+        for entry in &self.entries {
+            if let Some(pool) = entry.sqlite.as_ref().and_then(|s| s.pool.get()) {
+                pool.close().await;
+            }
+        }
+    }
+}
+
+impl SourceHandle {
+    /// The source's pool, opening it (and creating the database from its schema) on first use.
+    /// The error text names the source and never holds credentials.
+    pub async fn sqlite_pool(&self) -> Result<&SqlitePool, String> {
+        let Some(handle) = &self.sqlite else {
+            return Err(format!("source `{}` is not a SQLite source", self.def.name));
+        };
+        handle
+            .pool
+            .get_or_try_init(|| open_sqlite(handle))
+            .await
+            .map_err(|e| format!("source `{}` is unavailable: {e}", self.def.name))
+    }
+}
+
+const MEMORY: &str = ":memory:";
+
+async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
+    let def = handle.def;
+    let in_memory = handle.path == MEMORY;
+    if !in_memory && !Path::new(&handle.path).exists() {
+        match def.schema_sql {
+            Some(schema) => create_database(&handle.path, schema, def.seed_sql).await?,
+            None => return Err(format!("database file `{}` does not exist", handle.path)),
+        }
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(&handle.path)
+        .read_only(def.read_only)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let options = if in_memory || def.read_only { options } else { options.journal_mode(SqliteJournalMode::Wal) };
+    // An in-memory database lives in one connection, which must never be closed.
+    let pool_options = if in_memory {
+        SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new().max_connections(4)
+    };
+    let pool = pool_options.acquire_timeout(Duration::from_secs(5)).connect_with(options).await.map_err(|e| e.to_string())?;
+    if in_memory {
+        if let Some(schema) = def.schema_sql {
+            run_scripts(&pool, schema, def.seed_sql).await?;
+        }
+    }
+    Ok(pool)
+}
+
+/// Creates a database file from its schema and seed, atomically: a crash leaves no half-made file.
+async fn create_database(path: &str, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {
+    let target = PathBuf::from(path);
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    }
+    let temporary = PathBuf::from(format!("{path}.creating-{}", std::process::id()));
+    let options = SqliteConnectOptions::new().filename(&temporary).create_if_missing(true);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(|e| e.to_string())?;
+    let result = run_scripts(&pool, schema, seed).await;
+    pool.close().await;
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
+    std::fs::rename(&temporary, &target).map_err(|e| format!("cannot create `{path}`: {e}"))?;
+    tracing::info!(path, "created the database from its schema");
+    Ok(())
+}
+
+async fn run_scripts(pool: &SqlitePool, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {
+    sqlx::raw_sql(schema).execute(pool).await.map_err(|e| format!("schema script failed: {e}"))?;
+    if let Some(seed) = seed {
+        sqlx::raw_sql(seed).execute(pool).await.map_err(|e| format!("seed script failed: {e}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! The stdio transport: newline-delimited JSON-RPC on stdin and stdout; logs go to stderr.
+//!
+//! Requests are served concurrently and each response is written as one line. `initialize`
+//! fixes the legacy protocol version for the rest of the process; requests with 2026-07-28
+//! `_meta` are served statelessly whatever came before.
+
+use crate::args::NoClaims;
+use crate::mcp::{Mcp, Transport};
+use crate::protocol::{SUPPORTED_VERSIONS, Version};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+const NONE: u8 = u8::MAX;
+
+/// Serves until stdin closes, then lets in-flight requests finish.
+pub async fn serve(mcp: Arc<Mcp>, max_line_bytes: usize) -> std::io::Result<()> {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(mut line) = rx.recv().await {
+            line.push(b'\n');
+            if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    let negotiated = Arc::new(AtomicU8::new(NONE));
+    let mut lines = BufReader::new(tokio::io::stdin()).split(b'\n');
+    let mut tasks = tokio::task::JoinSet::new();
+    let toolset = mcp.toolbox.toolset(None).expect("the default toolset always exists");
+    while let Some(line) = lines.next_segment().await? {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if line.len() > max_line_bytes {
+            let error = crate::error::RpcError::new(413, crate::protocol::code::INVALID_REQUEST, format!("the message exceeds {max_line_bytes} bytes"));
+            let _ = tx.send(crate::mcp::error_reply(None, error).body.unwrap_or_default()).await;
+            continue;
+        }
+        let (mcp, tx, negotiated) = (mcp.clone(), tx.clone(), negotiated.clone());
+        tasks.spawn(async move {
+            let current = match negotiated.load(Ordering::Acquire) {
+                NONE => None,
+                i => Version::parse(SUPPORTED_VERSIONS[i as usize]),
+            };
+            let reply = mcp.handle_body(toolset, &line, Transport::Stdio { negotiated: current }, &NoClaims).await;
+            if let Some(v) = reply.negotiated {
+                negotiated.store(v as u8, Ordering::Release);
+            }
+            if let Some(body) = reply.body {
+                let _ = tx.send(body).await;
+            }
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    drop(tx);
+    let _ = writer.await;
+    Ok(())
+}
