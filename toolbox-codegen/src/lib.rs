@@ -1,1 +1,245 @@
-//! x
+//! From `tools.yaml` to Rust: the code generator behind `build.rs` and `toolbox-macros`.
+//!
+//! [`generate`] runs the whole pipeline: parse and validate (`toolbox-config`), describe every
+//! statement against its source's schema ([`describe`]), then emit code ([`emit`]) with the JSON
+//! that `tools/list` serves made in advance ([`schema`]). Every problem found on the way is
+//! returned together, rendered as `path:line:col: message` with an excerpt and a hint.
+//!
+//! [`Builder`] is the `build.rs` entry point: it writes `$OUT_DIR/toolbox_generated.rs`, prints
+//! `cargo:rerun-if-changed` / `rerun-if-env-changed` for every input, and on failure writes a file
+//! of `compile_error!`s so that rustc reports each problem as an error of its own.
+
+pub mod describe;
+pub mod emit;
+pub mod schema;
+
+use describe::{Described, Describer, SchemaSource};
+use proc_macro2::TokenStream;
+use quote::quote;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use toolbox_config::diag::{Diagnostic, Spanned};
+use toolbox_config::model::*;
+use toolbox_config::{LoadOptions, env, load_str, template};
+
+/// The result of a run, successful or not, with every input it read.
+pub struct Output {
+    /// The code, or `compile_error!`s when `errors` is not empty.
+    pub code: TokenStream,
+    pub errors: Vec<String>,
+    pub tracked_files: Vec<PathBuf>,
+    pub env_vars: BTreeSet<String>,
+}
+
+/// Generates the code for the configuration at `path`. `display` is how messages name the file.
+pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Output {
+    let used_vars = RefCell::new(BTreeSet::new());
+    let env = |name: &str| {
+        used_vars.borrow_mut().insert(name.to_string());
+        lookup(name)
+    };
+    let mut tracked_files = vec![path.to_path_buf()];
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let errors = vec![format!("{display}: cannot read the configuration: {e}")];
+            return Output { code: error_tokens(&errors), errors, tracked_files, env_vars: BTreeSet::new() };
+        }
+    };
+    let (config, mut diags) = load_str(&text, &LoadOptions { env: &env });
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut tool_plans = Vec::new();
+    let mut scripts = Vec::new();
+    for (source_index, source) in config.sources.iter().enumerate() {
+        let SourceKind::Sqlite(sqlite) = &source.kind;
+        let script_path = |s: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>, tracked: &mut Vec<PathBuf>| {
+            let s = s.as_ref()?;
+            let full = base.join(&s.value);
+            match std::fs::canonicalize(&full) {
+                Ok(p) => {
+                    tracked.push(p.clone());
+                    Some(p)
+                }
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::new(s.pos, format!("cannot read `{}`: {e}", s.value))
+                            .with_hint("the path is relative to the directory of the configuration file"),
+                    );
+                    None
+                }
+            }
+        };
+        let schema = script_path(&sqlite.schema_file, &mut diags, &mut tracked_files);
+        let seed = script_path(&sqlite.seed_file, &mut diags, &mut tracked_files);
+        scripts.push((schema.as_ref().map(|p| p.display().to_string()), seed.as_ref().map(|p| p.display().to_string())));
+        let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
+        if tools.is_empty() {
+            continue;
+        }
+        let mut describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut tracked_files);
+        for tool in tools {
+            let Some(variants) = plan_variants(tool, describer.as_mut(), &mut diags) else { continue };
+            tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: sqlite.read_only });
+        }
+    }
+    let env_vars = used_vars.into_inner();
+    if !diags.is_empty() {
+        toolbox_config::diag::sort(&mut diags);
+        let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
+        return Output { code: error_tokens(&errors), errors, tracked_files, env_vars };
+    }
+    let tracked: Vec<String> = tracked_files.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
+    let plan = emit::Plan { config: &config, display_path: display.to_string(), tools: tool_plans, tracked_files: tracked, scripts };
+    Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars }
+}
+
+/// Opens the schema statements are checked against: the database file if it exists at build
+/// time, else the source's `schemaFile`.
+fn open_schema(
+    source: &Source,
+    sqlite: &SqliteSource,
+    base: &Path,
+    schema: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Vec<Diagnostic>,
+    tracked: &mut Vec<PathBuf>,
+) -> Option<Describer> {
+    let database = env::resolve(&sqlite.database.value, env).ok().filter(|p| p != ":memory:").map(|p| base.join(p));
+    let result = match (&database, schema) {
+        (Some(db), _) if db.is_file() => {
+            tracked.push(db.clone());
+            Describer::open(SchemaSource::DatabaseFile(db))
+        }
+        (_, Some(schema_path)) => match std::fs::read_to_string(schema_path) {
+            Ok(script) => Describer::open(SchemaSource::Script(&script)).map_err(|e| format!("the schema script fails: {e}")),
+            Err(e) => Err(format!("cannot read the schema script: {e}")),
+        },
+        (_, None) => {
+            let shown = database.as_ref().map_or(sqlite.database.value.clone(), |p| p.display().to_string());
+            diags.push(
+                Diagnostic::new(sqlite.database.pos, format!("source `{}`: cannot check its statements: `{shown}` does not exist and no `schemaFile` is named", source.name.value))
+                    .with_hint("create the database before building, or add `schemaFile: schema.sql` (a script that creates the tables)"),
+            );
+            return None;
+        }
+    };
+    match result {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let pos = sqlite.schema_file.as_ref().map_or(sqlite.database.pos, |s| s.pos);
+            diags.push(Diagnostic::new(pos, format!("source `{}`: {e}", source.name.value)));
+            None
+        }
+    }
+}
+
+/// Renders and describes each variant of a tool's statement.
+fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec<Diagnostic>) -> Option<Vec<(String, schema::Columns)>> {
+    let Some(statement) = &tool.statement else {
+        return Some(vec![(String::new(), None)]);
+    };
+    let describer = describer?;
+    let refs = template::references(&statement.value).ok()?;
+    // Every combination of template values, last parameter varying fastest.
+    let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+    for t in &tool.template_parameters {
+        combos = combos.into_iter().flat_map(|c| (0..t.allowed_values.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
+    }
+    let mut variants = Vec::with_capacity(combos.len());
+    let mut failed = false;
+    for combo in combos {
+        let sql = template::render(&statement.value, &refs, |name| {
+            let (index, param) = tool.template_parameters.iter().enumerate().find(|(_, p)| p.name.value == name).unwrap_or((0, &tool.template_parameters[0]));
+            let value = tool.template_parameters[index].allowed_values[combo[index]].value.as_str().unwrap_or_default();
+            param.escape.unwrap_or(Escape::DoubleQuotes).quote(value)
+        });
+        let chosen: Vec<String> = tool.template_parameters.iter().zip(&combo).map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value)).collect();
+        let which = if chosen.is_empty() { String::new() } else { format!(" (with {})", chosen.join(", ")) };
+        match describer.describe(&sql) {
+            Ok(Described { parameters, columns }) => {
+                let declared = tool.parameters.len();
+                if parameters != declared {
+                    diags.push(
+                        Diagnostic::new(statement.pos, format!("the statement of tool `{}`{which} has {parameters} placeholder(s) but {declared} parameter(s) are declared", tool.name.value))
+                            .with_hint("parameters bind to the placeholders in the order they are declared: declare one per `?`, or use `?NNN` to reuse one"),
+                    );
+                    failed = true;
+                }
+                let mut seen = BTreeSet::new();
+                for c in &columns {
+                    if !seen.insert(c.name.as_str()) {
+                        diags.push(
+                            Diagnostic::new(statement.pos, format!("the statement of tool `{}` returns two columns named `{}`", tool.name.value, c.name))
+                                .with_hint("give one of them another name with `AS`; rows are JSON objects keyed by column name"),
+                        );
+                        failed = true;
+                    }
+                }
+                variants.push((sql, if columns.is_empty() { None } else { Some(columns) }));
+            }
+            Err(e) => {
+                diags.push(
+                    Diagnostic::new(statement.pos, format!("the statement of tool `{}`{which} does not prepare against the schema of source `{}`: {e}", tool.name.value, tool.source.value))
+                        .with_hint("check table and column names and the SQL syntax against the schema"),
+                );
+                failed = true;
+            }
+        }
+    }
+    (!failed).then_some(variants)
+}
+
+/// One `compile_error!` per message.
+pub fn error_tokens(errors: &[String]) -> TokenStream {
+    let errors = errors.iter();
+    quote! { #(::core::compile_error!(#errors);)* }
+}
+
+/// Formats generated code into a readable file.
+pub fn format_file(code: &TokenStream) -> String {
+    let header = "// @generated by toolbox-codegen from tools.yaml. Do not edit: change tools.yaml and rebuild.\n\n";
+    match syn::parse2::<syn::File>(code.clone()) {
+        Ok(file) => format!("{header}{}", prettyplease::unparse(&file)),
+        Err(_) => format!("{header}{code}\n"),
+    }
+}
+
+/// The `build.rs` entry point, in the prost-build style.
+pub struct Builder {
+    config: PathBuf,
+    out_file: String,
+}
+
+impl Builder {
+    /// `config` is relative to the package root (`CARGO_MANIFEST_DIR`).
+    pub fn new(config: impl Into<PathBuf>) -> Self {
+        Self { config: config.into(), out_file: "toolbox_generated.rs".into() }
+    }
+
+    /// Generates, writes `$OUT_DIR/<out_file>` (only when it changed) and prints the
+    /// `cargo:` lines. Problems in the configuration become `compile_error!`s in that file.
+    pub fn compile(&self) -> std::io::Result<()> {
+        let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+        let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+        let path = manifest.join(&self.config);
+        let display = self.config.display().to_string();
+        let output = generate(&path, &display, &|name| std::env::var(name).ok());
+        for file in &output.tracked_files {
+            println!("cargo:rerun-if-changed={}", file.display());
+        }
+        for var in &output.env_vars {
+            println!("cargo:rerun-if-env-changed={var}");
+        }
+        println!("cargo:rerun-if-env-changed=TOOLBOX_PRINT_GENERATED");
+        let text = format_file(&output.code);
+        let target = out_dir.join(&self.out_file);
+        if std::fs::read_to_string(&target).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&target, &text)?;
+        }
+        if std::env::var_os("TOOLBOX_PRINT_GENERATED").is_some() {
+            println!("cargo:warning=generated code: {}", target.display());
+        }
+        Ok(())
+    }
+}

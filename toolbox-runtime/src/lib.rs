@@ -25,10 +25,10 @@ pub use server::main;
 /// Paths used by generated code. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{ArgError, Arguments, ConstValue, ParamDef, ParamKind};
+    pub use crate::args::{ArgError, Arguments, ClaimSource, ConstValue, ParamDef, ParamKind};
     pub use crate::call::{CallContext, ToolOutput};
     pub use crate::def::*;
-    pub use crate::sqlite::{ColumnDef, ColumnKind, Query, execute, execute_sql, fetch_rows, query};
+    pub use crate::sqlite::{ColumnDef, ColumnKind, Query, execute, execute_sql, fetch_rows, query, run};
     pub use serde_json::Value;
     pub use std::boxed::Box;
 }

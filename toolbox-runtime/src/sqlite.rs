@@ -36,6 +36,15 @@ pub struct ColumnDef {
     pub kind: ColumnKind,
 }
 
+/// Runs a compiled statement: rows when the build described result columns, else the count of
+/// affected rows.
+pub async fn run(pool: &SqlitePool, query: Query, columns: Option<&'static [ColumnDef]>) -> ToolOutput {
+    match columns {
+        Some(columns) => fetch_rows(pool, query, columns).await,
+        None => execute(pool, query).await,
+    }
+}
+
 /// Runs a statement that returns rows and encodes them as a JSON array.
 pub async fn fetch_rows(pool: &SqlitePool, query: Query, columns: &'static [ColumnDef]) -> ToolOutput {
     let mut out = Vec::with_capacity(256);

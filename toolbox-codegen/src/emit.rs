@@ -1,0 +1,583 @@
+//! Rust code for a checked configuration: one module per tool (typed argument struct, parameter
+//! table, statements, handler), then the static tables the runtime serves. Every path into the
+//! runtime is absolute (`::toolbox_runtime::__private`).
+
+use crate::schema::{self, Columns};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+use std::collections::HashSet;
+use toolbox_config::model::*;
+use toolbox_config::names::{rust_ident, rust_type_name};
+
+/// A tool with everything the build learned about it.
+pub struct ToolPlan<'a> {
+    pub tool: &'a Tool,
+    pub source_index: usize,
+    /// One statement per combination of template values (one when there are none).
+    pub variants: Vec<(String, Columns)>,
+    pub source_read_only: bool,
+}
+
+pub struct Plan<'a> {
+    pub config: &'a Config,
+    pub display_path: String,
+    pub tools: Vec<ToolPlan<'a>>,
+    pub tracked_files: Vec<String>,
+    /// Schema and seed scripts per source, as absolute paths.
+    pub scripts: Vec<(Option<String>, Option<String>)>,
+}
+
+fn rt() -> TokenStream {
+    quote!(::toolbox_runtime::__private)
+}
+
+fn lit(s: &str) -> Literal {
+    Literal::string(s)
+}
+
+/// A unique identifier per name, made from the name.
+fn unique(names: impl Iterator<Item = String>, make: fn(&str) -> String) -> Vec<String> {
+    let mut seen = HashSet::new();
+    names
+        .map(|n| {
+            let base = make(&n);
+            let mut candidate = base.clone();
+            let mut i = 2;
+            while !seen.insert(candidate.clone()) {
+                candidate = format!("{base}_{i}");
+                i += 1;
+            }
+            candidate
+        })
+        .collect()
+}
+
+pub fn emit(plan: &Plan<'_>) -> TokenStream {
+    let rt = rt();
+    let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
+    sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
+    let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
+    let tool_modules: Vec<TokenStream> = sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
+    let tool_defs: Vec<TokenStream> = sorted
+        .iter()
+        .zip(&modules)
+        .map(|(t, m)| {
+            let m = format_ident!("{}", m);
+            let name = lit(&t.tool.name.value);
+            let source = t.source_index;
+            let auth: Vec<Literal> = t.tool.auth_required.iter().map(|a| lit(&a.value)).collect();
+            let scopes: Vec<Literal> = t.tool.scopes_required.iter().map(|a| lit(&a.value)).collect();
+            quote! {
+                #rt::ToolDef {
+                    name: #name,
+                    source: #source,
+                    params: &tools::#m::PARAMS,
+                    auth_required: &[#(#auth),*],
+                    scopes_required: &[#(#scopes),*],
+                    handler: tools::#m::handler,
+                }
+            }
+        })
+        .collect();
+    let tool_count = tool_defs.len();
+
+    let mut prompts: Vec<&Prompt> = plan.config.prompts.iter().collect();
+    prompts.sort_by(|a, b| a.name.value.cmp(&b.name.value));
+    let prompt_defs: Vec<TokenStream> = prompts.iter().map(|p| prompt_def(p)).collect();
+    let prompt_count = prompt_defs.len();
+
+    let sources: Vec<TokenStream> = plan.config.sources.iter().zip(&plan.scripts).map(|(s, scripts)| source_def(s, scripts)).collect();
+    let source_count = sources.len();
+
+    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
+    let auth_count = auth_defs.len();
+
+    let toolsets = toolset_defs(plan, &sorted, &prompts);
+    let toolset_count = toolsets.len();
+    let display = lit(&plan.display_path);
+    let tracked: Vec<Literal> = plan.tracked_files.iter().map(|f| lit(f)).collect();
+
+    quote! {
+        // Each file this code was made from, so that rustc rebuilds when one changes.
+        #(const _: &str = include_str!(#tracked);)*
+
+        /// One module per tool: its typed arguments, parameter table, statements and handler.
+        #[allow(clippy::all, dead_code, non_snake_case, unused_variables)]
+        pub mod tools {
+            #(#tool_modules)*
+        }
+
+        pub static SOURCES: [#rt::SourceDef; #source_count] = [#(#sources),*];
+        /// Sorted by name.
+        pub static TOOLS: [#rt::ToolDef; #tool_count] = [#(#tool_defs),*];
+        /// Sorted by name.
+        pub static PROMPTS: [#rt::PromptDef; #prompt_count] = [#(#prompt_defs),*];
+        /// The default toolset (everything) first, then the named toolsets and groups.
+        pub static TOOLSETS: [#rt::ToolsetDef; #toolset_count] = [#(#toolsets),*];
+        pub static AUTH_SERVICES: [#rt::AuthServiceDef; #auth_count] = [#(#auth_defs),*];
+
+        /// The whole toolbox, as the runtime serves it.
+        pub static TOOLBOX: #rt::Toolbox = #rt::Toolbox {
+            config_path: #display,
+            server_name: "toolbox",
+            server_version: env!("CARGO_PKG_VERSION"),
+            sources: &SOURCES,
+            tools: &TOOLS,
+            toolsets: &TOOLSETS,
+            prompts: &PROMPTS,
+            auth_services: &AUTH_SERVICES,
+        };
+    }
+}
+
+fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
+    let rt = rt();
+    let raw = lit(&value.value);
+    let (line, col) = (value.pos.line, value.pos.col);
+    quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
+}
+
+fn source_def(source: &Source, scripts: &(Option<String>, Option<String>)) -> TokenStream {
+    let rt = rt();
+    let name = lit(&source.name.value);
+    let script = |p: &Option<String>| match p {
+        Some(path) => {
+            let path = lit(path);
+            quote!(Some(include_str!(#path)))
+        }
+        None => quote!(None),
+    };
+    let (schema, seed) = (script(&scripts.0), script(&scripts.1));
+    match &source.kind {
+        SourceKind::Sqlite(s) => {
+            let database = setting(&s.database);
+            let read_only = s.read_only;
+            quote! {
+                #rt::SourceDef {
+                    name: #name,
+                    kind: #rt::SourceKindDef::Sqlite(#rt::SqliteSourceDef {
+                        database: #database,
+                        schema_sql: #schema,
+                        seed_sql: #seed,
+                        read_only: #read_only,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn auth_def(a: &AuthService) -> TokenStream {
+    let rt = rt();
+    let name = lit(&a.name.value);
+    let kind = lit(a.kind.type_name());
+    let mcp = a.mcp_enabled;
+    let scopes: Vec<Literal> = a.scopes_required.iter().map(|s| lit(&s.value)).collect();
+    let settings: Vec<TokenStream> = a
+        .settings
+        .iter()
+        .map(|(k, v)| {
+            let k = lit(k);
+            let v = setting(v);
+            quote!((#k, #v))
+        })
+        .collect();
+    quote! {
+        #rt::AuthServiceDef { name: #name, kind: #kind, mcp_enabled: #mcp, scopes_required: &[#(#scopes),*], settings: &[#(#settings),*] }
+    }
+}
+
+fn const_value(v: &Value) -> TokenStream {
+    let rt = rt();
+    match v {
+        Value::String(s) => {
+            let s = lit(s);
+            quote!(#rt::ConstValue::Str(#s))
+        }
+        Value::Bool(b) => quote!(#rt::ConstValue::Bool(#b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => quote!(#rt::ConstValue::Int(#i)),
+            None => {
+                let f = n.as_f64().unwrap_or_default();
+                quote!(#rt::ConstValue::Float(#f))
+            }
+        },
+        other => {
+            let text = lit(&other.to_string());
+            quote!(#rt::ConstValue::Json(#text))
+        }
+    }
+}
+
+fn param_kind(t: ParamType) -> TokenStream {
+    let rt = rt();
+    let v = format_ident!("{}", format!("{t:?}"));
+    quote!(#rt::ParamKind::#v)
+}
+
+fn param_def(p: &Param) -> TokenStream {
+    let rt = rt();
+    let name = lit(&p.name.value);
+    let kind = param_kind(p.ty);
+    let required = p.is_required();
+    let default = match &p.default {
+        Some(d) => {
+            let v = const_value(&d.value);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    let allowed: Vec<TokenStream> = p.allowed_values.iter().map(|v| const_value(&v.value)).collect();
+    let excluded: Vec<TokenStream> = p.excluded_values.iter().map(|v| const_value(&v.value)).collect();
+    let bound = |b: &Option<toolbox_config::diag::Spanned<f64>>| match b {
+        Some(b) => {
+            let v = b.value;
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    let (min, max) = (bound(&p.min_value), bound(&p.max_value));
+    let items = match &p.items {
+        Some(item) => {
+            let item = param_def(item);
+            quote!(Some(&#item))
+        }
+        None => quote!(None),
+    };
+    let value_type = match p.value_type {
+        Some(t) => {
+            let t = param_kind(t);
+            quote!(Some(#t))
+        }
+        None => quote!(None),
+    };
+    let auth: Vec<TokenStream> = p
+        .auth_services
+        .iter()
+        .map(|a| {
+            let (s, f) = (lit(&a.service.value), lit(&a.field));
+            quote!((#s, #f))
+        })
+        .collect();
+    let value_from = match &p.value_from_param {
+        Some(v) => {
+            let v = lit(&v.value);
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    quote! {
+        #rt::ParamDef {
+            name: #name,
+            kind: #kind,
+            required: #required,
+            default: #default,
+            allowed: &[#(#allowed),*],
+            excluded: &[#(#excluded),*],
+            min: #min,
+            max: #max,
+            items: #items,
+            value_type: #value_type,
+            auth_services: &[#(#auth),*],
+            value_from: #value_from,
+        }
+    }
+}
+
+fn rust_type(t: ParamType) -> TokenStream {
+    let rt = rt();
+    match t {
+        ParamType::String => quote!(String),
+        ParamType::Integer => quote!(i64),
+        ParamType::Float => quote!(f64),
+        ParamType::Boolean => quote!(bool),
+        ParamType::Array | ParamType::Map => quote!(#rt::Value),
+    }
+}
+
+fn column_defs(columns: &[crate::describe::DescribedColumn]) -> TokenStream {
+    let rt = rt();
+    let defs = columns.iter().map(|c| {
+        let key = lit(&format!("{}:", serde_json::to_string(&c.name).unwrap_or_default()));
+        let kind = format_ident!(
+            "{}",
+            match c.type_name.as_str() {
+                "INTEGER" => "Integer",
+                "REAL" => "Real",
+                "TEXT" => "Text",
+                "BLOB" => "Blob",
+                "BOOLEAN" => "Boolean",
+                _ => "Any",
+            }
+        );
+        quote!(#rt::ColumnDef { key: #key, kind: #rt::ColumnKind::#kind })
+    });
+    quote!(&[#(#defs),*])
+}
+
+fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
+    let rt = rt();
+    let tool = plan.tool;
+    let doc = format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
+    let all: Vec<&Param> = match tool.ty {
+        ToolType::SqliteSql => tool.parameters.iter().chain(&tool.template_parameters).collect(),
+        ToolType::SqliteExecuteSql => Vec::new(),
+    };
+    let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty {
+        ToolType::SqliteExecuteSql => {
+            let sql_param = quote! {
+                #rt::ParamDef {
+                    name: "sql", kind: #rt::ParamKind::String, required: true, default: None, allowed: &[], excluded: &[],
+                    min: None, max: None, items: None, value_type: None, auth_services: &[], value_from: None,
+                }
+            };
+            (
+                vec![sql_param],
+                1usize,
+                vec![quote!(pub sql: String)],
+                vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
+                quote!(0usize),
+                quote!(#rt::execute_sql(pool, a.sql).await),
+            )
+        }
+        ToolType::SqliteSql => {
+            let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
+            let mut fields = Vec::new();
+            let mut init = Vec::new();
+            let mut bind = Vec::new();
+            for (i, (p, f)) in all.iter().zip(&field_names).enumerate() {
+                let f = format_ident!("{}", f);
+                let is_template = i >= tool.parameters.len();
+                let doc = format!("`{}`: {}", p.name.value, p.description);
+                if is_template {
+                    fields.push(quote!(#[doc = #doc] #[doc = "The index of the chosen value in `allowedValues`."] pub #f: usize));
+                    init.push(quote!(#f: args.choice(&PARAMS[#i], claims)?));
+                    continue;
+                }
+                let ty = rust_type(p.ty);
+                let compound = !p.ty.is_scalar();
+                if p.is_required() {
+                    fields.push(quote!(#[doc = #doc] pub #f: #ty));
+                    init.push(quote!(#f: args.get(&PARAMS[#i], claims)?));
+                    bind.push(if compound { quote!(.bind(a.#f.to_string())) } else { quote!(.bind(a.#f)) });
+                } else {
+                    fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
+                    init.push(quote!(#f: args.get_opt(&PARAMS[#i], claims)?));
+                    bind.push(if compound { quote!(.bind(a.#f.map(|v| v.to_string()))) } else { quote!(.bind(a.#f)) });
+                }
+            }
+            // Mixed-radix index of the chosen template values, last parameter fastest.
+            let mut variant = quote!(0usize);
+            for (i, f) in field_names.iter().enumerate().skip(tool.parameters.len()) {
+                let f = format_ident!("{}", f);
+                let radix = all[i].allowed_values.len();
+                variant = quote!((#variant) * #radix + a.#f);
+            }
+            let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
+            let count = params.len();
+            (
+                params,
+                count,
+                fields,
+                init,
+                variant,
+                quote!({
+                    let (statement, columns) = STATEMENTS[variant];
+                    #rt::run(pool, #rt::query(statement) #(#bind)*, columns).await
+                }),
+            )
+        }
+    };
+    let statements: Vec<TokenStream> = plan
+        .variants
+        .iter()
+        .map(|(sql, columns)| {
+            let sql = lit(sql);
+            let columns = match columns {
+                Some(c) => {
+                    let c = column_defs(c);
+                    quote!(Some(#c))
+                }
+                None => quote!(None),
+            };
+            quote!((#sql, #columns))
+        })
+        .collect();
+    let variant_count = statements.len();
+    let source = plan.source_index;
+    let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
+    let statements_item = if tool.ty == ToolType::SqliteSql {
+        quote! {
+            /// The statement (one per combination of template values) and its described columns.
+            pub static STATEMENTS: [(&str, Option<&[#rt::ColumnDef]>); #variant_count] = [#(#statements),*];
+        }
+    } else {
+        quote!()
+    };
+    let _ = Span::call_site();
+    quote! {
+        #[doc = #doc]
+        pub mod #module {
+            #[doc = #args_doc]
+            #[derive(Debug)]
+            pub struct Args {
+                #(#fields,)*
+            }
+
+            impl Args {
+                /// Checks and converts the arguments of a call.
+                pub fn from_arguments(args: &#rt::Arguments, claims: &dyn #rt::ClaimSource) -> Result<Self, #rt::ArgError> {
+                    Ok(Self { #(#init,)* })
+                }
+            }
+
+            pub static PARAMS: [#rt::ParamDef; #count] = [#(#params_tokens),*];
+
+            #statements_item
+
+            pub fn handler<'a>(ctx: &'a #rt::CallContext<'a>, args: &'a #rt::Arguments) -> #rt::BoxFuture<'a, #rt::ToolOutput> {
+                #rt::Box::pin(async move {
+                    let a = match Args::from_arguments(args, ctx.claims) {
+                        Ok(a) => a,
+                        Err(e) => return #rt::ToolOutput::invalid_arguments(e),
+                    };
+                    let variant = #variant_expr;
+                    let pool = match ctx.sources.get(#source).sqlite_pool().await {
+                        Ok(pool) => pool,
+                        Err(e) => return #rt::ToolOutput::Error(e),
+                    };
+                    #run
+                })
+            }
+        }
+    }
+}
+
+fn prompt_def(p: &Prompt) -> TokenStream {
+    let rt = rt();
+    let name = lit(&p.name.value);
+    let description = lit(&p.description);
+    let arguments: Vec<TokenStream> = p.arguments.iter().map(param_def).collect();
+    let messages: Vec<TokenStream> = p
+        .messages
+        .iter()
+        .map(|m| {
+            let role = lit(&m.role);
+            let text = &m.content.value;
+            let refs = toolbox_config::template::references(text).unwrap_or_default();
+            let mut parts = Vec::new();
+            let mut copied = 0;
+            for r in &refs {
+                if r.start > copied {
+                    let t = lit(&text[copied..r.start]);
+                    parts.push(quote!(#rt::PromptPart::Text(#t)));
+                }
+                let index = p.arguments.iter().position(|a| a.name.value == r.name).unwrap_or(0);
+                parts.push(quote!(#rt::PromptPart::Argument(#index)));
+                copied = r.end;
+            }
+            if copied < text.len() {
+                let t = lit(&text[copied..]);
+                parts.push(quote!(#rt::PromptPart::Text(#t)));
+            }
+            quote!(#rt::PromptMessageDef { role: #role, parts: &[#(#parts),*] })
+        })
+        .collect();
+    quote! {
+        #rt::PromptDef { name: #name, description: #description, arguments: &[#(#arguments),*], messages: &[#(#messages),*] }
+    }
+}
+
+fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) -> Vec<TokenStream> {
+    let rt = rt();
+    let entries: Vec<[Value; 3]> = sorted
+        .iter()
+        .map(|t| {
+            let params: Vec<&Param> = match t.tool.ty {
+                ToolType::SqliteSql => t.tool.parameters.iter().chain(&t.tool.template_parameters).collect(),
+                ToolType::SqliteExecuteSql => Vec::new(),
+            };
+            let output = match t.tool.ty {
+                // Every variant of a templated statement has the same shape only by luck; the
+                // schema is given only when they agree.
+                ToolType::SqliteSql => {
+                    let first = &t.variants[0].1;
+                    t.variants.iter().all(|(_, c)| c == first).then(|| schema::output_schema(first))
+                }
+                ToolType::SqliteExecuteSql => None,
+            };
+            let mut entry = schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
+            if t.tool.ty == ToolType::SqliteExecuteSql {
+                for e in &mut entry {
+                    e["inputSchema"] = serde_json::json!({
+                        "type": "object",
+                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
+                        "required": ["sql"],
+                        "additionalProperties": false
+                    });
+                }
+            }
+            entry
+        })
+        .collect();
+    let prompt_entries: Vec<Value> = prompts.iter().map(|p| schema::prompt_entry(p)).collect();
+    let make = |name: &str, tools: Option<Vec<usize>>, prompt_list: Option<Vec<usize>>, instructions: Option<&str>, ttl: u64, private: bool| {
+        let pick = |shape: usize| -> String {
+            let list: Vec<&Value> = match &tools {
+                None => entries.iter().map(|e| &e[shape]).collect(),
+                Some(ix) => ix.iter().map(|i| &entries[*i][shape]).collect(),
+            };
+            serde_json::to_string(&list).unwrap_or_default()
+        };
+        let shapes = [lit(&pick(0)), lit(&pick(1)), lit(&pick(2))];
+        let prompts_json = match &prompt_list {
+            None => serde_json::to_string(&prompt_entries),
+            Some(ix) => serde_json::to_string(&ix.iter().map(|i| &prompt_entries[*i]).collect::<Vec<_>>()),
+        }
+        .unwrap_or_default();
+        let prompts_json = lit(&prompts_json);
+        let index_list = |l: &Option<Vec<usize>>| match l {
+            None => quote!(None),
+            Some(ix) => {
+                let ix = ix.iter().map(|i| *i as u16);
+                quote!(Some(&[#(#ix),*]))
+            }
+        };
+        let (tools_ix, prompts_ix) = (index_list(&tools), index_list(&prompt_list));
+        let name = lit(name);
+        let instructions = match instructions {
+            Some(i) => {
+                let i = lit(i);
+                quote!(Some(#i))
+            }
+            None => quote!(None),
+        };
+        quote! {
+            #rt::ToolsetDef {
+                name: #name,
+                tools: #tools_ix,
+                prompts: #prompts_ix,
+                tools_json: [#(#shapes),*],
+                prompts_json: #prompts_json,
+                instructions: #instructions,
+                ttl_ms: #ttl,
+                cache_private: #private,
+            }
+        }
+    };
+    const DEFAULT_TTL_MS: u64 = 300_000;
+    let mut out = vec![make("", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
+    for ts in &plan.config.toolsets {
+        let mut tools: Vec<usize> = ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
+        tools.sort_unstable();
+        tools.dedup();
+        let mut prompt_ix: Vec<usize> = ts.prompts.iter().filter_map(|n| prompts.iter().position(|p| p.name.value == n.value)).collect();
+        prompt_ix.sort_unstable();
+        prompt_ix.dedup();
+        let instructions = ts.description.as_deref().or(plan.config.instructions.as_deref());
+        out.push(make(&ts.name.value, Some(tools), Some(prompt_ix), instructions, ts.ttl_ms.unwrap_or(DEFAULT_TTL_MS), ts.cache_private.unwrap_or(false)));
+    }
+    let _ = rust_type_name;
+    out
+}

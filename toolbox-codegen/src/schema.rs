@@ -1,0 +1,219 @@
+//! The JSON that `tools/list` and `prompts/list` serve, made once at build time: input and output
+//! schemas, annotations, and each toolset's lists for every protocol generation.
+
+use crate::describe::DescribedColumn;
+use serde_json::{Map, Value, json};
+use toolbox_config::model::*;
+
+/// The result columns of a statement, or `None` when it returns no rows.
+pub type Columns = Option<Vec<DescribedColumn>>;
+
+/// JSON Schema of a parameter.
+pub fn param_schema(p: &Param) -> Value {
+    let mut s = Map::new();
+    s.insert("type".into(), json!(p.ty.json_type()));
+    let mut description = p.description.clone();
+    if !p.auth_services.is_empty() {
+        let services: Vec<&str> = p.auth_services.iter().map(|a| a.service.value.as_str()).collect();
+        let note = format!("Set from the caller's verified token ({}); any value sent is ignored.", services.join(" or "));
+        description = if description.is_empty() { note } else { format!("{description} {note}") };
+    }
+    if !description.is_empty() {
+        s.insert("description".into(), json!(description));
+    }
+    if let Some(d) = &p.default {
+        s.insert("default".into(), d.value.clone());
+    }
+    if !p.allowed_values.is_empty() {
+        s.insert("enum".into(), Value::Array(p.allowed_values.iter().map(|v| v.value.clone()).collect()));
+    }
+    if let Some(min) = &p.min_value {
+        s.insert("minimum".into(), number(min.value));
+    }
+    if let Some(max) = &p.max_value {
+        s.insert("maximum".into(), number(max.value));
+    }
+    if let Some(items) = &p.items {
+        s.insert("items".into(), param_schema(items));
+    }
+    if p.ty == ParamType::Map {
+        let values = p.value_type.map_or(json!({}), |t| json!({"type": t.json_type()}));
+        s.insert("additionalProperties".into(), values);
+    }
+    Value::Object(s)
+}
+
+fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9e15 { json!(n as i64) } else { json!(n) }
+}
+
+/// The `inputSchema` of a tool. Template parameters are ordinary properties; copied parameters
+/// are hidden; authenticated ones are listed (with a note) but never required.
+pub fn input_schema(params: &[&Param]) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for p in params {
+        if p.value_from_param.is_some() {
+            continue;
+        }
+        properties.insert(p.name.value.clone(), param_schema(p));
+        if p.is_required() && p.auth_services.is_empty() {
+            required.push(json!(p.name.value));
+        }
+    }
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
+/// The JSON Schema of one column value, from its described type and nullability.
+pub fn column_schema(c: &DescribedColumn) -> Value {
+    let base = match c.type_name.as_str() {
+        "INTEGER" => Some("integer"),
+        "REAL" => Some("number"),
+        "TEXT" => Some("string"),
+        "BLOB" => Some("string"),
+        "BOOLEAN" => Some("boolean"),
+        _ => None,
+    };
+    let mut s = Map::new();
+    if let Some(t) = base {
+        if c.nullable == Some(false) {
+            s.insert("type".into(), json!(t));
+        } else {
+            s.insert("type".into(), json!([t, "null"]));
+        }
+    }
+    if c.type_name == "BLOB" {
+        s.insert("contentEncoding".into(), json!("base64"));
+    }
+    Value::Object(s)
+}
+
+/// The `outputSchema` of a SQL tool: `{rows: [...]}` or `{rowsAffected: n}`.
+pub fn output_schema(columns: &Columns) -> Value {
+    match columns {
+        Some(columns) => {
+            let mut properties = Map::new();
+            for c in columns {
+                properties.insert(c.name.clone(), column_schema(c));
+            }
+            let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            json!({
+                "type": "object",
+                "properties": {"rows": {"type": "array", "items": {"type": "object", "properties": properties, "required": names}}},
+                "required": ["rows"]
+            })
+        }
+        None => json!({
+            "type": "object",
+            "properties": {"rowsAffected": {"type": "integer", "minimum": 0}},
+            "required": ["rowsAffected"]
+        }),
+    }
+}
+
+/// Whether a statement only reads, judged by its first keyword (a hint for clients, not a guard).
+pub fn reads_only(statement: &str) -> bool {
+    let text = strip_comments(statement).to_ascii_uppercase();
+    let first = text.split_whitespace().next().unwrap_or("");
+    let writes = ["INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER"];
+    match first {
+        "SELECT" | "VALUES" => true,
+        "WITH" => !text.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| writes.contains(&w)),
+        _ => false,
+    }
+}
+
+fn strip_comments(sql: &str) -> String {
+    sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+/// The annotations a tool advertises: what `tools.yaml` says, else inferred from the statement.
+pub fn annotations(tool: &Tool, source_read_only: bool) -> Value {
+    let inferred_read_only = source_read_only || tool.statement.as_ref().is_some_and(|s| reads_only(&s.value));
+    let read_only = tool.annotations.read_only_hint.unwrap_or(inferred_read_only);
+    let mut a = Map::new();
+    a.insert("readOnlyHint".into(), json!(read_only));
+    if !read_only {
+        a.insert("destructiveHint".into(), json!(tool.annotations.destructive_hint.unwrap_or(true)));
+        if let Some(i) = tool.annotations.idempotent_hint {
+            a.insert("idempotentHint".into(), json!(i));
+        }
+    }
+    a.insert("openWorldHint".into(), json!(tool.annotations.open_world_hint.unwrap_or(false)));
+    Value::Object(a)
+}
+
+/// The `tools/list` entry of a tool for each generation: 2024-11-05, 2025-03-26, 2025-06-18+.
+pub fn tool_entries(tool: &Tool, params: &[&Param], output: Option<Value>, annotations: Value) -> [Value; 3] {
+    let mut base = Map::new();
+    base.insert("name".into(), json!(tool.name.value));
+    base.insert("description".into(), json!(tool.description));
+    base.insert("inputSchema".into(), input_schema(params));
+    let v2024 = Value::Object(base.clone());
+    base.insert("annotations".into(), annotations);
+    let v2025 = Value::Object(base.clone());
+    if let Some(output) = output {
+        base.insert("outputSchema".into(), output);
+    }
+    let auth_params: Map<String, Value> = params
+        .iter()
+        .filter(|p| !p.auth_services.is_empty())
+        .map(|p| (p.name.value.clone(), json!(p.auth_services.iter().map(|a| a.service.value.clone()).collect::<Vec<_>>())))
+        .collect();
+    let mut meta = Map::new();
+    if !auth_params.is_empty() {
+        meta.insert("toolbox/authParam".into(), Value::Object(auth_params));
+    }
+    if !tool.auth_required.is_empty() {
+        meta.insert("toolbox/authInvoke".into(), json!(tool.auth_required.iter().map(|a| &a.value).collect::<Vec<_>>()));
+    }
+    if !meta.is_empty() {
+        base.insert("_meta".into(), Value::Object(meta));
+    }
+    [v2024, v2025, Value::Object(base)]
+}
+
+/// The `prompts/list` entry of a prompt.
+pub fn prompt_entry(prompt: &Prompt) -> Value {
+    let arguments: Vec<Value> = prompt
+        .arguments
+        .iter()
+        .map(|a| {
+            let mut m = Map::new();
+            m.insert("name".into(), json!(a.name.value));
+            if !a.description.is_empty() {
+                m.insert("description".into(), json!(a.description));
+            }
+            m.insert("required".into(), json!(a.is_required()));
+            Value::Object(m)
+        })
+        .collect();
+    let mut m = Map::new();
+    m.insert("name".into(), json!(prompt.name.value));
+    if !prompt.description.is_empty() {
+        m.insert("description".into(), json!(prompt.description));
+    }
+    m.insert("arguments".into(), Value::Array(arguments));
+    Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_inference() {
+        assert!(reads_only("-- find\nSELECT * FROM t"));
+        assert!(reads_only("with x as (select 1) select * from x"));
+        assert!(!reads_only("WITH x AS (SELECT 1) DELETE FROM t"));
+        assert!(!reads_only("UPDATE t SET a = 1 RETURNING a"));
+    }
+
+    #[test]
+    fn nullable_columns_allow_null() {
+        let c = DescribedColumn { name: "n".into(), type_name: "INTEGER".into(), nullable: None };
+        assert_eq!(column_schema(&c), json!({"type": ["integer", "null"]}));
+        let c = DescribedColumn { name: "n".into(), type_name: "NULL".into(), nullable: None };
+        assert_eq!(column_schema(&c), json!({}));
+    }
+}
