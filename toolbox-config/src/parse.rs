@@ -116,7 +116,9 @@ impl<'a> Obj<'a> {
 
     fn required_string(&mut self, key: &'static str, diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
         let value = self.string(key, diags);
-        if value.is_none() && !self.known_present(key) {
+        // A misspelt key is reported once, as an unknown field with a suggestion.
+        let misspelt = self.entries.iter().any(|(k, ..)| *k != key && suggest(k, [key]).is_some());
+        if value.is_none() && !self.known_present(key) && !misspelt {
             diags.push(
                 Diagnostic::new(self.pos, format!("{} is missing the required field `{key}`", self.what))
                     .with_hint(format!("add `{key}: ...` to this definition")),

@@ -1,1 +1,28 @@
-//! x
+//! `toolbox!("tools.yaml")`: compiles a configuration file into the calling module, exactly as
+//! the build script does. A thin shim: all the work is in `toolbox-codegen`.
+//!
+//! The path is relative to the file that invokes the macro, like `include_str!`. Problems in the
+//! configuration become compile errors naming `file:line:col`, placed on the path literal. Set
+//! `TOOLBOX_PRINT_GENERATED=1` to have the generated code printed while compiling.
+
+use proc_macro::TokenStream;
+
+#[proc_macro]
+pub fn toolbox(input: TokenStream) -> TokenStream {
+    let literal = syn::parse_macro_input!(input as syn::LitStr);
+    let relative = literal.value();
+    let caller = proc_macro::Span::call_site().local_file();
+    let path = match caller.as_ref().and_then(|f| f.parent()) {
+        Some(dir) => dir.join(&relative),
+        None => std::path::PathBuf::from(&relative),
+    };
+    let output = toolbox_codegen::generate(&path, &relative, &|name| std::env::var(name).ok());
+    if std::env::var_os("TOOLBOX_PRINT_GENERATED").is_some() {
+        eprintln!("{}", toolbox_codegen::format_file(&output.code));
+    }
+    if output.errors.is_empty() {
+        return output.code.into();
+    }
+    let errors = output.errors.iter().map(|e| syn::Error::new(literal.span(), e).to_compile_error());
+    proc_macro2::TokenStream::from_iter(errors).into()
+}
