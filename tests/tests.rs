@@ -1,1 +1,10 @@
+//! Integration tests of the toolbox compiled from the root `tools.yaml`.
 
+// Shared helpers: an app over a temporary demo database, request builders.
+mod util;
+
+// The HTTP router driven in-process (no socket): protocol versions, errors, guards, tools.
+mod router;
+
+// The real binary over HTTP and stdio: start-up, the demo database, shutdown.
+mod binary;

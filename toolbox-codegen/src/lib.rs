@@ -51,6 +51,9 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     let base = path.parent().unwrap_or(Path::new("."));
     let mut tool_plans = Vec::new();
     let mut scripts = Vec::new();
+    // Database files read for their schema: a change re-runs the build script, but they are
+    // not `include_str!`ed into the code (they are binary and may be large).
+    let mut watched_databases = Vec::new();
     for (source_index, source) in config.sources.iter().enumerate() {
         let SourceKind::Sqlite(sqlite) = &source.kind;
         let script_path = |s: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>, tracked: &mut Vec<PathBuf>| {
@@ -77,19 +80,21 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         if tools.is_empty() {
             continue;
         }
-        let mut describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut tracked_files);
+        let mut describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
         for tool in tools {
             let Some(variants) = plan_variants(tool, describer.as_mut(), &mut diags) else { continue };
             tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: sqlite.read_only });
         }
     }
     let env_vars = used_vars.into_inner();
+    let code_inputs = tracked_files.clone();
+    tracked_files.extend(watched_databases);
     if !diags.is_empty() {
         toolbox_config::diag::sort(&mut diags);
         let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
         return Output { code: error_tokens(&errors), errors, tracked_files, env_vars };
     }
-    let tracked: Vec<String> = tracked_files.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
+    let tracked: Vec<String> = code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
     let plan = emit::Plan { config: &config, display_path: display.to_string(), tools: tool_plans, tracked_files: tracked, scripts };
     Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars }
 }

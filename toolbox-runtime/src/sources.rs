@@ -20,9 +20,9 @@ impl std::fmt::Display for StartupError {
     }
 }
 
-/// Resolves a setting's placeholders against the process environment.
-pub fn resolve_setting(config_path: &str, owner: &str, setting: &Setting) -> Result<String, StartupError> {
-    toolbox_config::env::resolve_from_process(setting.raw).map_err(|errors| {
+/// Resolves a setting's placeholders with `lookup` (the process environment, in the server).
+pub fn resolve_setting(config_path: &str, owner: &str, setting: &Setting, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, StartupError> {
+    toolbox_config::env::resolve(setting.raw, lookup).map_err(|errors| {
         let lines: Vec<String> = errors
             .iter()
             .map(|e| format!("{config_path}:{}:{}: {owner}: {}", setting.line, setting.col, e.message))
@@ -59,15 +59,21 @@ pub struct SourceHealth {
 }
 
 impl Sources {
-    /// Resolves every source's settings. Nothing is opened yet; see [`Sources::connect_all`].
+    /// Resolves every source's settings from the process environment. Nothing is opened yet;
+    /// see [`Sources::connect_all`].
     pub fn resolve(toolbox: &'static Toolbox) -> Result<Self, StartupError> {
+        Self::resolve_with(toolbox, &|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Sources::resolve`], with another environment (tests).
+    pub fn resolve_with(toolbox: &'static Toolbox, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
         let mut entries = Vec::with_capacity(toolbox.sources.len());
         let mut errors = Vec::new();
         for def in toolbox.sources {
             match &def.kind {
                 SourceKindDef::Sqlite(sqlite) => {
                     let owner = format!("source `{}`", def.name);
-                    match resolve_setting(toolbox.config_path, &owner, &sqlite.database) {
+                    match resolve_setting(toolbox.config_path, &owner, &sqlite.database, lookup) {
                         Ok(path) => entries.push(SourceHandle {
                             def,
                             sqlite: Some(SqliteHandle { def: sqlite, path, pool: OnceCell::new() }),
@@ -183,6 +189,23 @@ async fn create_database(path: &str, schema: &'static str, seed: Option<&'static
     std::fs::rename(&temporary, &target).map_err(|e| format!("cannot create `{path}`: {e}"))?;
     tracing::info!(path, "created the database from its schema");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_names_itself_and_its_line() {
+        let setting = Setting { raw: "${SECRET_PATH:?set it to the database file}", line: 4, col: 11 };
+        let error = resolve_setting("tools.yaml", "source `db`", &setting, &|_| None).unwrap_err();
+        assert_eq!(
+            error.0,
+            "tools.yaml:4:11: source `db`: required environment variable `SECRET_PATH` is not set: set it to the database file"
+        );
+        let resolved = resolve_setting("tools.yaml", "source `db`", &setting, &|_| Some("/data/x.db".into())).unwrap();
+        assert_eq!(resolved, "/data/x.db");
+    }
 }
 
 async fn run_scripts(pool: &SqlitePool, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("array_without_items.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("bad_tool_name.yaml");
+
+fn main() {}

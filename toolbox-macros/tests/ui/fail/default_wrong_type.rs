@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("default_wrong_type.yaml");
+
+fn main() {}

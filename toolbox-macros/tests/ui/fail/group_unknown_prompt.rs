@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("group_unknown_prompt.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("legacy_missing_kind.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("legacy_tools_list.yaml");
+
+fn main() {}

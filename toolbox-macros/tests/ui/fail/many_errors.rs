@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("many_errors.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("missing_env_var.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("missing_field.yaml");
+
+fn main() {}

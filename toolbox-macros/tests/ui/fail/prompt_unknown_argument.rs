@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("prompt_unknown_argument.yaml");
+
+fn main() {}

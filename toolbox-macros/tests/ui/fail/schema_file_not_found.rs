@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("schema_file_not_found.yaml");
+
+fn main() {}

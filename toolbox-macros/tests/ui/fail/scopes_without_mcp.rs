@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("scopes_without_mcp.yaml");
+
+fn main() {}

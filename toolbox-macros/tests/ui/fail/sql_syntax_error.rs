@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("sql_syntax_error.yaml");
+
+fn main() {}

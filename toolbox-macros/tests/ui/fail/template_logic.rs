@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("template_logic.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("too_many_placeholders.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("toolset_unknown_tool.yaml");
+
+fn main() {}

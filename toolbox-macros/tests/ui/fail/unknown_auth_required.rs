@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_auth_required.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_column.yaml");
+
+fn main() {}

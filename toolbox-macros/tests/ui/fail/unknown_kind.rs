@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_kind.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_param_type.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_source_type.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_table.yaml");
+
+fn main() {}

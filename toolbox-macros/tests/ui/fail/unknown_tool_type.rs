@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unknown_tool_type.yaml");
+
+fn main() {}

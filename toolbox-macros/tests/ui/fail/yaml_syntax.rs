@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("yaml_syntax.yaml");
+
+fn main() {}
