@@ -1,1 +1,141 @@
+//! The real binary: started as a user would, over HTTP and over stdio.
 
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_toolbox");
+
+/// A running server that is killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(BINARY)
+        .args(["--port", &port.to_string()])
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not listen within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port, _dir: dir }
+}
+
+/// One HTTP/1.1 request over a plain socket; returns the status and the body.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn rpc(port: u16, body: Value) -> Value {
+    let headers = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2025-11-25")];
+    let (status, body) = http(port, "POST", "/mcp", &headers, &body.to_string());
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn serves_the_demo_over_http_like_curl_would() {
+    let server = start();
+    let init = rpc(server.port, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}));
+    assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
+    let list = rpc(server.port, json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
+    assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 7);
+    let call = rpc(server.port, json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_flight", "arguments": {"flight_number": "DL0001"}}}));
+    assert_eq!(call["result"]["structuredContent"]["rows"][0]["flight_number"], "DL0001");
+    let (status, health) = http(server.port, "GET", "/healthz", &[], "");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<Value>(&health).unwrap()["status"], "ok");
+}
+
+#[cfg(unix)]
+#[test]
+fn stops_cleanly_on_sigterm() {
+    let mut server = start();
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut log = String::new();
+    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+}
+
+#[test]
+fn serves_stdio_with_logs_kept_off_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .arg("--stdio")
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut send_line = |stdin: &mut std::process::ChildStdin, text: &str| -> Value {
+        writeln!(stdin, "{text}").unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carries only JSON-RPC ({e}): {line}"))
+    };
+    let mut ask = |message: Value| send_line(&mut stdin, &message.to_string());
+    let init = ask(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+    assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
+    let call = ask(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_flights", "arguments": {"origin": "SFO", "destination": "JFK", "limit": 1}}}));
+    assert_eq!(call["result"]["structuredContent"]["rows"][0]["flight_number"], "UA0008", "stdio keeps the negotiated 2025-06-18");
+    let bad = ask(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "nope"}}));
+    assert_eq!(bad["error"]["code"], -32602);
+    let garbage = ask(json!("this is a string, not a request"));
+    assert_eq!(garbage["error"]["code"], -32600);
+    let modern = ask(json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}));
+    assert_eq!(modern["result"]["resultType"], "complete");
+    drop(stdin);
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "stdin EOF ends the process cleanly: {exit}");
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("serving MCP over stdio"), "logs go to stderr: {log}");
+}

@@ -137,6 +137,10 @@ impl Mcp {
         }
         match serde_json::from_slice::<Envelope<'_>>(body) {
             Ok(envelope) => self.handle_message(toolset, envelope, transport, claims).await,
+            // Valid JSON that is not an object is an invalid request, not a parse error.
+            Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() => {
+                error_reply(None, RpcError::invalid_request("a JSON-RPC message must be an object"))
+            }
             Err(e) => error_reply(None, parse_error(&e)),
         }
     }
