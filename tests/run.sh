@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: what README.md tells a newcomer to run, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test --workspace"
+cargo test --workspace
+
+echo "== real MCP peers"
+bash tests/peers/install.sh
+bash tests/peers/python_sdk.sh
+bash tests/peers/conformance.sh
