@@ -220,69 +220,49 @@ fn param_def(p: &Param) -> TokenStream {
     let rt = rt();
     let name = lit(&p.name.value);
     let kind = param_kind(p.ty);
-    let required = p.is_required();
-    let default = match &p.default {
-        Some(d) => {
-            let v = const_value(&d.value);
-            quote!(Some(#v))
-        }
-        None => quote!(None),
-    };
-    let allowed: Vec<TokenStream> = p.allowed_values.iter().map(|v| const_value(&v.value)).collect();
-    let excluded: Vec<TokenStream> = p.excluded_values.iter().map(|v| const_value(&v.value)).collect();
-    let bound = |b: &Option<toolbox_config::diag::Spanned<f64>>| match b {
-        Some(b) => {
-            let v = b.value;
-            quote!(Some(#v))
-        }
-        None => quote!(None),
-    };
-    let (min, max) = (bound(&p.min_value), bound(&p.max_value));
-    let items = match &p.items {
-        Some(item) => {
-            let item = param_def(item);
-            quote!(Some(&#item))
-        }
-        None => quote!(None),
-    };
-    let value_type = match p.value_type {
-        Some(t) => {
-            let t = param_kind(t);
-            quote!(Some(#t))
-        }
-        None => quote!(None),
-    };
-    let auth: Vec<TokenStream> = p
-        .auth_services
-        .iter()
-        .map(|a| {
+    let mut def = quote!(#rt::ParamDef::new(#name, #kind));
+    if let Some(d) = &p.default {
+        let v = const_value(&d.value);
+        def = quote!(#def.default(#v));
+    } else if !p.is_required() {
+        def = quote!(#def.optional());
+    }
+    if !p.allowed_values.is_empty() {
+        let values = p.allowed_values.iter().map(|v| const_value(&v.value));
+        def = quote!(#def.allowed(&[#(#values),*]));
+    }
+    if !p.excluded_values.is_empty() {
+        let values = p.excluded_values.iter().map(|v| const_value(&v.value));
+        def = quote!(#def.excluded(&[#(#values),*]));
+    }
+    if let Some(min) = &p.min_value {
+        let v = min.value;
+        def = quote!(#def.min(#v));
+    }
+    if let Some(max) = &p.max_value {
+        let v = max.value;
+        def = quote!(#def.max(#v));
+    }
+    if let Some(item) = &p.items {
+        let item = param_def(item);
+        def = quote!(#def.items(&#item));
+    }
+    if let Some(t) = p.value_type {
+        let t = param_kind(t);
+        def = quote!(#def.value_type(#t));
+    }
+    if !p.auth_services.is_empty() {
+        let pairs = p.auth_services.iter().map(|a| {
             let (s, f) = (lit(&a.service.value), lit(&a.field));
             quote!((#s, #f))
-        })
-        .collect();
-    let value_from = match &p.value_from_param {
-        Some(v) => {
-            let v = lit(&v.value);
-            quote!(Some(#v))
-        }
-        None => quote!(None),
-    };
-    quote! {
-        #rt::ParamDef {
-            name: #name,
-            kind: #kind,
-            required: #required,
-            default: #default,
-            allowed: &[#(#allowed),*],
-            excluded: &[#(#excluded),*],
-            min: #min,
-            max: #max,
-            items: #items,
-            value_type: #value_type,
-            auth_services: &[#(#auth),*],
-            value_from: #value_from,
-        }
+        });
+        def = quote!(#def.auth_services(&[#(#pairs),*]));
     }
+    if let Some(v) = &p.value_from_param {
+        let v = lit(&v.value);
+        def = quote!(#def.value_from(#v));
+    }
+    def
 }
 
 fn rust_type(t: ParamType) -> TokenStream {
@@ -326,12 +306,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     };
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty {
         ToolType::SqliteExecuteSql => {
-            let sql_param = quote! {
-                #rt::ParamDef {
-                    name: "sql", kind: #rt::ParamKind::String, required: true, default: None, allowed: &[], excluded: &[],
-                    min: None, max: None, items: None, value_type: None, auth_services: &[], value_from: None,
-                }
-            };
+            let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
             (
                 vec![sql_param],
                 1usize,
@@ -368,12 +343,16 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 }
             }
             // Mixed-radix index of the chosen template values, last parameter fastest.
-            let mut variant = quote!(0usize);
+            let mut variant: Option<TokenStream> = None;
             for (i, f) in field_names.iter().enumerate().skip(tool.parameters.len()) {
                 let f = format_ident!("{}", f);
                 let radix = all[i].allowed_values.len();
-                variant = quote!((#variant) * #radix + a.#f);
+                variant = Some(match variant {
+                    None => quote!(a.#f),
+                    Some(v) => quote!((#v) * #radix + a.#f),
+                });
             }
+            let variant = variant.unwrap_or_else(|| quote!(0usize));
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = params.len();
             (

@@ -97,6 +97,64 @@ pub struct ParamDef {
 }
 
 impl ParamDef {
+    /// A required parameter with no constraints; the other methods add what `tools.yaml` says.
+    pub const fn new(name: &'static str, kind: ParamKind) -> Self {
+        Self {
+            name,
+            kind,
+            required: true,
+            default: None,
+            allowed: &[],
+            excluded: &[],
+            min: None,
+            max: None,
+            items: None,
+            value_type: None,
+            auth_services: &[],
+            value_from: None,
+        }
+    }
+
+    pub const fn optional(self) -> Self {
+        Self { required: false, ..self }
+    }
+
+    pub const fn default(self, value: ConstValue) -> Self {
+        Self { default: Some(value), required: false, ..self }
+    }
+
+    pub const fn allowed(self, values: &'static [ConstValue]) -> Self {
+        Self { allowed: values, ..self }
+    }
+
+    pub const fn excluded(self, values: &'static [ConstValue]) -> Self {
+        Self { excluded: values, ..self }
+    }
+
+    pub const fn min(self, min: f64) -> Self {
+        Self { min: Some(min), ..self }
+    }
+
+    pub const fn max(self, max: f64) -> Self {
+        Self { max: Some(max), ..self }
+    }
+
+    pub const fn items(self, items: &'static ParamDef) -> Self {
+        Self { items: Some(items), ..self }
+    }
+
+    pub const fn value_type(self, kind: ParamKind) -> Self {
+        Self { value_type: Some(kind), ..self }
+    }
+
+    pub const fn auth_services(self, services: &'static [(&'static str, &'static str)]) -> Self {
+        Self { auth_services: services, ..self }
+    }
+
+    pub const fn value_from(self, other: &'static str) -> Self {
+        Self { value_from: Some(other), ..self }
+    }
+
     /// Whether a client may send this argument (authenticated and copied ones are not its own).
     pub fn client_supplied(&self) -> bool {
         self.auth_services.is_empty() && self.value_from.is_none()
@@ -301,20 +359,7 @@ mod tests {
     use serde_json::json;
 
     const fn def(name: &'static str, kind: ParamKind) -> ParamDef {
-        ParamDef {
-            name,
-            kind,
-            required: true,
-            default: None,
-            allowed: &[],
-            excluded: &[],
-            min: None,
-            max: None,
-            items: None,
-            value_type: None,
-            auth_services: &[],
-            value_from: None,
-        }
+        ParamDef::new(name, kind)
     }
 
     fn args(v: Value) -> Arguments {

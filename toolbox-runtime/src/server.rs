@@ -115,6 +115,14 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
 
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
+    // Fail closed: a configuration that asks for MCP authorization must not be served without it.
+    if let Some(service) = toolbox.auth_services.iter().find(|a| a.mcp_enabled) {
+        return Err(format!(
+            "auth service `{}` has `mcpEnabled: true`, but this version does not verify MCP access tokens yet; \
+             refusing to serve the tools unprotected (remove `mcpEnabled` to serve without MCP authorization)",
+            service.name
+        ));
+    }
     let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
     sources.connect_all().await;
     let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
