@@ -111,15 +111,19 @@ fn open_schema(
     tracked: &mut Vec<PathBuf>,
 ) -> Option<Describer> {
     let database = env::resolve(&sqlite.database.value, env).ok().filter(|p| p != ":memory:").map(|p| base.join(p));
+    const SCRIPT_HINT: &str = "statements are checked against an empty in-memory database made by this script, so it must run there without error (try `sqlite3 :memory: < SCRIPT`)";
     let result = match (&database, schema) {
         (Some(db), _) if db.is_file() => {
             tracked.push(db.clone());
             Describer::open(SchemaSource::DatabaseFile(db))
+                .map_err(|e| (e, "the database file exists, so statements are checked against it: make it readable, or remove it to use `schemaFile`"))
         }
         (_, Some(schema_path)) => match std::fs::read_to_string(schema_path) {
-            Ok(script) => Describer::open(SchemaSource::Script(&script)).map_err(|e| format!("the schema script fails: {e}")),
-            Err(e) => Err(format!("cannot read the schema script: {e}")),
+            Ok(script) => Describer::open(SchemaSource::Script(&script)).map_err(|e| (format!("the schema script fails: {e}"), SCRIPT_HINT)),
+            Err(e) => Err((format!("cannot read the schema script: {e}"), "the path is relative to the directory of the configuration file")),
         },
+        // A `schemaFile` that cannot be read is already reported.
+        (_, None) if sqlite.schema_file.is_some() => return None,
         (_, None) => {
             let shown = database.as_ref().map_or(sqlite.database.value.clone(), |p| p.display().to_string());
             diags.push(
@@ -131,9 +135,12 @@ fn open_schema(
     };
     match result {
         Ok(d) => Some(d),
-        Err(e) => {
-            let pos = sqlite.schema_file.as_ref().map_or(sqlite.database.pos, |s| s.pos);
-            diags.push(Diagnostic::new(pos, format!("source `{}`: {e}", source.name.value)));
+        Err((e, hint)) => {
+            let pos = match &database {
+                Some(db) if db.is_file() => sqlite.database.pos,
+                _ => sqlite.schema_file.as_ref().map_or(sqlite.database.pos, |s| s.pos),
+            };
+            diags.push(Diagnostic::new(pos, format!("source `{}`: {e}", source.name.value)).with_hint(hint));
             None
         }
     }
@@ -144,8 +151,16 @@ fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec
     let Some(statement) = &tool.statement else {
         return Some(vec![(String::new(), None)]);
     };
+    // A statement with a problem of its own (an unset variable, a bad template reference) is
+    // already reported at its position; preparing it would only add a confusing SQL error.
+    if diags.iter().any(|d| d.pos == statement.pos) {
+        return None;
+    }
     let describer = describer?;
     let refs = template::references(&statement.value).ok()?;
+    if !refs.iter().all(|r| tool.template_parameters.iter().any(|p| p.name.value == r.name)) {
+        return None;
+    }
     // Every combination of template values, last parameter varying fastest.
     let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
     for t in &tool.template_parameters {
@@ -155,8 +170,11 @@ fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec
     let mut failed = false;
     for combo in combos {
         let sql = template::render(&statement.value, &refs, |name| {
-            let (index, param) = tool.template_parameters.iter().enumerate().find(|(_, p)| p.name.value == name).unwrap_or((0, &tool.template_parameters[0]));
-            let value = tool.template_parameters[index].allowed_values[combo[index]].value.as_str().unwrap_or_default();
+            // Every reference names a template parameter (checked above).
+            let Some((index, param)) = tool.template_parameters.iter().enumerate().find(|(_, p)| p.name.value == name) else {
+                return String::new();
+            };
+            let value = param.allowed_values[combo[index]].value.as_str().unwrap_or_default();
             param.escape.unwrap_or(Escape::DoubleQuotes).quote(value)
         });
         let chosen: Vec<String> = tool.template_parameters.iter().zip(&combo).map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value)).collect();

@@ -79,8 +79,13 @@ impl<'a> Obj<'a> {
         Some(Self { what, pos: yaml::pos(node), entries, used, known: Vec::new(), legacy })
     }
 
+    /// How a field is spelt in this format: in the legacy format `type` is written `kind`.
+    fn shown(&self, key: &'static str) -> &'static str {
+        if self.legacy && key == "type" { "kind" } else { key }
+    }
+
     fn take(&mut self, key: &'static str) -> Option<(&'a Node, Pos)> {
-        self.known.push(key);
+        self.known.push(self.shown(key));
         let alias = if self.legacy && key == "type" { Some("kind") } else { None };
         let index = self.entries.iter().position(|(k, ..)| *k == key || Some(*k) == alias)?;
         self.used[index] = true;
@@ -115,13 +120,23 @@ impl<'a> Obj<'a> {
     }
 
     fn required_string(&mut self, key: &'static str, diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
+        self.required_choice(key, &[], diags)
+    }
+
+    /// A required string; when it is missing, the hint lists `choices` (if any).
+    fn required_choice(&mut self, key: &'static str, choices: &[&str], diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
         let value = self.string(key, diags);
+        let shown = self.shown(key);
         // A misspelt key is reported once, as an unknown field with a suggestion.
-        let misspelt = self.entries.iter().any(|(k, ..)| *k != key && suggest(k, [key]).is_some());
+        let misspelt = self.entries.iter().any(|(k, ..)| *k != shown && suggest(k, [shown]).is_some());
         if value.is_none() && !self.known_present(key) && !misspelt {
             diags.push(
-                Diagnostic::new(self.pos, format!("{} is missing the required field `{key}`", self.what))
-                    .with_hint(format!("add `{key}: ...` to this definition")),
+                Diagnostic::new(self.pos, format!("{} is missing the required field `{shown}`", self.what))
+                    .with_hint(if choices.is_empty() {
+                        format!("add `{shown}: ...` to this definition")
+                    } else {
+                        format!("add `{shown}:` with one of: {}", choices.join(", "))
+                    }),
             );
         }
         value
@@ -150,16 +165,29 @@ impl<'a> Obj<'a> {
 
     /// Reports every key that no reader asked for.
     fn finish(self, diags: &mut Vec<Diagnostic>) {
+        self.report_unknown(false, diags);
+    }
+
+    /// For a definition whose type is missing: the fields allowed depend on the type, so only
+    /// keys that look like a misspelling of a field read so far (`tpye`) are reported.
+    fn finish_untyped(self, diags: &mut Vec<Diagnostic>) {
+        self.report_unknown(true, diags);
+    }
+
+    fn report_unknown(self, only_misspelt: bool, diags: &mut Vec<Diagnostic>) {
         for (i, (key, _, key_pos)) in self.entries.iter().enumerate() {
             if self.used[i] {
                 continue;
             }
-            let mut d = Diagnostic::new(*key_pos, format!("unknown field `{key}` in {}", self.what));
-            d = match suggest(key, self.known.iter().copied()) {
+            let suggestion = suggest(key, self.known.iter().copied());
+            if only_misspelt && suggestion.is_none() {
+                continue;
+            }
+            let d = Diagnostic::new(*key_pos, format!("unknown field `{key}` in {}", self.what));
+            diags.push(match suggestion {
                 Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                 None => d.with_hint(format!("the fields allowed here are: {}", self.known.join(", "))),
-            };
-            diags.push(d);
+            });
         }
     }
 }
@@ -272,7 +300,15 @@ impl Reader<'_> {
                     continue;
                 }
                 let Some(items) = yaml::entries(value, &mut self.diags) else {
-                    self.error(yaml::pos(value), format!("`{key}` must be a mapping of names to definitions"));
+                    let hint = if yaml::as_seq(value).is_some() {
+                        format!("key each definition by its name, as in `{key}: {{my_name: {{...}}}}`; a list of definitions with `name:` fields is the flat format instead: one `kind: {kind}` document each, separated by `---`")
+                    } else {
+                        format!("key each definition by its name, as in `{key}: {{my_name: {{...}}}}`")
+                    };
+                    self.diags.push(
+                        Diagnostic::new(yaml::pos(value), format!("`{key}` must be a mapping of names to definitions, found {}", yaml::describe(value)))
+                            .with_hint(hint),
+                    );
                     continue;
                 };
                 for (name, body, name_pos) in items {
@@ -321,8 +357,8 @@ impl Reader<'_> {
     }
 
     fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_string("type", &mut self.diags) else {
-            obj.finish(&mut self.diags);
+        let Some(ty) = obj.required_choice("type", &["sqlite"], &mut self.diags) else {
+            obj.finish_untyped(&mut self.diags);
             return;
         };
         match ty.value.as_str() {
@@ -362,8 +398,8 @@ impl Reader<'_> {
     }
 
     fn auth_service(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_string("type", &mut self.diags) else {
-            obj.finish(&mut self.diags);
+        let Some(ty) = obj.required_choice("type", &["google", "generic"], &mut self.diags) else {
+            obj.finish_untyped(&mut self.diags);
             return;
         };
         let Some(kind) = lookup(&[("google", AuthKind::Google), ("generic", AuthKind::Generic)], &ty.value) else {
@@ -438,8 +474,9 @@ impl Reader<'_> {
     }
 
     fn tool(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty_name) = obj.required_string("type", &mut self.diags) else {
-            obj.finish(&mut self.diags);
+        let tool_types: Vec<&str> = ToolType::ALL.iter().map(|(n, _)| *n).collect();
+        let Some(ty_name) = obj.required_choice("type", &tool_types, &mut self.diags) else {
+            obj.finish_untyped(&mut self.diags);
             return;
         };
         let Some(ty) = lookup(ToolType::ALL, &ty_name.value) else {
@@ -607,7 +644,11 @@ impl Reader<'_> {
         }
         let what = obj.what.clone();
         obj.finish(&mut self.diags);
-        let ty = ty?;
+        // A parameter whose type is missing or unknown (already reported) is kept, as a string, so
+        // that it still counts towards the statement's placeholders; its values are not checked
+        // against a guessed type.
+        let typed = ty.is_some();
+        let ty = ty.unwrap_or(ParamType::String);
         let param = Param {
             name,
             ty,
@@ -624,7 +665,9 @@ impl Reader<'_> {
             escape,
             value_from_param,
         };
-        self.check_param_values(&param, &what, place);
+        if typed {
+            self.check_param_values(&param, &what, place);
+        }
         Some(param)
     }
 

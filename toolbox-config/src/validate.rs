@@ -11,11 +11,11 @@ use std::collections::HashMap;
 pub const MAX_TEMPLATE_VARIANTS: usize = 64;
 
 pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
-    duplicates("source", config.sources.iter().map(|s| &s.name), diags);
-    duplicates("auth service", config.auth_services.iter().map(|s| &s.name), diags);
-    duplicates("tool", config.tools.iter().map(|t| &t.name), diags);
-    duplicates("toolset or group", config.toolsets.iter().map(|t| &t.name), diags);
-    duplicates("prompt", config.prompts.iter().map(|p| &p.name), diags);
+    duplicates("source", "", config.sources.iter().map(|s| &s.name), diags);
+    duplicates("auth service", "", config.auth_services.iter().map(|s| &s.name), diags);
+    duplicates("tool", "", config.tools.iter().map(|t| &t.name), diags);
+    duplicates("toolset or group", "", config.toolsets.iter().map(|t| &t.name), diags);
+    duplicates("prompt", "", config.prompts.iter().map(|p| &p.name), diags);
 
     let mcp_services: Vec<&AuthService> = config.auth_services.iter().filter(|a| a.mcp_enabled).collect();
     if let [first, rest @ ..] = mcp_services.as_slice() {
@@ -113,12 +113,13 @@ fn name_rules(kind: &str, name: &Spanned<String>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn duplicates<'a>(kind: &str, names: impl Iterator<Item = &'a Spanned<String>>, diags: &mut Vec<Diagnostic>) {
+/// `owner` follows the name in messages: `parameter `x` of tool `t``.
+fn duplicates<'a>(kind: &str, owner: &str, names: impl Iterator<Item = &'a Spanned<String>>, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, Pos> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
             diags.push(
-                Diagnostic::new(name.pos, format!("{kind} `{}` is declared more than once", name.value))
+                Diagnostic::new(name.pos, format!("{kind} `{}`{owner} is declared more than once", name.value))
                     .with_hint(format!("the first declaration is at line {}; rename or remove one", first.line)),
             );
         } else {
@@ -144,7 +145,7 @@ fn unknown_reference<'a>(kind: &str, name: &Spanned<String>, known: impl Iterato
 
 fn params(what: &str, parameters: &[Param], templates: &[Param], auth_names: &[&str], diags: &mut Vec<Diagnostic>) {
     let all: Vec<&Param> = parameters.iter().chain(templates).collect();
-    duplicates(&format!("parameter of {what}"), all.iter().map(|p| &p.name), diags);
+    duplicates("parameter", &format!(" of {what}"), all.iter().map(|p| &p.name), diags);
     for p in &all {
         for auth in &p.auth_services {
             if !auth_names.contains(&auth.service.value.as_str()) {

@@ -10,8 +10,14 @@ pub(crate) type Node = MarkedYamlOwned;
 pub(crate) fn load(source: &str) -> Result<Vec<Node>, Diagnostic> {
     Node::load_from_str(source).map_err(|e| {
         let m = e.marker();
-        Diagnostic::new(Pos::new(m.line() as u32, m.col() as u32 + 1), format!("YAML syntax error: {}", e.info()))
-            .with_hint("fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote)")
+        let hint = if e.info().contains("mapping values are not allowed") {
+            "a plain value cannot contain `: `; quote it (`description: \"Note: ...\"`), or fix this line's indentation"
+        } else if e.info().contains("flow") {
+            "a `[` or `{` opened above is not closed (the parser noticed here), or an entry in it is malformed"
+        } else {
+            "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote)"
+        };
+        Diagnostic::new(Pos::new(m.line() as u32, m.col() as u32 + 1), format!("YAML syntax error: {}", e.info())).with_hint(hint)
     })
 }
 

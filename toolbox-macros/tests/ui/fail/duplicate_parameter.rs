@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("duplicate_parameter.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("missing_type.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("schema_script_fails.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("unused_template_param.yaml");
+
+fn main() {}
