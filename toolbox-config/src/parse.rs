@@ -377,13 +377,14 @@ impl Reader<'_> {
                         );
                     }
                 }
-                if let Some(database) = database {
-                    self.check_deferred(&database);
-                    self.config.sources.push(Source {
-                        name,
-                        kind: SourceKind::Sqlite(SqliteSource { database, schema_file, seed_file, read_only }),
-                    });
-                }
+                // Kept even without `database` (already reported), so tools naming it do not
+                // report an unknown source too.
+                let database = database.unwrap_or_else(|| Spanned::new(String::new(), name.pos));
+                self.check_deferred(&database);
+                self.config.sources.push(Source {
+                    name,
+                    kind: SourceKind::Sqlite(SqliteSource { database, schema_file, seed_file, read_only }),
+                });
             }
             other => {
                 let supported = ["sqlite"];
@@ -510,7 +511,10 @@ impl Reader<'_> {
             None => Annotations::default(),
         };
         obj.finish(&mut self.diags);
-        let (Some(source), Some(description)) = (source, description) else { return };
+        // A tool missing a required field is kept (the error is already reported), so that
+        // toolsets naming it do not report it as unknown too.
+        let source = source.unwrap_or_else(|| Spanned::new(String::new(), name.pos));
+        let description = description.unwrap_or_default();
         self.config.tools.push(Tool {
             name,
             ty,

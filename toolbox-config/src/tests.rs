@@ -64,3 +64,13 @@ fn missing_build_time_variables_are_errors() {
     let (_, diags) = check(&yaml);
     assert!(diags[0].starts_with("tools.yaml:11:12: environment variable `NOPE` is not set"), "{diags:#?}");
 }
+
+#[test]
+fn a_definition_with_an_error_does_not_cascade_into_references() {
+    let yaml = format!("{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-execute-sql\nsource: db\n---\nkind: toolset\nname: all\ntools: [t]\n");
+    let broken = yaml.replace("source: db\n---\nkind: toolset", "---\nkind: toolset");
+    let (_, diags) = check(&broken);
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    assert!(diags[0].contains("missing the required field `description`"));
+    assert!(diags[1].contains("missing the required field `source`"));
+}

@@ -32,6 +32,8 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
         name_rules("tool", &tool.name, diags);
         let what = format!("tool `{}`", tool.name.value);
         match config.source(&tool.source.value) {
+            // A missing `source` field is already reported.
+            None if tool.source.value.is_empty() => {}
             None => diags.push(unknown_reference("source", &tool.source, config.sources.iter().map(|s| s.name.value.as_str()))),
             Some(source) if source.kind.type_name() != tool.ty.source_type() => diags.push(
                 Diagnostic::new(
