@@ -1,0 +1,31 @@
+"""Waits until the toolbox answers a request on PORT.
+
+    wait_ready.py PORT                 waits, prints nothing useful
+    wait_ready.py PORT -- CMD ARGS...  starts CMD, waits, prints "PID MILLISECONDS" (spawn to the
+                                       first answered request) and leaves CMD running
+"""
+import json, socket, subprocess, sys, time
+
+port = int(sys.argv[1])
+command = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else None
+body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+request = (
+    f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+).encode() + body
+start = time.perf_counter_ns()
+child = subprocess.Popen(command, stdout=subprocess.DEVNULL) if command else None
+deadline = time.time() + 30
+while True:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(request)
+            if s.recv(64).startswith(b"HTTP/1.1 200"):
+                break
+    except OSError:
+        if time.time() > deadline:
+            sys.exit("the server did not answer within 30 s")
+        time.sleep(0.0005)
+elapsed_ms = round((time.perf_counter_ns() - start) / 1e6, 1)
+if child:
+    print(child.pid, elapsed_ms)
