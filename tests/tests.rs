@@ -8,3 +8,6 @@ mod router;
 
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
+
+// Repository rules: module comments, the README's first commands.
+mod tidy;
