@@ -27,7 +27,8 @@ if [[ -x "$PY" ]] && [[ "$("$PY" -c 'import importlib.metadata as m; print(m.ver
 else
     command -v python3 >/dev/null || die "python3 is not on PATH"
     step "creating the venv $PEERS/venv with $(python3 --version 2>&1)"
-    python3 -m venv "$PEERS/venv" || die "python3 -m venv $PEERS/venv"
+    # --clear: a venv left by another Python (or half-made by a failed run) is rebuilt, not patched.
+    python3 -m venv --clear "$PEERS/venv" || die "python3 -m venv $PEERS/venv"
     step "pip install mcp==$MCP_SDK_VERSION"
     "$PY" -m pip install --quiet --disable-pip-version-check "mcp==$MCP_SDK_VERSION" || die "pip install mcp==$MCP_SDK_VERSION"
     got=$("$PY" -c 'import importlib.metadata as m; print(m.version("mcp"))') || die "the installed mcp package cannot be imported"

@@ -9,7 +9,7 @@ use crate::def::{PromptPart, Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{self, Version, code};
 use crate::sources::Sources;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -61,7 +61,9 @@ impl Reply {
 struct Envelope<'a> {
     #[serde(borrow, default)]
     jsonrpc: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    /// `None` only when the member is absent (a notification); `"id": null` is kept as the raw
+    /// `null` so that it is refused rather than taken for a notification.
+    #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
     #[serde(borrow, default)]
     method: Option<Cow<'a, str>>,
@@ -71,6 +73,11 @@ struct Envelope<'a> {
     result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     error: Option<&'a RawValue>,
+}
+
+/// Reads a member that is present, whatever its value (`null` included), as its raw text.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&'de RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Every parameter any supported method takes, read in one pass.
@@ -137,11 +144,7 @@ impl Mcp {
         }
         match serde_json::from_slice::<Envelope<'_>>(body) {
             Ok(envelope) => self.handle_message(toolset, envelope, transport, claims).await,
-            // Valid JSON that is not an object is an invalid request, not a parse error.
-            Err(_) if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() => {
-                error_reply(None, RpcError::invalid_request("a JSON-RPC message must be an object"))
-            }
-            Err(e) => error_reply(None, parse_error(&e)),
+            Err(e) => envelope_error(body, &e),
         }
     }
 
@@ -199,7 +202,7 @@ impl Mcp {
             // Notifications (`notifications/initialized`, `notifications/cancelled`, ...) need no answer.
             return Reply::accepted();
         };
-        if !(id.get().starts_with('"') || id.get().starts_with(|c: char| c == '-' || c.is_ascii_digit())) {
+        if !is_valid_id(id) {
             return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, "`id` must be a string or a number"));
         }
         let params: Params<'_> = match envelope.params {
@@ -502,6 +505,31 @@ fn parse_error(e: &serde_json::Error) -> RpcError {
     RpcError::new(400, code::PARSE_ERROR, format!("the body is not valid JSON: {e}"))
 }
 
+/// MCP request ids are strings or numbers, never `null`.
+fn is_valid_id(id: &RawValue) -> bool {
+    id.get().starts_with('"') || id.get().starts_with(|c: char| c == '-' || c.is_ascii_digit())
+}
+
+/// A body that failed to read as a JSON-RPC message: a parse error (-32700) when it is not JSON
+/// at all; valid JSON that is not a message (not an object, or a member of the wrong type) is an
+/// invalid request (-32600) that echoes the request's id when it has a readable one, e.g.
+/// `{"jsonrpc":"2.0","id":1,"method":5}`.
+fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+        return error_reply(None, parse_error(e));
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return error_reply(None, RpcError::invalid_request("a JSON-RPC message must be an object"));
+    }
+    #[derive(Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+    }
+    let id = serde_json::from_slice::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
+    error_reply(id, RpcError::new(400, code::INVALID_REQUEST, format!("the body is not a JSON-RPC message: {e}")))
+}
+
 fn write_tool_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
     let structured = version.has_structured_content();
     match output {
@@ -610,4 +638,91 @@ pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
     }
     out.extend_from_slice(b"}}");
     Reply { status: error.status, body: Some(out), negotiated: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static TOOLSETS: [ToolsetDef; 1] = [ToolsetDef {
+        name: "",
+        tools: None,
+        prompts: None,
+        tools_json: ["[]", "[]", "[]"],
+        prompts_json: "[]",
+        instructions: None,
+        ttl_ms: 0,
+        cache_private: false,
+    }];
+    static TOOLBOX: Toolbox = Toolbox {
+        config_path: "tools.yaml",
+        server_name: "test",
+        server_version: "0.0.0",
+        sources: &[],
+        tools: &[],
+        toolsets: &TOOLSETS,
+        prompts: &[],
+        auth_services: &[],
+    };
+
+    fn server() -> Mcp {
+        Mcp::new(&TOOLBOX, Arc::new(Sources::resolve_with(&TOOLBOX, &|_| None).unwrap()))
+    }
+
+    async fn post(body: &str, headers: Headers<'_>) -> (u16, Option<Value>) {
+        let toolset = TOOLBOX.toolset(None).unwrap();
+        let reply = server().handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
+        (reply.status, reply.body.map(|b| serde_json::from_slice(&b).expect("the reply is JSON")))
+    }
+
+    fn legacy() -> Headers<'static> {
+        Headers { protocol_version: Some("2025-11-25"), method: None, name: None }
+    }
+
+    #[tokio::test]
+    async fn a_null_id_is_an_invalid_request_not_a_notification() {
+        let (status, body) = post(r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, legacy()).await;
+        let body = body.expect("a request with `id: null` must be answered");
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], code::INVALID_REQUEST);
+        assert_eq!(body["id"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_notification_is_accepted_without_a_body() {
+        assert_eq!(post(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#, legacy()).await, (202, None));
+    }
+
+    #[tokio::test]
+    async fn a_client_error_response_with_a_null_id_is_accepted() {
+        let body = r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse error"}}"#;
+        assert_eq!(post(body, legacy()).await, (202, None));
+    }
+
+    #[tokio::test]
+    async fn json_that_is_not_a_message_is_an_invalid_request_echoing_the_id() {
+        let (status, body) = post(r#"{"jsonrpc":"2.0","id":7,"method":5}"#, legacy()).await;
+        let body = body.unwrap();
+        assert_eq!(status, 400);
+        assert_eq!(body["error"]["code"], code::INVALID_REQUEST);
+        assert_eq!(body["id"], 7);
+        let (_, body) = post("42", legacy()).await;
+        assert_eq!(body.unwrap()["error"]["code"], code::INVALID_REQUEST);
+    }
+
+    #[tokio::test]
+    async fn broken_json_is_a_parse_error() {
+        let (status, body) = post(r#"{"jsonrpc":"2.0","id":1,"#, legacy()).await;
+        assert_eq!(status, 400);
+        assert_eq!(body.unwrap()["error"]["code"], code::PARSE_ERROR);
+    }
+
+    #[tokio::test]
+    async fn stdio_answers_a_null_id_too() {
+        let toolset = TOOLBOX.toolset(None).unwrap();
+        let body = br#"{"jsonrpc":"2.0","id":null,"method":"tools/list"}"#;
+        let reply = server().handle_body(toolset, body, Transport::Stdio { negotiated: None }, &NoClaims).await;
+        let body: Value = serde_json::from_slice(&reply.body.expect("answered")).unwrap();
+        assert_eq!(body["error"]["code"], code::INVALID_REQUEST);
+    }
 }
