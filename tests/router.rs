@@ -275,6 +275,32 @@ async fn the_stateless_generation_validates_every_request() {
 }
 
 #[tokio::test]
+async fn mirrored_arguments_must_match_their_mcp_param_headers() {
+    let t = app();
+    let list = modern(&t.app, "tools/list", json!({})).await;
+    let search = list.body["result"]["tools"].as_array().unwrap().iter().find(|t| t["name"] == "search_flights").unwrap().clone();
+    assert_eq!(search["inputSchema"]["properties"]["origin"]["x-mcp-header"], "Origin");
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "search_flights", "arguments": {"origin": "SFO", "destination": "JFK"}, "_meta": meta}}).to_string();
+    let base = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "search_flights")];
+    let with = |extra: Option<&'static str>| {
+        let mut h = base.to_vec();
+        if let Some(v) = extra {
+            h.push(("mcp-param-origin", v));
+        }
+        h
+    };
+    let cases = [(Some("SFO"), 200), (Some("=?base64?U0ZP?="), 200), (None, 400), (Some("JFK"), 400), (Some("=?base64?U0Z?="), 400)];
+    for (header, status) in cases {
+        let r = send(&t.app, post("/mcp", &with(header), body.clone())).await;
+        assert_eq!(r.status, status, "Mcp-Param-Origin: {header:?}: {}", r.text);
+        if status == 400 {
+            assert_eq!(r.body["error"]["code"], -32020);
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_database_that_cannot_open_answers_errors_and_the_server_keeps_serving() {
     let app = app_with_database("/proc/no-such-dir/airline.db", 1 << 20);
     let r = legacy(&app, Some("2025-11-25"), "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}})).await;

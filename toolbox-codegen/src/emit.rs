@@ -68,6 +68,16 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             let source = t.source_index;
             let auth: Vec<Literal> = t.tool.auth_required.iter().map(|a| lit(&a.value)).collect();
             let scopes: Vec<Literal> = t.tool.scopes_required.iter().map(|a| lit(&a.value)).collect();
+            let headers: Vec<TokenStream> = t
+                .tool
+                .parameters
+                .iter()
+                .filter_map(|p| {
+                    let header = p.mcp_header.as_ref()?;
+                    let (name, header) = (lit(&p.name.value), lit(&header.value.to_ascii_lowercase()));
+                    Some(quote!((#name, #header)))
+                })
+                .collect();
             quote! {
                 #rt::ToolDef {
                     name: #name,
@@ -75,6 +85,7 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                     params: &tools::#m::PARAMS,
                     auth_required: &[#(#auth),*],
                     scopes_required: &[#(#scopes),*],
+                    header_params: &[#(#headers),*],
                     handler: tools::#m::handler,
                 }
             }

@@ -36,6 +36,9 @@ pub fn param_schema(p: &Param) -> Value {
     if let Some(items) = &p.items {
         s.insert("items".into(), param_schema(items));
     }
+    if let Some(header) = &p.mcp_header {
+        s.insert("x-mcp-header".into(), json!(header.value));
+    }
     if p.ty == ParamType::Map {
         let values = p.value_type.map_or(json!({}), |t| json!({"type": t.json_type()}));
         s.insert("additionalProperties".into(), values);

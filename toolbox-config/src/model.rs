@@ -233,6 +233,9 @@ pub struct Param {
     pub escape: Option<Escape>,
     /// Copy the value of another parameter (hidden from the schema).
     pub value_from_param: Option<Spanned<String>>,
+    /// Our extension for 2026-07-28 clients: the value is also sent in the `Mcp-Param-<name>`
+    /// header (the schema's `x-mcp-header`), and the server checks that the two agree.
+    pub mcp_header: Option<Spanned<String>>,
 }
 
 impl Param {

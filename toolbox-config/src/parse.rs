@@ -640,6 +640,7 @@ impl Reader<'_> {
             None => None,
         };
         let value_from_param = obj.string("valueFromParam", &mut self.diags);
+        let mcp_header = obj.string("mcpHeader", &mut self.diags);
         if let Some((n, _)) = obj.take("embeddedBy") {
             self.diags.push(
                 Diagnostic::new(yaml::pos(n), format!("{}: `embeddedBy` is not supported (there are no embedding models)", obj.what))
@@ -668,6 +669,7 @@ impl Reader<'_> {
             auth_services,
             escape,
             value_from_param,
+            mcp_header,
         };
         if typed {
             self.check_param_values(&param, &what, place);
@@ -676,6 +678,23 @@ impl Reader<'_> {
     }
 
     fn check_param_values(&mut self, p: &Param, what: &str, place: ParamPlace) {
+        if let Some(header) = &p.mcp_header {
+            let token = !header.value.is_empty()
+                && header.value.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
+            if !token {
+                self.diags.push(
+                    Diagnostic::new(header.pos, format!("{what}: `mcpHeader` `{}` is not a valid header name", header.value))
+                        .with_hint("use letters, digits and `-`, e.g. `Region`; the header sent is `Mcp-Param-Region`"),
+                );
+            }
+            let scalar = matches!(p.ty, ParamType::String | ParamType::Integer | ParamType::Boolean);
+            if !scalar || place.item || place.template || place.prompt || !p.auth_services.is_empty() {
+                self.diags.push(
+                    Diagnostic::new(header.pos, format!("{what}: `mcpHeader` applies only to string, integer and boolean tool parameters"))
+                        .with_hint("remove `mcpHeader`; template, authenticated, float, array and map parameters cannot be mirrored in a header"),
+                );
+            }
+        }
         let ty = p.ty.type_name();
         let shown = |v: &Value| v.to_string();
         if let Some(d) = &p.default {

@@ -162,6 +162,15 @@ fn params(what: &str, parameters: &[Param], templates: &[Param], auth_names: &[&
             }
         }
     }
+    let mut headers: HashMap<String, Pos> = HashMap::new();
+    for header in all.iter().filter_map(|p| p.mcp_header.as_ref()) {
+        if let Some(first) = headers.insert(header.value.to_ascii_lowercase(), header.pos) {
+            diags.push(
+                Diagnostic::new(header.pos, format!("{what}: two parameters use the header name `{}`", header.value))
+                    .with_hint(format!("header names are case-insensitive; the other one is at line {}", first.line)),
+            );
+        }
+    }
     for t in templates {
         let ok_values = !t.allowed_values.is_empty()
             && t.allowed_values.iter().all(|v| matches!(&v.value, Value::String(s) if is_sql_identifier(s)));

@@ -83,6 +83,8 @@ pub struct ToolDef {
     pub auth_required: &'static [&'static str],
     /// Every one of these scopes must be granted (enforced by the auth layer).
     pub scopes_required: &'static [&'static str],
+    /// `(parameter, header)`: parameters mirrored in `Mcp-Param-<header>` (lower case).
+    pub header_params: &'static [(&'static str, &'static str)],
     pub handler: ToolHandler,
 }
 

@@ -181,7 +181,19 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
     };
     let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
     let (version, method, name) = (decoded("mcp-protocol-version"), decoded("mcp-method"), decoded("mcp-name"));
-    let transport = Transport::Http(Headers { protocol_version: version.as_deref(), method: method.as_deref(), name: name.as_deref() });
+    let params: Vec<(String, Option<String>)> = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let suffix = k.as_str().strip_prefix("mcp-param-")?;
+            Some((suffix.to_string(), decode_header_value(v.as_bytes())))
+        })
+        .collect();
+    let transport = Transport::Http(Headers {
+        protocol_version: version.as_deref(),
+        method: method.as_deref(),
+        name: name.as_deref(),
+        params: &params,
+    });
     let reply = state.mcp.handle_body(toolset, &bytes, transport, &NoClaims).await;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     match reply.body {

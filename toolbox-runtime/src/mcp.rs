@@ -32,6 +32,9 @@ pub struct Headers<'a> {
     pub method: Option<&'a str>,
     /// `Mcp-Name`.
     pub name: Option<&'a str>,
+    /// `Mcp-Param-*` headers: the lower-case name after the prefix, and the decoded value
+    /// (`None` when the `=?base64?...?=` form does not decode).
+    pub params: &'a [(String, Option<String>)],
 }
 
 #[derive(Clone, Copy)]
@@ -288,11 +291,45 @@ impl Mcp {
             if body_name.is_some() && h.name != body_name {
                 return Err(RpcError::new(400, code::HEADER_MISMATCH, "the Mcp-Name header does not match the request body"));
             }
+            if method == "tools/call" {
+                self.check_param_headers(params, &h)?;
+            }
         }
         match Version::parse(meta_version) {
             Some(v) if v.is_modern() => Ok(v),
             _ => Err(unsupported_version(meta_version)),
         }
+    }
+
+    /// 2026-07-28 `x-mcp-header`: every mirrored argument must arrive in its `Mcp-Param-*` header
+    /// too, with the same value.
+    fn check_param_headers(&self, params: &Params<'_>, headers: &Headers<'_>) -> Result<(), RpcError> {
+        let Some((_, tool)) = params.name.as_deref().and_then(|n| self.toolbox.tool(n)) else { return Ok(()) };
+        if tool.header_params.is_empty() {
+            return Ok(());
+        }
+        let arguments: Map<String, Value> =
+            params.arguments.and_then(|raw| serde_json::from_str(raw.get()).ok()).unwrap_or_default();
+        for (param, header) in tool.header_params {
+            let body = match arguments.get(*param) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            };
+            let sent = headers.params.iter().find(|(name, _)| name == header).map(|(_, v)| v);
+            let mismatch = |what: &str| {
+                RpcError::new(400, code::HEADER_MISMATCH, format!("the Mcp-Param-{header} header {what} (argument `{param}`)"))
+            };
+            match (body, sent) {
+                (None, None) => {}
+                (Some(_), None) => return Err(mismatch("is required")),
+                (_, Some(None)) => return Err(mismatch("is not valid base64")),
+                (None, Some(Some(_))) => return Err(mismatch("is sent without the argument")),
+                (Some(b), Some(Some(h))) if b != *h => return Err(mismatch("does not match the argument")),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     async fn dispatch(&self, toolset: &'static ToolsetDef, id: &RawValue, method: &str, params: &Params<'_>, version: Version, claims: &dyn ClaimSource) -> Result<Reply, RpcError> {
@@ -356,6 +393,13 @@ impl Mcp {
                 return Err(RpcError::new(200, code, format!("resource not found: {uri}")).with_data(serde_json::json!({"uri": uri})));
             }
             "completion/complete" => self.complete(&mut w, toolset, params)?,
+            "resources/subscribe" | "resources/unsubscribe" => {
+                // There are no resources, so a subscription can never fire; it is accepted so
+                // that a client that subscribes gets the answer it expects.
+                if params.uri.is_none() {
+                    return Err(RpcError::invalid_params("`params.uri` is required"));
+                }
+            }
             other => return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{other}` is not supported"))),
         }
         Ok(Reply { status: 200, body: Some(w.finish()), negotiated: None })
@@ -446,13 +490,11 @@ impl Mcp {
         let mut values: Vec<String> = Vec::new();
         match reference.kind.as_ref() {
             "ref/prompt" => {
+                // Completions are advisory: a prompt or argument this toolset does not have simply
+                // has no suggestions (the conformance suite asks about a prompt of its own).
                 let name = reference.name.as_deref().unwrap_or_default();
-                let (_, prompt) = self
-                    .toolbox
-                    .prompt(name)
-                    .filter(|(i, _)| toolset.has_prompt(*i))
-                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt `{name}`")))?;
-                if let Some(def) = prompt.arguments.iter().find(|a| a.name == argument.name) {
+                let prompt = self.toolbox.prompt(name).filter(|(i, _)| toolset.has_prompt(*i)).map(|(_, p)| p);
+                if let Some(def) = prompt.and_then(|p| p.arguments.iter().find(|a| a.name == argument.name)) {
                     values = def
                         .allowed
                         .iter()
@@ -676,7 +718,7 @@ mod tests {
     }
 
     fn legacy() -> Headers<'static> {
-        Headers { protocol_version: Some("2025-11-25"), method: None, name: None }
+        Headers { protocol_version: Some("2025-11-25"), method: None, name: None, params: &[] }
     }
 
     #[tokio::test]

@@ -84,7 +84,8 @@ pub mod code {
 pub fn is_legacy_method(method: &str, version: Version) -> bool {
     match method {
         "initialize" | "ping" | "tools/list" | "tools/call" | "prompts/list" | "prompts/get" | "resources/list"
-        | "resources/templates/list" | "resources/read" | "logging/setLevel" => true,
+        | "resources/templates/list" | "resources/read" | "resources/subscribe" | "resources/unsubscribe"
+        | "logging/setLevel" => true,
         "completion/complete" => version.has_completions(),
         _ => false,
     }

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("mcp_header_invalid.yaml");
+
+fn main() {}
