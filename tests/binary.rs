@@ -47,7 +47,10 @@ fn start() -> Server {
 /// One HTTP/1.1 request over a plain socket; returns the status and the body.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         request.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -62,7 +65,11 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &st
 }
 
 fn rpc(port: u16, body: Value) -> Value {
-    let headers = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream"), ("MCP-Protocol-Version", "2025-11-25")];
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("MCP-Protocol-Version", "2025-11-25"),
+    ];
     let (status, body) = http(port, "POST", "/mcp", &headers, &body.to_string());
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
@@ -71,11 +78,17 @@ fn rpc(port: u16, body: Value) -> Value {
 #[test]
 fn serves_the_demo_over_http_like_curl_would() {
     let server = start();
-    let init = rpc(server.port, json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}));
+    let init = rpc(
+        server.port,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "curl", "version": "1"}}}),
+    );
     assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
     let list = rpc(server.port, json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
     assert_eq!(list["result"]["tools"].as_array().unwrap().len(), 7);
-    let call = rpc(server.port, json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_flight", "arguments": {"flight_number": "DL0001"}}}));
+    let call = rpc(
+        server.port,
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "get_flight", "arguments": {"flight_number": "DL0001"}}}),
+    );
     assert_eq!(call["result"]["structuredContent"]["rows"][0]["flight_number"], "DL0001");
     let (status, health) = http(server.port, "GET", "/healthz", &[], "");
     assert_eq!(status, 200);
@@ -122,15 +135,24 @@ fn serves_stdio_with_logs_kept_off_stdout() {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carries only JSON-RPC ({e}): {line}"))
     };
     let mut ask = |message: Value| send_line(&mut stdin, &message.to_string());
-    let init = ask(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}));
+    let init = ask(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+    );
     assert_eq!(init["result"]["protocolVersion"], "2025-06-18");
-    let call = ask(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_flights", "arguments": {"origin": "SFO", "destination": "JFK", "limit": 1}}}));
-    assert_eq!(call["result"]["structuredContent"]["rows"][0]["flight_number"], "UA0008", "stdio keeps the negotiated 2025-06-18");
+    let call = ask(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "search_flights", "arguments": {"origin": "SFO", "destination": "JFK", "limit": 1}}}),
+    );
+    assert_eq!(
+        call["result"]["structuredContent"]["rows"][0]["flight_number"], "UA0008",
+        "stdio keeps the negotiated 2025-06-18"
+    );
     let bad = ask(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "nope"}}));
     assert_eq!(bad["error"]["code"], -32602);
     let garbage = ask(json!("this is a string, not a request"));
     assert_eq!(garbage["error"]["code"], -32600);
-    let modern = ask(json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}));
+    let modern = ask(
+        json!({"jsonrpc": "2.0", "id": 4, "method": "server/discover", "params": {"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}}}),
+    );
     assert_eq!(modern["result"]["resultType"], "complete");
     drop(stdin);
     let exit = child.wait().unwrap();

@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 async fn initialize_echoes_known_versions_and_falls_back_to_the_latest_legacy_one() {
     let t = app();
     for v in ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] {
-        let r = legacy(&t.app, None, "initialize", json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}})).await;
+        let r = legacy(
+            &t.app,
+            None,
+            "initialize",
+            json!({"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+        )
+        .await;
         assert_eq!(r.status, 200);
         assert_eq!(r.body["result"]["protocolVersion"], v);
         assert_eq!(r.body["result"]["serverInfo"]["name"], "toolbox");
@@ -30,7 +36,18 @@ async fn tools_list_has_the_shape_of_each_version() {
     let old = legacy(&t.app, Some("2024-11-05"), "tools/list", json!({})).await;
     let tools = old.body["result"]["tools"].as_array().unwrap().clone();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["book_seat", "execute_sql", "flight_stats", "get_flight", "list_bookings", "search_flights", "update_flight_status"]);
+    assert_eq!(
+        names,
+        [
+            "book_seat",
+            "execute_sql",
+            "flight_stats",
+            "get_flight",
+            "list_bookings",
+            "search_flights",
+            "update_flight_status"
+        ]
+    );
     assert!(tools.iter().all(|t| t.get("annotations").is_none() && t.get("outputSchema").is_none()));
 
     let mid = legacy(&t.app, Some("2025-03-26"), "tools/list", json!({})).await;
@@ -41,7 +58,10 @@ async fn tools_list_has_the_shape_of_each_version() {
     let new = legacy(&t.app, Some("2025-11-25"), "tools/list", json!({})).await;
     let search = &new.body["result"]["tools"][5];
     assert_eq!(search["inputSchema"]["required"], json!(["origin", "destination"]));
-    assert_eq!(search["inputSchema"]["properties"]["limit"], json!({"type": "integer", "description": "Maximum number of flights to return.", "default": 10, "minimum": 1, "maximum": 100}));
+    assert_eq!(
+        search["inputSchema"]["properties"]["limit"],
+        json!({"type": "integer", "description": "Maximum number of flights to return.", "default": 10, "minimum": 1, "maximum": 100})
+    );
     let row = &search["outputSchema"]["properties"]["rows"]["items"];
     assert_eq!(row["properties"]["seats"], json!({"type": "integer"}));
     assert_eq!(row["properties"]["price"], json!({"type": "number"}));
@@ -60,7 +80,10 @@ async fn a_call_returns_rows_as_one_json_array_plus_structured_content() {
     assert_eq!(result["content"].as_array().unwrap().len(), 1, "all rows in one content block");
     let rows = rows(result);
     assert_eq!(rows.as_array().unwrap().len(), 2);
-    assert_eq!(rows[0], json!({"flight_number": "UA0008", "airline": "UA", "origin": "SFO", "destination": "JFK", "departure": "2026-12-01T04:56:00Z", "status": "departed", "seats": 156, "price": 153.08}));
+    assert_eq!(
+        rows[0],
+        json!({"flight_number": "UA0008", "airline": "UA", "origin": "SFO", "destination": "JFK", "departure": "2026-12-01T04:56:00Z", "status": "departed", "seats": 156, "price": 153.08})
+    );
     assert_eq!(result["structuredContent"]["rows"], rows);
 
     let legacy_result = legacy(&t.app, None, "tools/call", args).await;
@@ -70,24 +93,46 @@ async fn a_call_returns_rows_as_one_json_array_plus_structured_content() {
 #[tokio::test]
 async fn values_are_encoded_by_type_and_joins_work() {
     let t = app();
-    let r = legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}})).await;
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}}),
+    )
+    .await;
     let row = &rows(&r.body["result"])[0];
     assert_eq!(row["origin_name"], "San Francisco International");
     assert_eq!(row["booked"], 1);
-    let r = legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "list_bookings", "arguments": {"flight_number": "UA0008"}})).await;
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "list_bookings", "arguments": {"flight_number": "UA0008"}}),
+    )
+    .await;
     let booking = &rows(&r.body["result"])[0];
     assert_eq!(booking["checked_in"], json!(false), "a BOOLEAN column comes back as a boolean");
-    let r = legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "execute_sql", "arguments": {"sql": "SELECT NULL AS n, x'00ff' AS b, 1.5 AS r, 'a\"b' AS s"}})).await;
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "execute_sql", "arguments": {"sql": "SELECT NULL AS n, x'00ff' AS b, 1.5 AS r, 'a\"b' AS s"}}),
+    )
+    .await;
     assert_eq!(rows(&r.body["result"]), json!([{"n": null, "b": "AP8=", "r": 1.5, "s": "a\"b"}]));
 }
 
 #[tokio::test]
 async fn writes_return_their_rows_or_the_affected_count() {
     let t = app();
-    let call = |name: &str, arguments: Value| legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": name, "arguments": arguments}));
+    let call = |name: &str, arguments: Value| {
+        legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": name, "arguments": arguments}))
+    };
     let r = call("update_flight_status", json!({"flight_number": "UA0008", "status": "delayed"})).await;
     assert_eq!(rows(&r.body["result"]), json!([{"flight_number": "UA0008", "status": "delayed"}]));
-    let r = call("book_seat", json!({"flight_number": "UA0008", "passenger": "Ada Lovelace", "email": "ada@example.com"})).await;
+    let r =
+        call("book_seat", json!({"flight_number": "UA0008", "passenger": "Ada Lovelace", "email": "ada@example.com"}))
+            .await;
     let booking = &rows(&r.body["result"])[0];
     assert_eq!(booking["passenger"], "Ada Lovelace");
     assert_eq!(booking["seat"], Value::Null, "an optional parameter left out binds NULL");
@@ -99,21 +144,41 @@ async fn writes_return_their_rows_or_the_affected_count() {
 #[tokio::test]
 async fn bad_arguments_are_tool_errors_that_name_the_parameter() {
     let t = app();
-    let call = |arguments: Value| legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "search_flights", "arguments": arguments}));
+    let call = |arguments: Value| {
+        legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "search_flights", "arguments": arguments}))
+    };
     let cases = [
         (json!({"destination": "JFK"}), "invalid argument \"origin\": is required"),
-        (json!({"origin": "SFO", "destination": "JFK", "limit": "three"}), "invalid argument \"limit\": expected an integer, got \"three\""),
-        (json!({"origin": "SFO", "destination": "JFK", "limit": 1000}), "invalid argument \"limit\": 1000 is above the maximum 100"),
+        (
+            json!({"origin": "SFO", "destination": "JFK", "limit": "three"}),
+            "invalid argument \"limit\": expected an integer, got \"three\"",
+        ),
+        (
+            json!({"origin": "SFO", "destination": "JFK", "limit": 1000}),
+            "invalid argument \"limit\": 1000 is above the maximum 100",
+        ),
         (json!({"origin": 5, "destination": "JFK"}), "invalid argument \"origin\": expected a string, got 5"),
-        (json!({"origin": "SFO", "destination": "JFK", "limt": 3}), "invalid argument \"limt\": no such parameter; this tool takes: origin, destination, departing_after, limit"),
+        (
+            json!({"origin": "SFO", "destination": "JFK", "limt": 3}),
+            "invalid argument \"limt\": no such parameter; this tool takes: origin, destination, departing_after, limit",
+        ),
     ];
     for (arguments, expected) in cases {
         let r = call(arguments).await;
         assert_eq!(r.status, 200);
         assert_eq!(error_text(&r.body["result"]), expected);
     }
-    let r = legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "update_flight_status", "arguments": {"flight_number": "UA0008", "status": "lost"}})).await;
-    assert!(error_text(&r.body["result"]).starts_with("invalid argument \"status\": \"lost\" is not one of the allowed values"));
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "update_flight_status", "arguments": {"flight_number": "UA0008", "status": "lost"}}),
+    )
+    .await;
+    assert!(
+        error_text(&r.body["result"])
+            .starts_with("invalid argument \"status\": \"lost\" is not one of the allowed values")
+    );
     let r = legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "search_flights", "arguments": [1]})).await;
     assert_eq!(r.body["error"]["code"], -32602);
 }
@@ -121,13 +186,23 @@ async fn bad_arguments_are_tool_errors_that_name_the_parameter() {
 #[tokio::test]
 async fn template_parameters_choose_among_compiled_statements() {
     let t = app();
-    let call = |group: Value| legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "flight_stats", "arguments": {"group_by": group}}));
+    let call = |group: Value| {
+        legacy(
+            &t.app,
+            Some("2025-11-25"),
+            "tools/call",
+            json!({"name": "flight_stats", "arguments": {"group_by": group}}),
+        )
+    };
     let r = call(json!("status")).await;
     let stats = rows(&r.body["result"]);
     assert_eq!(stats.as_array().unwrap().len(), 6);
     assert!(stats.as_array().unwrap().iter().all(|s| s["flights"].as_i64().unwrap() > 800));
     let r = call(json!("price; DROP TABLE flights")).await;
-    assert!(error_text(&r.body["result"]).contains("is not one of the allowed values: \"airline\", \"origin\", \"destination\", \"status\""));
+    assert!(
+        error_text(&r.body["result"])
+            .contains("is not one of the allowed values: \"airline\", \"origin\", \"destination\", \"status\"")
+    );
 }
 
 #[tokio::test]
@@ -150,7 +225,11 @@ async fn malformed_requests_get_clear_errors() {
     assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32600)));
     let r = send(&t.app, post("/mcp", &[], r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)).await;
     assert_eq!((r.status, r.text.as_str()), (202, ""));
-    let wrong_type = Request::post("/mcp").header("host", "localhost").header("content-type", "text/plain").body(Body::from("{}")).unwrap();
+    let wrong_type = Request::post("/mcp")
+        .header("host", "localhost")
+        .header("content-type", "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
     assert_eq!(send(&t.app, wrong_type).await.status, 415);
     let get = Request::get("/mcp").header("host", "localhost").body(Body::empty()).unwrap();
     let r = send(&t.app, get).await;
@@ -183,11 +262,23 @@ async fn oversized_bodies_are_refused_whole() {
 #[tokio::test]
 async fn foreign_hosts_and_origins_are_refused() {
     let t = app();
-    let evil_host = Request::post("/mcp").header("host", "evil.example.com").header("content-type", "application/json").body(Body::from(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)).unwrap();
+    let evil_host = Request::post("/mcp")
+        .header("host", "evil.example.com")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#))
+        .unwrap();
     assert_eq!(send(&t.app, evil_host).await.status, 403);
-    let r = send(&t.app, post("/mcp", &[("origin", "https://evil.example.com")], r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)).await;
+    let r = send(
+        &t.app,
+        post("/mcp", &[("origin", "https://evil.example.com")], r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+    )
+    .await;
     assert_eq!(r.status, 403);
-    let r = send(&t.app, post("/mcp", &[("origin", "http://localhost:6274")], r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)).await;
+    let r = send(
+        &t.app,
+        post("/mcp", &[("origin", "http://localhost:6274")], r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.headers["access-control-allow-origin"], "http://localhost:6274");
 }
@@ -195,8 +286,17 @@ async fn foreign_hosts_and_origins_are_refused() {
 #[tokio::test]
 async fn toolsets_limit_what_is_listed_and_callable() {
     let t = app();
-    let list = send(&t.app, post("/mcp/traveller", &[("mcp-protocol-version", "2025-11-25")], r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)).await;
-    let names: Vec<&str> = list.body["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let list = send(
+        &t.app,
+        post(
+            "/mcp/traveller",
+            &[("mcp-protocol-version", "2025-11-25")],
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#,
+        ),
+    )
+    .await;
+    let names: Vec<&str> =
+        list.body["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["book_seat", "get_flight", "list_bookings", "search_flights"]);
     let call = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":"DELETE FROM bookings"}}}"#;
     let r = send(&t.app, post("/mcp/traveller", &[], call)).await;
@@ -210,11 +310,22 @@ async fn prompts_render_their_arguments() {
     let t = app();
     let r = legacy(&t.app, Some("2025-11-25"), "prompts/list", json!({})).await;
     assert_eq!(r.body["result"]["prompts"][0]["name"], "plan_trip");
-    assert_eq!(r.body["result"]["prompts"][0]["arguments"][0], json!({"name": "origin", "description": "IATA code of the departure airport.", "required": true}));
-    let r = legacy(&t.app, Some("2025-11-25"), "prompts/get", json!({"name": "plan_trip", "arguments": {"origin": "SFO", "destination": "NRT"}})).await;
+    assert_eq!(
+        r.body["result"]["prompts"][0]["arguments"][0],
+        json!({"name": "origin", "description": "IATA code of the departure airport.", "required": true})
+    );
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "prompts/get",
+        json!({"name": "plan_trip", "arguments": {"origin": "SFO", "destination": "NRT"}}),
+    )
+    .await;
     let text = r.body["result"]["messages"][0]["content"]["text"].as_str().unwrap();
     assert!(text.starts_with("I want to fly from SFO to NRT."), "{text}");
-    let r = legacy(&t.app, Some("2025-11-25"), "prompts/get", json!({"name": "plan_trip", "arguments": {"origin": "SFO"}})).await;
+    let r =
+        legacy(&t.app, Some("2025-11-25"), "prompts/get", json!({"name": "plan_trip", "arguments": {"origin": "SFO"}}))
+            .await;
     assert_eq!(r.body["error"]["code"], -32602);
     assert_eq!(r.body["error"]["message"], "invalid argument \"destination\": is required");
 }
@@ -225,11 +336,20 @@ async fn the_rest_of_the_protocol_gets_well_formed_answers() {
     let v = Some("2025-11-25");
     assert_eq!(legacy(&t.app, v, "ping", json!({})).await.body["result"], json!({}));
     assert_eq!(legacy(&t.app, v, "resources/list", json!({})).await.body["result"], json!({"resources": []}));
-    assert_eq!(legacy(&t.app, v, "resources/templates/list", json!({})).await.body["result"], json!({"resourceTemplates": []}));
+    assert_eq!(
+        legacy(&t.app, v, "resources/templates/list", json!({})).await.body["result"],
+        json!({"resourceTemplates": []})
+    );
     assert_eq!(legacy(&t.app, v, "resources/read", json!({"uri": "x://y"})).await.body["error"]["code"], -32002);
     assert_eq!(legacy(&t.app, v, "logging/setLevel", json!({"level": "info"})).await.body["result"], json!({}));
     assert_eq!(legacy(&t.app, v, "logging/setLevel", json!({"level": "loud"})).await.body["error"]["code"], -32602);
-    let c = legacy(&t.app, v, "completion/complete", json!({"ref": {"type": "ref/prompt", "name": "plan_trip"}, "argument": {"name": "origin", "value": "S"}})).await;
+    let c = legacy(
+        &t.app,
+        v,
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "plan_trip"}, "argument": {"name": "origin", "value": "S"}}),
+    )
+    .await;
     assert_eq!(c.body["result"]["completion"]["values"], json!([]));
     assert_eq!(legacy(&t.app, v, "tools/list", json!({"cursor": "bogus"})).await.body["error"]["code"], -32602);
 }
@@ -240,12 +360,16 @@ async fn the_stateless_generation_validates_every_request() {
     let d = modern(&t.app, "server/discover", json!({})).await;
     assert_eq!(d.status, 200);
     let result = &d.body["result"];
-    assert_eq!(result["supportedVersions"], json!(["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"]));
+    assert_eq!(
+        result["supportedVersions"],
+        json!(["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"])
+    );
     assert_eq!((result["resultType"].clone(), result["cacheScope"].clone()), (json!("complete"), json!("public")));
     assert!(result["ttlMs"].is_u64());
     assert_eq!(result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "toolbox");
 
-    let call = modern(&t.app, "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}})).await;
+    let call =
+        modern(&t.app, "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}})).await;
     assert_eq!(call.body["result"]["resultType"], "complete");
     assert_eq!(call.body["result"]["structuredContent"]["rows"][0]["destination"], "JFK");
 
@@ -253,24 +377,59 @@ async fn the_stateless_generation_validates_every_request() {
     assert_eq!(list.body["result"]["ttlMs"], 300000);
 
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
-    let body = |method: &str, params: Value| json!({"jsonrpc": "2.0", "id": 3, "method": method, "params": params}).to_string();
+    let body = |method: &str, params: Value| {
+        json!({"jsonrpc": "2.0", "id": 3, "method": method, "params": params}).to_string()
+    };
     // Missing protocol header.
-    let r = send(&t.app, post("/mcp", &[("mcp-method", "tools/list")], body("tools/list", json!({"_meta": meta})))).await;
+    let r =
+        send(&t.app, post("/mcp", &[("mcp-method", "tools/list")], body("tools/list", json!({"_meta": meta})))).await;
     assert_eq!((r.status, r.body["error"]["code"].clone(), r.body["id"].clone()), (400, json!(-32020), json!(3)));
     // Missing _meta.
-    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")], body("tools/list", json!({})))).await;
+    let r = send(
+        &t.app,
+        post(
+            "/mcp",
+            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")],
+            body("tools/list", json!({})),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32602)));
     // Mcp-Name naming a harmless tool over a body calling another one.
     let params = json!({"name": "execute_sql", "arguments": {"sql": "DELETE FROM bookings"}, "_meta": meta});
-    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "get_flight")], body("tools/call", params))).await;
+    let r = send(
+        &t.app,
+        post(
+            "/mcp",
+            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/call"), ("mcp-name", "get_flight")],
+            body("tools/call", params),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32020)));
     // A version we do not speak.
     let old_meta = json!({"io.modelcontextprotocol/protocolVersion": "2099-01-01", "io.modelcontextprotocol/clientCapabilities": {}});
-    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2099-01-01"), ("mcp-method", "tools/list")], body("tools/list", json!({"_meta": old_meta})))).await;
+    let r = send(
+        &t.app,
+        post(
+            "/mcp",
+            &[("mcp-protocol-version", "2099-01-01"), ("mcp-method", "tools/list")],
+            body("tools/list", json!({"_meta": old_meta})),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32022)));
     assert_eq!(r.body["error"]["data"]["requested"], "2099-01-01");
     // Methods of the handshake era are gone.
-    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "initialize")], body("initialize", json!({"_meta": meta})))).await;
+    let r = send(
+        &t.app,
+        post(
+            "/mcp",
+            &[("mcp-protocol-version", "2026-07-28"), ("mcp-method", "initialize")],
+            body("initialize", json!({"_meta": meta})),
+        ),
+    )
+    .await;
     assert_eq!((r.status, r.body["error"]["code"].clone()), (404, json!(-32601)));
 }
 
@@ -278,7 +437,13 @@ async fn the_stateless_generation_validates_every_request() {
 async fn mirrored_arguments_must_match_their_mcp_param_headers() {
     let t = app();
     let list = modern(&t.app, "tools/list", json!({})).await;
-    let search = list.body["result"]["tools"].as_array().unwrap().iter().find(|t| t["name"] == "search_flights").unwrap().clone();
+    let search = list.body["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "search_flights")
+        .unwrap()
+        .clone();
     assert_eq!(search["inputSchema"]["properties"]["origin"]["x-mcp-header"], "Origin");
     let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
     let body = json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "search_flights", "arguments": {"origin": "SFO", "destination": "JFK"}, "_meta": meta}}).to_string();
@@ -290,7 +455,13 @@ async fn mirrored_arguments_must_match_their_mcp_param_headers() {
         }
         h
     };
-    let cases = [(Some("SFO"), 200), (Some("=?base64?U0ZP?="), 200), (None, 400), (Some("JFK"), 400), (Some("=?base64?U0Z?="), 400)];
+    let cases = [
+        (Some("SFO"), 200),
+        (Some("=?base64?U0ZP?="), 200),
+        (None, 400),
+        (Some("JFK"), 400),
+        (Some("=?base64?U0Z?="), 400),
+    ];
     for (header, status) in cases {
         let r = send(&t.app, post("/mcp", &with(header), body.clone())).await;
         assert_eq!(r.status, status, "Mcp-Param-Origin: {header:?}: {}", r.text);
@@ -303,7 +474,13 @@ async fn mirrored_arguments_must_match_their_mcp_param_headers() {
 #[tokio::test]
 async fn a_database_that_cannot_open_answers_errors_and_the_server_keeps_serving() {
     let app = app_with_database("/proc/no-such-dir/airline.db", 1 << 20);
-    let r = legacy(&app, Some("2025-11-25"), "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}})).await;
+    let r = legacy(
+        &app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "get_flight", "arguments": {"flight_number": "UA0008"}}),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert!(error_text(&r.body["result"]).starts_with("source `airline` is unavailable"), "{}", r.body);
     assert_eq!(legacy(&app, Some("2025-11-25"), "tools/list", json!({})).await.status, 200);

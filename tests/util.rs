@@ -25,10 +25,12 @@ pub fn app() -> TestApp {
 
 pub fn app_with_database(db: &str, max_body_bytes: usize) -> Router {
     let db = db.to_string();
-    let sources = Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
-        .expect("settings resolve");
+    let sources =
+        Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
+            .expect("settings resolve");
     let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources));
-    let config = HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
+    let config =
+        HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
     router(Arc::new(AppState { mcp, config }))
 }
 
@@ -52,7 +54,10 @@ pub async fn send(app: &Router, request: Request<Body>) -> Response {
 
 /// A POST to `path` with JSON content type, a loopback Host, and extra headers.
 pub fn post(path: &str, headers: &[(&str, &str)], body: impl Into<String>) -> Request<Body> {
-    let mut builder = Request::post(path).header("host", "127.0.0.1:5000").header("content-type", "application/json").header("accept", "application/json, text/event-stream");
+    let mut builder = Request::post(path)
+        .header("host", "127.0.0.1:5000")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }

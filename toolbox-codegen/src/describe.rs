@@ -50,7 +50,8 @@ impl Describer {
                     .await
                     .map_err(|e| format!("cannot open `{}`: {e}", path.display())),
                 SchemaSource::Script(script) => {
-                    let mut c = SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
+                    let mut c =
+                        SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
                     sqlx::raw_sql(AssertSqlSafe(script.to_string())).execute(&mut c).await.map_err(|e| message(&e))?;
                     Ok(c)
                 }
@@ -62,7 +63,8 @@ impl Describer {
     pub fn describe(&mut self, sql: &str) -> Result<Described, String> {
         let connection = &mut self.connection;
         self.runtime.block_on(async move {
-            let d = connection.describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(|e| message(&e))?;
+            let d =
+                connection.describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(|e| message(&e))?;
             let parameters = match d.parameters {
                 Some(sqlx::Either::Left(types)) => types.len(),
                 Some(sqlx::Either::Right(n)) => n,
@@ -97,7 +99,10 @@ mod tests {
 
     #[test]
     fn describes_against_a_schema_script() {
-        let mut d = Describer::open(SchemaSource::Script("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);")).unwrap();
+        let mut d = Describer::open(SchemaSource::Script(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);",
+        ))
+        .unwrap();
         let out = d.describe("SELECT id, name, note FROM t WHERE id = ? AND name = ?").unwrap();
         assert_eq!(out.parameters, 2);
         let cols: Vec<(&str, &str)> = out.columns.iter().map(|c| (c.name.as_str(), c.type_name.as_str())).collect();

@@ -58,7 +58,8 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
-    let tool_modules: Vec<TokenStream> = sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
+    let tool_modules: Vec<TokenStream> =
+        sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
     let tool_defs: Vec<TokenStream> = sorted
         .iter()
         .zip(&modules)
@@ -98,7 +99,8 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
     let prompt_defs: Vec<TokenStream> = prompts.iter().map(|p| prompt_def(p)).collect();
     let prompt_count = prompt_defs.len();
 
-    let sources: Vec<TokenStream> = plan.config.sources.iter().zip(&plan.scripts).map(|(s, scripts)| source_def(s, scripts)).collect();
+    let sources: Vec<TokenStream> =
+        plan.config.sources.iter().zip(&plan.scripts).map(|(s, scripts)| source_def(s, scripts)).collect();
     let source_count = sources.len();
 
     let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
@@ -310,7 +312,8 @@ fn column_defs(columns: &[crate::describe::DescribedColumn]) -> TokenStream {
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let rt = rt();
     let tool = plan.tool;
-    let doc = format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
+    let doc =
+        format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
     let all: Vec<&Param> = match tool.ty {
         ToolType::SqliteSql => tool.parameters.iter().chain(&tool.template_parameters).collect(),
         ToolType::SqliteExecuteSql => Vec::new(),
@@ -497,7 +500,8 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
                 }
                 ToolType::SqliteExecuteSql => None,
             };
-            let mut entry = schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
+            let mut entry =
+                schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
             if t.tool.ty == ToolType::SqliteExecuteSql {
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({
@@ -512,7 +516,12 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
         })
         .collect();
     let prompt_entries: Vec<Value> = prompts.iter().map(|p| schema::prompt_entry(p)).collect();
-    let make = |name: &str, tools: Option<Vec<usize>>, prompt_list: Option<Vec<usize>>, instructions: Option<&str>, ttl: u64, private: bool| {
+    let make = |name: &str,
+                tools: Option<Vec<usize>>,
+                prompt_list: Option<Vec<usize>>,
+                instructions: Option<&str>,
+                ttl: u64,
+                private: bool| {
         let pick = |shape: usize| -> String {
             let list: Vec<&Value> = match &tools {
                 None => entries.iter().map(|e| &e[shape]).collect(),
@@ -559,14 +568,23 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
     const DEFAULT_TTL_MS: u64 = 300_000;
     let mut out = vec![make("", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
     for ts in &plan.config.toolsets {
-        let mut tools: Vec<usize> = ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
+        let mut tools: Vec<usize> =
+            ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
         tools.sort_unstable();
         tools.dedup();
-        let mut prompt_ix: Vec<usize> = ts.prompts.iter().filter_map(|n| prompts.iter().position(|p| p.name.value == n.value)).collect();
+        let mut prompt_ix: Vec<usize> =
+            ts.prompts.iter().filter_map(|n| prompts.iter().position(|p| p.name.value == n.value)).collect();
         prompt_ix.sort_unstable();
         prompt_ix.dedup();
         let instructions = ts.description.as_deref().or(plan.config.instructions.as_deref());
-        out.push(make(&ts.name.value, Some(tools), Some(prompt_ix), instructions, ts.ttl_ms.unwrap_or(DEFAULT_TTL_MS), ts.cache_private.unwrap_or(false)));
+        out.push(make(
+            &ts.name.value,
+            Some(tools),
+            Some(prompt_ix),
+            instructions,
+            ts.ttl_ms.unwrap_or(DEFAULT_TTL_MS),
+            ts.cache_private.unwrap_or(false),
+        ));
     }
     let _ = rust_type_name;
     out

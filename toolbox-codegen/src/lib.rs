@@ -75,12 +75,14 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         };
         let schema = script_path(&sqlite.schema_file, &mut diags, &mut tracked_files);
         let seed = script_path(&sqlite.seed_file, &mut diags, &mut tracked_files);
-        scripts.push((schema.as_ref().map(|p| p.display().to_string()), seed.as_ref().map(|p| p.display().to_string())));
+        scripts
+            .push((schema.as_ref().map(|p| p.display().to_string()), seed.as_ref().map(|p| p.display().to_string())));
         let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
         if tools.is_empty() {
             continue;
         }
-        let mut describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
+        let mut describer =
+            open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
         for tool in tools {
             let Some(variants) = plan_variants(tool, describer.as_mut(), &mut diags) else { continue };
             tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: sqlite.read_only });
@@ -94,8 +96,15 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
         return Output { code: error_tokens(&errors), errors, tracked_files, env_vars };
     }
-    let tracked: Vec<String> = code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
-    let plan = emit::Plan { config: &config, display_path: display.to_string(), tools: tool_plans, tracked_files: tracked, scripts };
+    let tracked: Vec<String> =
+        code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
+    let plan = emit::Plan {
+        config: &config,
+        display_path: display.to_string(),
+        tools: tool_plans,
+        tracked_files: tracked,
+        scripts,
+    };
     Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars }
 }
 
@@ -119,8 +128,12 @@ fn open_schema(
                 .map_err(|e| (e, "the database file exists, so statements are checked against it: make it readable, or remove it to use `schemaFile`"))
         }
         (_, Some(schema_path)) => match std::fs::read_to_string(schema_path) {
-            Ok(script) => Describer::open(SchemaSource::Script(&script)).map_err(|e| (format!("the schema script fails: {e}"), SCRIPT_HINT)),
-            Err(e) => Err((format!("cannot read the schema script: {e}"), "the path is relative to the directory of the configuration file")),
+            Ok(script) => Describer::open(SchemaSource::Script(&script))
+                .map_err(|e| (format!("the schema script fails: {e}"), SCRIPT_HINT)),
+            Err(e) => Err((
+                format!("cannot read the schema script: {e}"),
+                "the path is relative to the directory of the configuration file",
+            )),
         },
         // A `schemaFile` that cannot be read is already reported.
         (_, None) if sqlite.schema_file.is_some() => return None,
@@ -147,7 +160,11 @@ fn open_schema(
 }
 
 /// Renders and describes each variant of a tool's statement.
-fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec<Diagnostic>) -> Option<Vec<(String, schema::Columns)>> {
+fn plan_variants(
+    tool: &Tool,
+    describer: Option<&mut Describer>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<(String, schema::Columns)>> {
     let Some(statement) = &tool.statement else {
         return Some(vec![(String::new(), None)]);
     };
@@ -164,20 +181,29 @@ fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec
     // Every combination of template values, last parameter varying fastest.
     let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
     for t in &tool.template_parameters {
-        combos = combos.into_iter().flat_map(|c| (0..t.allowed_values.len()).map(move |i| [c.clone(), vec![i]].concat())).collect();
+        combos = combos
+            .into_iter()
+            .flat_map(|c| (0..t.allowed_values.len()).map(move |i| [c.clone(), vec![i]].concat()))
+            .collect();
     }
     let mut variants = Vec::with_capacity(combos.len());
     let mut failed = false;
     for combo in combos {
         let sql = template::render(&statement.value, &refs, |name| {
             // Every reference names a template parameter (checked above).
-            let Some((index, param)) = tool.template_parameters.iter().enumerate().find(|(_, p)| p.name.value == name) else {
+            let Some((index, param)) = tool.template_parameters.iter().enumerate().find(|(_, p)| p.name.value == name)
+            else {
                 return String::new();
             };
             let value = param.allowed_values[combo[index]].value.as_str().unwrap_or_default();
             param.escape.unwrap_or(Escape::DoubleQuotes).quote(value)
         });
-        let chosen: Vec<String> = tool.template_parameters.iter().zip(&combo).map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value)).collect();
+        let chosen: Vec<String> = tool
+            .template_parameters
+            .iter()
+            .zip(&combo)
+            .map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value))
+            .collect();
         let which = if chosen.is_empty() { String::new() } else { format!(" (with {})", chosen.join(", ")) };
         match describer.describe(&sql) {
             Ok(Described { parameters, columns }) => {
@@ -193,8 +219,16 @@ fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec
                 for c in &columns {
                     if !seen.insert(c.name.as_str()) {
                         diags.push(
-                            Diagnostic::new(statement.pos, format!("the statement of tool `{}` returns two columns named `{}`", tool.name.value, c.name))
-                                .with_hint("give one of them another name with `AS`; rows are JSON objects keyed by column name"),
+                            Diagnostic::new(
+                                statement.pos,
+                                format!(
+                                    "the statement of tool `{}` returns two columns named `{}`",
+                                    tool.name.value, c.name
+                                ),
+                            )
+                            .with_hint(
+                                "give one of them another name with `AS`; rows are JSON objects keyed by column name",
+                            ),
                         );
                         failed = true;
                     }
@@ -203,8 +237,14 @@ fn plan_variants(tool: &Tool, describer: Option<&mut Describer>, diags: &mut Vec
             }
             Err(e) => {
                 diags.push(
-                    Diagnostic::new(statement.pos, format!("the statement of tool `{}`{which} does not prepare against the schema of source `{}`: {e}", tool.name.value, tool.source.value))
-                        .with_hint("check table and column names and the SQL syntax against the schema"),
+                    Diagnostic::new(
+                        statement.pos,
+                        format!(
+                            "the statement of tool `{}`{which} does not prepare against the schema of source `{}`: {e}",
+                            tool.name.value, tool.source.value
+                        ),
+                    )
+                    .with_hint("check table and column names and the SQL syntax against the schema"),
                 );
                 failed = true;
             }

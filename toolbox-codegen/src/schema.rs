@@ -15,7 +15,8 @@ pub fn param_schema(p: &Param) -> Value {
     let mut description = p.description.clone();
     if !p.auth_services.is_empty() {
         let services: Vec<&str> = p.auth_services.iter().map(|a| a.service.value.as_str()).collect();
-        let note = format!("Set from the caller's verified token ({}); any value sent is ignored.", services.join(" or "));
+        let note =
+            format!("Set from the caller's verified token ({}); any value sent is ignored.", services.join(" or "));
         description = if description.is_empty() { note } else { format!("{description} {note}") };
     }
     if !description.is_empty() {
@@ -161,14 +162,19 @@ pub fn tool_entries(tool: &Tool, params: &[&Param], output: Option<Value>, annot
     let auth_params: Map<String, Value> = params
         .iter()
         .filter(|p| !p.auth_services.is_empty())
-        .map(|p| (p.name.value.clone(), json!(p.auth_services.iter().map(|a| a.service.value.clone()).collect::<Vec<_>>())))
+        .map(|p| {
+            (p.name.value.clone(), json!(p.auth_services.iter().map(|a| a.service.value.clone()).collect::<Vec<_>>()))
+        })
         .collect();
     let mut meta = Map::new();
     if !auth_params.is_empty() {
         meta.insert("toolbox/authParam".into(), Value::Object(auth_params));
     }
     if !tool.auth_required.is_empty() {
-        meta.insert("toolbox/authInvoke".into(), json!(tool.auth_required.iter().map(|a| &a.value).collect::<Vec<_>>()));
+        meta.insert(
+            "toolbox/authInvoke".into(),
+            json!(tool.auth_required.iter().map(|a| &a.value).collect::<Vec<_>>()),
+        );
     }
     if !meta.is_empty() {
         base.insert("_meta".into(), Value::Object(meta));

@@ -106,9 +106,7 @@ pub fn resolve(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<St
             }
             (Fallback::IfUnsetOrEmpty(d), Some(v)) if v.is_empty() => out.push_str(d),
             (_, Some(v)) => out.push_str(&v),
-            (Fallback::None, None) => {
-                errors.push(error(format!("environment variable `{}` is not set", p.name)))
-            }
+            (Fallback::None, None) => errors.push(error(format!("environment variable `{}` is not set", p.name))),
             (Fallback::Required(msg), None) => {
                 errors.push(error(format!("required environment variable `{}` is not set: {msg}", p.name)))
             }
@@ -161,7 +159,10 @@ mod tests {
     #[test]
     fn text_around_placeholders_is_kept_and_malformed_ones_are_literal() {
         assert_eq!(resolve("a ${SET} b ${UNSET:x:y} c", env).unwrap(), "a value b x:y c");
-        assert_eq!(resolve("cost $5 and ${ not} and $SET and ${-x}", env).unwrap(), "cost $5 and ${ not} and $SET and ${-x}");
+        assert_eq!(
+            resolve("cost $5 and ${ not} and $SET and ${-x}", env).unwrap(),
+            "cost $5 and ${ not} and $SET and ${-x}"
+        );
     }
 
     #[test]

@@ -18,9 +18,9 @@ pub mod diag;
 pub mod env;
 pub mod model;
 pub mod names;
-pub mod template;
 #[cfg(feature = "yaml")]
 pub mod parse;
+pub mod template;
 #[cfg(feature = "yaml")]
 pub mod validate;
 #[cfg(feature = "yaml")]

@@ -22,7 +22,8 @@ pub struct LoadOptions<'a> {
 /// Parses and validates a whole file. The model is returned even when there are diagnostics, so
 /// that callers can report everything at once.
 pub fn load_str(source: &str, options: &LoadOptions<'_>) -> (Config, Vec<Diagnostic>) {
-    let mut reader = Reader { diags: Vec::new(), config: Config::default(), env: options.env, default_group_seen: None };
+    let mut reader =
+        Reader { diags: Vec::new(), config: Config::default(), env: options.env, default_group_seen: None };
     match yaml::load(source) {
         Ok(documents) => {
             for document in &documents {
@@ -72,7 +73,10 @@ struct Obj<'a> {
 impl<'a> Obj<'a> {
     fn new(node: &'a Node, what: String, legacy: bool, diags: &mut Vec<Diagnostic>) -> Option<Self> {
         let Some(entries) = yaml::entries(node, diags) else {
-            diags.push(Diagnostic::new(yaml::pos(node), format!("{what} must be a mapping, found {}", yaml::describe(node))));
+            diags.push(Diagnostic::new(
+                yaml::pos(node),
+                format!("{what} must be a mapping, found {}", yaml::describe(node)),
+            ));
             return None;
         };
         let used = vec![false; entries.len()];
@@ -124,19 +128,25 @@ impl<'a> Obj<'a> {
     }
 
     /// A required string; when it is missing, the hint lists `choices` (if any).
-    fn required_choice(&mut self, key: &'static str, choices: &[&str], diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
+    fn required_choice(
+        &mut self,
+        key: &'static str,
+        choices: &[&str],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Spanned<String>> {
         let value = self.string(key, diags);
         let shown = self.shown(key);
         // A misspelt key is reported once, as an unknown field with a suggestion.
         let misspelt = self.entries.iter().any(|(k, ..)| *k != shown && suggest(k, [shown]).is_some());
         if value.is_none() && !self.known_present(key) && !misspelt {
             diags.push(
-                Diagnostic::new(self.pos, format!("{} is missing the required field `{shown}`", self.what))
-                    .with_hint(if choices.is_empty() {
+                Diagnostic::new(self.pos, format!("{} is missing the required field `{shown}`", self.what)).with_hint(
+                    if choices.is_empty() {
                         format!("add `{shown}: ...` to this definition")
                     } else {
                         format!("add `{shown}:` with one of: {}", choices.join(", "))
-                    }),
+                    },
+                ),
             );
         }
         value
@@ -194,7 +204,10 @@ impl<'a> Obj<'a> {
 
 fn string_list(node: &Node, what: &str, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<String>> {
     let Some(items) = yaml::as_seq(node) else {
-        diags.push(Diagnostic::new(yaml::pos(node), format!("{what} must be a list of strings, found {}", yaml::describe(node))));
+        diags.push(Diagnostic::new(
+            yaml::pos(node),
+            format!("{what} must be a list of strings, found {}", yaml::describe(node)),
+        ));
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -232,9 +245,10 @@ impl Reader<'_> {
             Ok(resolved) => Spanned::new(resolved, value.pos),
             Err(errors) => {
                 for e in errors {
-                    self.diags.push(Diagnostic::new(value.pos, e.message).with_hint(
-                        "set the variable when building, or give a default with `${NAME:default}`",
-                    ));
+                    self.diags.push(
+                        Diagnostic::new(value.pos, e.message)
+                            .with_hint("set the variable when building, or give a default with `${NAME:default}`"),
+                    );
                 }
                 value
             }
@@ -255,7 +269,10 @@ impl Reader<'_> {
             return;
         }
         let Some(entries) = yaml::entries(document, &mut self.diags) else {
-            self.error(yaml::pos(document), format!("a document must be a mapping, found {}", yaml::describe(document)));
+            self.error(
+                yaml::pos(document),
+                format!("a document must be a mapping, found {}", yaml::describe(document)),
+            );
             return;
         };
         if let Some((_, kind_node, _)) = entries.iter().find(|(k, ..)| *k == "kind") {
@@ -301,13 +318,21 @@ impl Reader<'_> {
                 }
                 let Some(items) = yaml::entries(value, &mut self.diags) else {
                     let hint = if yaml::as_seq(value).is_some() {
-                        format!("key each definition by its name, as in `{key}: {{my_name: {{...}}}}`; a list of definitions with `name:` fields is the flat format instead: one `kind: {kind}` document each, separated by `---`")
+                        format!(
+                            "key each definition by its name, as in `{key}: {{my_name: {{...}}}}`; a list of definitions with `name:` fields is the flat format instead: one `kind: {kind}` document each, separated by `---`"
+                        )
                     } else {
                         format!("key each definition by its name, as in `{key}: {{my_name: {{...}}}}`")
                     };
                     self.diags.push(
-                        Diagnostic::new(yaml::pos(value), format!("`{key}` must be a mapping of names to definitions, found {}", yaml::describe(value)))
-                            .with_hint(hint),
+                        Diagnostic::new(
+                            yaml::pos(value),
+                            format!(
+                                "`{key}` must be a mapping of names to definitions, found {}",
+                                yaml::describe(value)
+                            ),
+                        )
+                        .with_hint(hint),
                     );
                     continue;
                 };
@@ -315,10 +340,19 @@ impl Reader<'_> {
                     let name = Spanned::new(name.to_string(), name_pos);
                     if kind == "toolset" && yaml::as_seq(body).is_some() {
                         let tools = string_list(body, &format!("toolset `{}`", name.value), &mut self.diags);
-                        self.config.toolsets.push(Toolset { name, tools, prompts: Vec::new(), description: None, ttl_ms: None, cache_private: None });
+                        self.config.toolsets.push(Toolset {
+                            name,
+                            tools,
+                            prompts: Vec::new(),
+                            description: None,
+                            ttl_ms: None,
+                            cache_private: None,
+                        });
                         continue;
                     }
-                    let Some(obj) = Obj::new(body, format!("{kind} `{}`", name.value), true, &mut self.diags) else { continue };
+                    let Some(obj) = Obj::new(body, format!("{kind} `{}`", name.value), true, &mut self.diags) else {
+                        continue;
+                    };
                     self.definition(kind, Some(name), obj);
                 }
             }
@@ -388,7 +422,10 @@ impl Reader<'_> {
             }
             other => {
                 let supported = ["sqlite"];
-                let hint = if matches!(other, "postgres" | "mysql" | "cloud-sql-postgres" | "alloydb-postgres" | "cloud-sql-mysql") {
+                let hint = if matches!(
+                    other,
+                    "postgres" | "mysql" | "cloud-sql-postgres" | "alloydb-postgres" | "cloud-sql-mysql"
+                ) {
                     "this build supports only `sqlite` sources".to_string()
                 } else {
                     unknown_value_hint(other, &supported)
@@ -444,27 +481,71 @@ impl Reader<'_> {
         };
         match kind {
             AuthKind::Google => {
-                require(mcp_enabled || has("clientId"), pos, format!("{what} needs `clientId` when `mcpEnabled` is false"), "add the OAuth client id whose ID tokens this service accepts");
-                require(mcp_enabled || !has("audience"), setting_pos("audience"), format!("{what}: `audience` is only allowed with `mcpEnabled: true`"), "remove `audience`, or set `mcpEnabled: true`");
-                require(!mcp_enabled || has("audience") || has("clientId"), pos, format!("{what} needs `audience` or `clientId` when `mcpEnabled` is true"), "add `audience:` with this server's URL");
+                require(
+                    mcp_enabled || has("clientId"),
+                    pos,
+                    format!("{what} needs `clientId` when `mcpEnabled` is false"),
+                    "add the OAuth client id whose ID tokens this service accepts",
+                );
+                require(
+                    mcp_enabled || !has("audience"),
+                    setting_pos("audience"),
+                    format!("{what}: `audience` is only allowed with `mcpEnabled: true`"),
+                    "remove `audience`, or set `mcpEnabled: true`",
+                );
+                require(
+                    !mcp_enabled || has("audience") || has("clientId"),
+                    pos,
+                    format!("{what} needs `audience` or `clientId` when `mcpEnabled` is true"),
+                    "add `audience:` with this server's URL",
+                );
             }
             AuthKind::Generic => {
-                require(has("audience"), pos, format!("{what} is missing the required field `audience`"), "add `audience: ...`");
-                require(has("authorizationServer"), pos, format!("{what} is missing the required field `authorizationServer`"), "add the issuer URL, e.g. `authorizationServer: https://auth.example.com`");
+                require(
+                    has("audience"),
+                    pos,
+                    format!("{what} is missing the required field `audience`"),
+                    "add `audience: ...`",
+                );
+                require(
+                    has("authorizationServer"),
+                    pos,
+                    format!("{what} is missing the required field `authorizationServer`"),
+                    "add the issuer URL, e.g. `authorizationServer: https://auth.example.com`",
+                );
                 for key in ["introspectionEndpoint", "introspectionMethod", "introspectionParamName"] {
-                    require(mcp_enabled || !has(key), setting_pos(key), format!("{what}: `{key}` is only allowed with `mcpEnabled: true`"), "remove it, or set `mcpEnabled: true`");
+                    require(
+                        mcp_enabled || !has(key),
+                        setting_pos(key),
+                        format!("{what}: `{key}` is only allowed with `mcpEnabled: true`"),
+                        "remove it, or set `mcpEnabled: true`",
+                    );
                 }
-                if let Some(method) = settings.iter().find(|(k, _)| k == "introspectionMethod").map(|(_, v)| v.clone()) {
-                    require(matches!(method.value.as_str(), "POST" | "GET"), method.pos, format!("{what}: `introspectionMethod` must be POST or GET, found `{}`", method.value), "use POST (the default) or GET");
+                if let Some(method) = settings.iter().find(|(k, _)| k == "introspectionMethod").map(|(_, v)| v.clone())
+                {
+                    require(
+                        matches!(method.value.as_str(), "POST" | "GET"),
+                        method.pos,
+                        format!("{what}: `introspectionMethod` must be POST or GET, found `{}`", method.value),
+                        "use POST (the default) or GET",
+                    );
                 }
-                require(mcp_enabled || force != Some(true), pos, format!("{what}: `forceIntrospection` is only allowed with `mcpEnabled: true`"), "remove it, or set `mcpEnabled: true`");
+                require(
+                    mcp_enabled || force != Some(true),
+                    pos,
+                    format!("{what}: `forceIntrospection` is only allowed with `mcpEnabled: true`"),
+                    "remove it, or set `mcpEnabled: true`",
+                );
             }
         }
         if !mcp_enabled {
             if let Some(first) = scopes_required.first() {
                 self.diags.push(
-                    Diagnostic::new(first.pos, format!("{what}: `scopesRequired` is only allowed with `mcpEnabled: true`"))
-                        .with_hint("set `mcpEnabled: true`, or put the scopes on the tools that need them"),
+                    Diagnostic::new(
+                        first.pos,
+                        format!("{what}: `scopesRequired` is only allowed with `mcpEnabled: true`"),
+                    )
+                    .with_hint("set `mcpEnabled: true`, or put the scopes on the tools that need them"),
                 );
             }
         }
@@ -487,7 +568,8 @@ impl Reader<'_> {
             } else {
                 unknown_value_hint(&ty_name.value, &names)
             };
-            self.diags.push(Diagnostic::new(ty_name.pos, format!("unknown tool type `{}`", ty_name.value)).with_hint(hint));
+            self.diags
+                .push(Diagnostic::new(ty_name.pos, format!("unknown tool type `{}`", ty_name.value)).with_hint(hint));
             return;
         };
         let source = obj.required_string("source", &mut self.diags);
@@ -550,15 +632,25 @@ impl Reader<'_> {
             return Vec::new();
         }
         let Some(items) = yaml::as_seq(node) else {
-            self.error(yaml::pos(node), format!("`{key}` of {what} must be a list of parameters, found {}", yaml::describe(node)));
+            self.error(
+                yaml::pos(node),
+                format!("`{key}` of {what} must be a list of parameters, found {}", yaml::describe(node)),
+            );
             return Vec::new();
         };
         let legacy = obj.legacy;
-        items.iter().filter_map(|item| self.param(item, what, legacy, ParamPlace { template, item: false, prompt: false })).collect()
+        items
+            .iter()
+            .filter_map(|item| self.param(item, what, legacy, ParamPlace { template, item: false, prompt: false }))
+            .collect()
     }
 
     fn param(&mut self, node: &Node, owner: &str, legacy: bool, place: ParamPlace) -> Option<Param> {
-        let label = if place.item { format!("the `items` of a parameter of {owner}") } else { format!("a parameter of {owner}") };
+        let label = if place.item {
+            format!("the `items` of a parameter of {owner}")
+        } else {
+            format!("a parameter of {owner}")
+        };
         let mut obj = Obj::new(node, label, legacy, &mut self.diags)?;
         let name = if place.item {
             obj.string("name", &mut self.diags).unwrap_or_else(|| Spanned::new("item".into(), obj.pos))
@@ -597,7 +689,8 @@ impl Reader<'_> {
             obj.required_string("description", &mut self.diags).map(|d| self.resolve_now(d).value).unwrap_or_default()
         };
         let required = obj.bool("required", &mut self.diags).unwrap_or(true);
-        let default = obj.take("default").and_then(|(n, _)| if yaml::is_null(n) { None } else { Some(self.json_value(n)) });
+        let default =
+            obj.take("default").and_then(|(n, _)| if yaml::is_null(n) { None } else { Some(self.json_value(n)) });
         let allowed_values = self.value_list(&mut obj, "allowedValues");
         let excluded_values = self.value_list(&mut obj, "excludedValues");
         let min_value = self.number(&mut obj, "minValue");
@@ -643,8 +736,11 @@ impl Reader<'_> {
         let mcp_header = obj.string("mcpHeader", &mut self.diags);
         if let Some((n, _)) = obj.take("embeddedBy") {
             self.diags.push(
-                Diagnostic::new(yaml::pos(n), format!("{}: `embeddedBy` is not supported (there are no embedding models)", obj.what))
-                    .with_hint("remove `embeddedBy`"),
+                Diagnostic::new(
+                    yaml::pos(n),
+                    format!("{}: `embeddedBy` is not supported (there are no embedding models)", obj.what),
+                )
+                .with_hint("remove `embeddedBy`"),
             );
         }
         let what = obj.what.clone();
@@ -683,8 +779,11 @@ impl Reader<'_> {
                 && header.value.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c));
             if !token {
                 self.diags.push(
-                    Diagnostic::new(header.pos, format!("{what}: `mcpHeader` `{}` is not a valid header name", header.value))
-                        .with_hint("use letters, digits and `-`, e.g. `Region`; the header sent is `Mcp-Param-Region`"),
+                    Diagnostic::new(
+                        header.pos,
+                        format!("{what}: `mcpHeader` `{}` is not a valid header name", header.value),
+                    )
+                    .with_hint("use letters, digits and `-`, e.g. `Region`; the header sent is `Mcp-Param-Region`"),
                 );
             }
             let scalar = matches!(p.ty, ParamType::String | ParamType::Integer | ParamType::Boolean);
@@ -709,8 +808,11 @@ impl Reader<'_> {
             for v in list {
                 if !value_fits(p, &v.value) {
                     self.diags.push(
-                        Diagnostic::new(v.pos, format!("{} in `{field}` of {what} is not of type `{ty}`", shown(&v.value)))
-                            .with_hint(format!("every entry of `{field}` must be of type `{ty}`")),
+                        Diagnostic::new(
+                            v.pos,
+                            format!("{} in `{field}` of {what} is not of type `{ty}`", shown(&v.value)),
+                        )
+                        .with_hint(format!("every entry of `{field}` must be of type `{ty}`")),
                     );
                 }
             }
@@ -718,8 +820,11 @@ impl Reader<'_> {
         for bound in [&p.min_value, &p.max_value].into_iter().flatten() {
             if !matches!(p.ty, ParamType::Integer | ParamType::Float) {
                 self.diags.push(
-                    Diagnostic::new(bound.pos, format!("{what}: `minValue` and `maxValue` apply only to integer and float parameters"))
-                        .with_hint("remove the bound, or change the parameter's `type`"),
+                    Diagnostic::new(
+                        bound.pos,
+                        format!("{what}: `minValue` and `maxValue` apply only to integer and float parameters"),
+                    )
+                    .with_hint("remove the bound, or change the parameter's `type`"),
                 );
             }
         }
@@ -746,8 +851,9 @@ impl Reader<'_> {
         }
         if p.escape.is_some() && !place.template {
             self.diags.push(
-                Diagnostic::new(p.name.pos, format!("{what}: `escape` applies only to template parameters"))
-                    .with_hint("values of ordinary parameters are bound, never spliced into SQL, so they need no escaping"),
+                Diagnostic::new(p.name.pos, format!("{what}: `escape` applies only to template parameters")).with_hint(
+                    "values of ordinary parameters are bound, never spliced into SQL, so they need no escaping",
+                ),
             );
         }
     }
@@ -776,7 +882,10 @@ impl Reader<'_> {
         match yaml::to_json(node).as_ref().and_then(Value::as_f64) {
             Some(n) => Some(Spanned::new(n, yaml::pos(node))),
             None => {
-                self.error(yaml::pos(node), format!("`{key}` of {} must be a number, found {}", obj.what, yaml::describe(node)));
+                self.error(
+                    yaml::pos(node),
+                    format!("`{key}` of {} must be a number, found {}", obj.what, yaml::describe(node)),
+                );
                 None
             }
         }
@@ -789,7 +898,9 @@ impl Reader<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(mut obj) = Obj::new(item, format!("an auth service of {what}"), false, &mut self.diags) else { continue };
+            let Some(mut obj) = Obj::new(item, format!("an auth service of {what}"), false, &mut self.diags) else {
+                continue;
+            };
             let service = obj.required_string("name", &mut self.diags);
             let field = obj.required_string("field", &mut self.diags);
             obj.finish(&mut self.diags);
@@ -835,19 +946,24 @@ impl Reader<'_> {
         if let Some(ty) = obj.string("type", &mut self.diags) {
             if ty.value != "custom" {
                 self.diags.push(
-                    Diagnostic::new(ty.pos, format!("unknown prompt type `{}`", ty.value)).with_hint("use `custom`, or leave `type` out"),
+                    Diagnostic::new(ty.pos, format!("unknown prompt type `{}`", ty.value))
+                        .with_hint("use `custom`, or leave `type` out"),
                 );
             }
         }
-        let description = obj.string("description", &mut self.diags).map(|d| self.resolve_now(d).value).unwrap_or_default();
+        let description =
+            obj.string("description", &mut self.diags).map(|d| self.resolve_now(d).value).unwrap_or_default();
         let what = obj.what.clone();
         let mut messages = Vec::new();
         match obj.take("messages") {
             Some((node, _)) => match yaml::as_seq(node) {
                 Some(items) => {
                     for item in items {
-                        let Some(mut m) = Obj::new(item, format!("a message of {what}"), false, &mut self.diags) else { continue };
-                        let role = m.string("role", &mut self.diags).unwrap_or_else(|| Spanned::new("user".into(), m.pos));
+                        let Some(mut m) = Obj::new(item, format!("a message of {what}"), false, &mut self.diags) else {
+                            continue;
+                        };
+                        let role =
+                            m.string("role", &mut self.diags).unwrap_or_else(|| Spanned::new("user".into(), m.pos));
                         let content = m.required_string("content", &mut self.diags);
                         m.finish(&mut self.diags);
                         if !matches!(role.value.as_str(), "user" | "assistant") {
@@ -872,7 +988,9 @@ impl Reader<'_> {
             Some((node, _)) => match yaml::as_seq(node) {
                 Some(items) => items
                     .iter()
-                    .filter_map(|i| self.param(i, &what, false, ParamPlace { template: false, item: false, prompt: true }))
+                    .filter_map(|i| {
+                        self.param(i, &what, false, ParamPlace { template: false, item: false, prompt: true })
+                    })
                     .collect(),
                 None => {
                     self.error(yaml::pos(node), format!("`arguments` of {what} must be a list"));

@@ -25,7 +25,9 @@ pub fn references(text: &str) -> Result<Vec<Reference>, String> {
         };
         let end = start + close + 2;
         let inner = text[start + 2..end - 2].trim();
-        let name = inner.strip_prefix('.').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        let name = inner
+            .strip_prefix('.')
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
         match name {
             Some(name) => found.push(Reference { name: name.to_string(), start, end }),
             None => return Err(format!("`{{{{{inner}}}}}` is not supported; only `{{{{.name}}}}` references are")),

@@ -47,7 +47,12 @@ fn typed_defaults_and_allowed_values() {
     );
     let (_, diags) = check(&yaml);
     assert_eq!(diags.len(), 2, "{diags:#?}");
-    assert!(diags[0].starts_with("tools.yaml:16:14: the default \"ten\" of parameter `n` of tool `t` is not of type `integer`"), "{}", diags[0]);
+    assert!(
+        diags[0]
+            .starts_with("tools.yaml:16:14: the default \"ten\" of parameter `n` of tool `t` is not of type `integer`"),
+        "{}",
+        diags[0]
+    );
     assert!(diags[1].starts_with("tools.yaml:17:24: \"2\" in `allowedValues`"), "{}", diags[1]);
 }
 
@@ -60,14 +65,18 @@ fn yaml_syntax_errors_point_at_the_problem() {
 
 #[test]
 fn missing_build_time_variables_are_errors() {
-    let yaml = format!("{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT * FROM ${{NOPE}}\n");
+    let yaml = format!(
+        "{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-sql\nsource: db\ndescription: d\nstatement: SELECT * FROM ${{NOPE}}\n"
+    );
     let (_, diags) = check(&yaml);
     assert!(diags[0].starts_with("tools.yaml:11:12: environment variable `NOPE` is not set"), "{diags:#?}");
 }
 
 #[test]
 fn a_definition_with_an_error_does_not_cascade_into_references() {
-    let yaml = format!("{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-execute-sql\nsource: db\n---\nkind: toolset\nname: all\ntools: [t]\n");
+    let yaml = format!(
+        "{SOURCE}---\nkind: tool\nname: t\ntype: sqlite-execute-sql\nsource: db\n---\nkind: toolset\nname: all\ntools: [t]\n"
+    );
     let broken = yaml.replace("source: db\n---\nkind: toolset", "---\nkind: toolset");
     let (_, diags) = check(&broken);
     assert_eq!(diags.len(), 2, "{diags:#?}");

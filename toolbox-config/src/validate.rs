@@ -21,8 +21,11 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
     if let [first, rest @ ..] = mcp_services.as_slice() {
         for other in rest {
             diags.push(
-                Diagnostic::new(other.name.pos, format!("auth service `{}` is a second service with `mcpEnabled: true`", other.name.value))
-                    .with_hint(format!("only one MCP authorization server is possible; `{}` already is", first.name.value)),
+                Diagnostic::new(
+                    other.name.pos,
+                    format!("auth service `{}` is a second service with `mcpEnabled: true`", other.name.value),
+                )
+                .with_hint(format!("only one MCP authorization server is possible; `{}` already is", first.name.value)),
             );
         }
     }
@@ -34,11 +37,20 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
         match config.source(&tool.source.value) {
             // A missing `source` field is already reported.
             None if tool.source.value.is_empty() => {}
-            None => diags.push(unknown_reference("source", &tool.source, config.sources.iter().map(|s| s.name.value.as_str()))),
+            None => diags.push(unknown_reference(
+                "source",
+                &tool.source,
+                config.sources.iter().map(|s| s.name.value.as_str()),
+            )),
             Some(source) if source.kind.type_name() != tool.ty.source_type() => diags.push(
                 Diagnostic::new(
                     tool.source.pos,
-                    format!("{what} of type `{}` cannot use source `{}` of type `{}`", tool.ty.type_name(), source.name.value, source.kind.type_name()),
+                    format!(
+                        "{what} of type `{}` cannot use source `{}` of type `{}`",
+                        tool.ty.type_name(),
+                        source.name.value,
+                        source.kind.type_name()
+                    ),
                 )
                 .with_hint(format!("point it at a `{}` source", tool.ty.source_type())),
             ),
@@ -86,8 +98,14 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
         for argument in &prompt.arguments {
             if argument.ty != ParamType::String {
                 diags.push(
-                    Diagnostic::new(argument.name.pos, format!("argument `{}` of {what} must be a string (MCP prompt arguments are strings)", argument.name.value))
-                        .with_hint("remove `type`, or set it to `string`"),
+                    Diagnostic::new(
+                        argument.name.pos,
+                        format!(
+                            "argument `{}` of {what} must be a string (MCP prompt arguments are strings)",
+                            argument.name.value
+                        ),
+                    )
+                    .with_hint("remove `type`, or set it to `string`"),
                 );
             }
         }
@@ -97,8 +115,14 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
                     for r in refs {
                         if !prompt.arguments.iter().any(|a| a.name.value == r.name) {
                             diags.push(
-                                Diagnostic::new(message.content.pos, format!("{what} refers to `{{{{.{}}}}}`, which is not one of its arguments", r.name))
-                                    .with_hint(format!("declare an argument named `{}`, or fix the reference", r.name)),
+                                Diagnostic::new(
+                                    message.content.pos,
+                                    format!(
+                                        "{what} refers to `{{{{.{}}}}}`, which is not one of its arguments",
+                                        r.name
+                                    ),
+                                )
+                                .with_hint(format!("declare an argument named `{}`, or fix the reference", r.name)),
                             );
                         }
                     }
@@ -111,12 +135,20 @@ pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
 
 fn name_rules(kind: &str, name: &Spanned<String>, diags: &mut Vec<Diagnostic>) {
     if let Err(e) = check_tool_name(&name.value) {
-        diags.push(Diagnostic::new(name.pos, format!("invalid {kind} name: {e}")).with_hint("MCP names are 1 to 64 characters of A-Z, a-z, 0-9, `_`, `.`, `-` and `/`"));
+        diags.push(
+            Diagnostic::new(name.pos, format!("invalid {kind} name: {e}"))
+                .with_hint("MCP names are 1 to 64 characters of A-Z, a-z, 0-9, `_`, `.`, `-` and `/`"),
+        );
     }
 }
 
 /// `owner` follows the name in messages: `parameter `x` of tool `t``.
-fn duplicates<'a>(kind: &str, owner: &str, names: impl Iterator<Item = &'a Spanned<String>>, diags: &mut Vec<Diagnostic>) {
+fn duplicates<'a>(
+    kind: &str,
+    owner: &str,
+    names: impl Iterator<Item = &'a Spanned<String>>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut seen: HashMap<&str, Pos> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
@@ -130,7 +162,11 @@ fn duplicates<'a>(kind: &str, owner: &str, names: impl Iterator<Item = &'a Spann
     }
 }
 
-fn unknown_reference<'a>(kind: &str, name: &Spanned<String>, known: impl Iterator<Item = &'a str> + Clone) -> Diagnostic {
+fn unknown_reference<'a>(
+    kind: &str,
+    name: &Spanned<String>,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
     let d = Diagnostic::new(name.pos, format!("unknown {kind} `{}`", name.value));
     match suggest(&name.value, known.clone()) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
@@ -156,7 +192,10 @@ fn params(what: &str, parameters: &[Param], templates: &[Param], auth_names: &[&
         }
         if let Some(source) = &p.value_from_param {
             if source.value == p.name.value {
-                diags.push(Diagnostic::new(source.pos, format!("parameter `{}` of {what} copies its value from itself", p.name.value)));
+                diags.push(Diagnostic::new(
+                    source.pos,
+                    format!("parameter `{}` of {what} copies its value from itself", p.name.value),
+                ));
             } else if !all.iter().any(|q| q.name.value == source.value) {
                 diags.push(unknown_reference("parameter", source, all.iter().map(|q| q.name.value.as_str())));
             }
@@ -181,7 +220,13 @@ fn params(what: &str, parameters: &[Param], templates: &[Param], auth_names: &[&
             );
         }
         if !t.auth_services.is_empty() || t.value_from_param.is_some() {
-            diags.push(Diagnostic::new(t.name.pos, format!("template parameter `{}` of {what} cannot use `authServices` or `valueFromParam`", t.name.value)));
+            diags.push(Diagnostic::new(
+                t.name.pos,
+                format!(
+                    "template parameter `{}` of {what} cannot use `authServices` or `valueFromParam`",
+                    t.name.value
+                ),
+            ));
         }
     }
 }
@@ -190,23 +235,35 @@ fn statement_templates(what: &str, statement: &Spanned<String>, templates: &[Par
     let refs = match template::references(&statement.value) {
         Ok(refs) => refs,
         Err(e) => {
-            diags.push(Diagnostic::new(statement.pos, format!("in the statement of {what}: {e}")).with_hint("declare a template parameter and write `{{.name}}`"));
+            diags.push(
+                Diagnostic::new(statement.pos, format!("in the statement of {what}: {e}"))
+                    .with_hint("declare a template parameter and write `{{.name}}`"),
+            );
             return;
         }
     };
     for r in &refs {
         if !templates.iter().any(|t| t.name.value == r.name) {
             diags.push(
-                Diagnostic::new(statement.pos, format!("the statement of {what} refers to `{{{{.{}}}}}`, which is not a template parameter", r.name))
-                    .with_hint(format!("declare `{}` under `templateParameters`", r.name)),
+                Diagnostic::new(
+                    statement.pos,
+                    format!(
+                        "the statement of {what} refers to `{{{{.{}}}}}`, which is not a template parameter",
+                        r.name
+                    ),
+                )
+                .with_hint(format!("declare `{}` under `templateParameters`", r.name)),
             );
         }
     }
     for t in templates {
         if !refs.iter().any(|r| r.name == t.name.value) {
             diags.push(
-                Diagnostic::new(t.name.pos, format!("template parameter `{}` of {what} is not used in the statement", t.name.value))
-                    .with_hint(format!("write `{{{{.{}}}}}` where the value goes, or remove the parameter", t.name.value)),
+                Diagnostic::new(
+                    t.name.pos,
+                    format!("template parameter `{}` of {what} is not used in the statement", t.name.value),
+                )
+                .with_hint(format!("write `{{{{.{}}}}}` where the value goes, or remove the parameter", t.name.value)),
             );
         }
     }

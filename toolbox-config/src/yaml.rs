@@ -17,7 +17,8 @@ pub(crate) fn load(source: &str) -> Result<Vec<Node>, Diagnostic> {
         } else {
             "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote)"
         };
-        Diagnostic::new(Pos::new(m.line() as u32, m.col() as u32 + 1), format!("YAML syntax error: {}", e.info())).with_hint(hint)
+        Diagnostic::new(Pos::new(m.line() as u32, m.col() as u32 + 1), format!("YAML syntax error: {}", e.info()))
+            .with_hint(hint)
     })
 }
 

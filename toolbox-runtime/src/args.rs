@@ -391,25 +391,39 @@ mod tests {
             args(json!({"ids": [1, "x"]})).get::<Value>(&ids, &NoClaims).unwrap_err().problem,
             "element 1: expected an integer, got \"x\""
         );
-        let status = ParamDef { allowed: &[ConstValue::Str("delayed"), ConstValue::Str("landed")], ..def("status", ParamKind::String) };
+        let status = ParamDef {
+            allowed: &[ConstValue::Str("delayed"), ConstValue::Str("landed")],
+            ..def("status", ParamKind::String)
+        };
         assert!(args(json!({"status": "landed"})).get::<String>(&status, &NoClaims).is_ok());
         assert_eq!(
             args(json!({"status": "land"})).get::<String>(&status, &NoClaims).unwrap_err().problem,
             "\"land\" is not one of the allowed values: \"delayed\", \"landed\""
         );
-        let n = ParamDef { min: Some(1.0), max: Some(5.0), excluded: &[ConstValue::Int(3)], ..def("n", ParamKind::Integer) };
+        let n = ParamDef {
+            min: Some(1.0),
+            max: Some(5.0),
+            excluded: &[ConstValue::Int(3)],
+            ..def("n", ParamKind::Integer)
+        };
         assert_eq!(args(json!({"n": 0})).get::<i64>(&n, &NoClaims).unwrap_err().problem, "0 is below the minimum 1");
         assert_eq!(args(json!({"n": 3})).get::<i64>(&n, &NoClaims).unwrap_err().problem, "3 is an excluded value");
     }
 
     #[test]
     fn unknown_names_and_claims() {
-        let params = [def("a", ParamKind::String), ParamDef { auth_services: &[("google", "email")], ..def("email", ParamKind::String) }];
+        let params = [
+            def("a", ParamKind::String),
+            ParamDef { auth_services: &[("google", "email")], ..def("email", ParamKind::String) },
+        ];
         assert_eq!(
             args(json!({"b": 1})).check_names(&params).unwrap_err().to_string(),
             "invalid argument \"b\": no such parameter; this tool takes: a"
         );
-        assert!(args(json!({"email": "x"})).check_names(&params).is_err(), "authenticated values never come from the client");
+        assert!(
+            args(json!({"email": "x"})).check_names(&params).is_err(),
+            "authenticated values never come from the client"
+        );
         assert_eq!(
             args(json!({})).get::<String>(&params[1], &NoClaims).unwrap_err().problem,
             "needs a verified token from google"

@@ -59,7 +59,13 @@ impl OriginRule {
         if values.iter().any(|v| v.trim() == "*") {
             return OriginRule::Any;
         }
-        OriginRule::List(values.iter().map(|v| v.trim().trim_end_matches('/').to_ascii_lowercase()).filter(|v| !v.is_empty()).collect())
+        OriginRule::List(
+            values
+                .iter()
+                .map(|v| v.trim().trim_end_matches('/').to_ascii_lowercase())
+                .filter(|v| !v.is_empty())
+                .collect(),
+        )
     }
 
     fn allows(&self, origin: &str) -> bool {
@@ -76,7 +82,11 @@ fn is_loopback_name(host: &str) -> bool {
     let host = strip_port(host);
     host == "localhost"
         || host.ends_with(".localhost")
-        || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `example.com:8080` → `example.com`; `[::1]:5000` → `[::1]`.
@@ -112,7 +122,9 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     let cors_rule = state.config.allowed_origins.clone();
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| origin.to_str().is_ok_and(|o| cors_rule.allows(o))))
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| cors_rule.allows(o))
+        }))
         .allow_methods([Method::POST, Method::GET, Method::DELETE, Method::OPTIONS])
         .allow_headers([
             header::CONTENT_TYPE,
@@ -139,14 +151,26 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// DNS-rebinding protection: a foreign `Host` or `Origin` is refused with 403.
 async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).or_else(|| request.uri().authority().map(|a| a.as_str()));
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
     let host_ok = host.is_some_and(|h| state.config.allowed_hosts.allows_host(strip_port(h)));
     if !host_ok {
-        return rpc_error_response(RpcError::new(403, code::INVALID_REQUEST, "the Host header is not allowed; see --allowed-hosts"));
+        return rpc_error_response(RpcError::new(
+            403,
+            code::INVALID_REQUEST,
+            "the Host header is not allowed; see --allowed-hosts",
+        ));
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         if !origin.to_str().is_ok_and(|o| state.config.allowed_origins.allows(o)) {
-            return rpc_error_response(RpcError::new(403, code::INVALID_REQUEST, "the Origin header is not allowed; see --allowed-origins"));
+            return rpc_error_response(RpcError::new(
+                403,
+                code::INVALID_REQUEST,
+                "the Origin header is not allowed; see --allowed-origins",
+            ));
         }
     }
     next.run(request).await
@@ -156,7 +180,12 @@ async fn post_default(State(state): State<Arc<AppState>>, headers: HeaderMap, bo
     handle_post(&state, None, &headers, body).await
 }
 
-async fn post_toolset(State(state): State<Arc<AppState>>, Path(toolset): Path<String>, headers: HeaderMap, body: Body) -> Response {
+async fn post_toolset(
+    State(state): State<Arc<AppState>>,
+    Path(toolset): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     handle_post(&state, Some(&toolset), &headers, body).await
 }
 
@@ -176,7 +205,11 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return rpc_error_response(RpcError::new(413, code::INVALID_REQUEST, format!("the request body exceeds {limit} bytes")));
+            return rpc_error_response(RpcError::new(
+                413,
+                code::INVALID_REQUEST,
+                format!("the request body exceeds {limit} bytes"),
+            ));
         }
     };
     let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
@@ -204,7 +237,11 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
 
 /// No standalone SSE stream and no sessions: GET and DELETE are 405, as the spec allows.
 async fn no_stream() -> Response {
-    let mut response = rpc_error_response(RpcError::new(405, code::INVALID_REQUEST, "this server answers POST only; it keeps no SSE stream and no session"));
+    let mut response = rpc_error_response(RpcError::new(
+        405,
+        code::INVALID_REQUEST,
+        "this server answers POST only; it keeps no SSE stream and no session",
+    ));
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
 }

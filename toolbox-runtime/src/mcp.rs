@@ -41,7 +41,9 @@ pub struct Headers<'a> {
 pub enum Transport<'a> {
     Http(Headers<'a>),
     /// stdio: the version negotiated by `initialize` earlier in this process, if any.
-    Stdio { negotiated: Option<Version> },
+    Stdio {
+        negotiated: Option<Version>,
+    },
 }
 
 /// A response to send. `body: None` means "accepted, nothing to say" (HTTP 202, no stdio line).
@@ -135,12 +137,19 @@ const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "c
 
 impl Mcp {
     pub fn new(toolbox: &'static Toolbox, sources: Arc<Sources>) -> Self {
-        let server_info = serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
+        let server_info =
+            serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
         Self { toolbox, sources, server_info }
     }
 
     /// Handles one request body: a message or (2025-03-26 only) a batch.
-    pub async fn handle_body(&self, toolset: &'static ToolsetDef, body: &[u8], transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+    pub async fn handle_body(
+        &self,
+        toolset: &'static ToolsetDef,
+        body: &[u8],
+        transport: Transport<'_>,
+        claims: &dyn ClaimSource,
+    ) -> Reply {
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
         if first == Some(b'[') {
             return self.handle_batch(toolset, body, transport, claims).await;
@@ -151,7 +160,13 @@ impl Mcp {
         }
     }
 
-    async fn handle_batch(&self, toolset: &'static ToolsetDef, body: &[u8], transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+    async fn handle_batch(
+        &self,
+        toolset: &'static ToolsetDef,
+        body: &[u8],
+        transport: Transport<'_>,
+        claims: &dyn ClaimSource,
+    ) -> Reply {
         let version = match transport {
             Transport::Http(h) => h.protocol_version.map_or(Some(Version::HEADERLESS), Version::parse),
             Transport::Stdio { negotiated } => negotiated,
@@ -165,7 +180,10 @@ impl Mcp {
             Err(e) => return error_reply(None, parse_error(&e)),
         };
         if items.is_empty() {
-            return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, "an empty batch is not a valid request"));
+            return error_reply(
+                None,
+                RpcError::new(400, code::INVALID_REQUEST, "an empty batch is not a valid request"),
+            );
         }
         let mut out = vec![b'['];
         for item in items {
@@ -190,7 +208,13 @@ impl Mcp {
         Reply { status: 200, body: Some(out), negotiated: None }
     }
 
-    async fn handle_message(&self, toolset: &'static ToolsetDef, envelope: Envelope<'_>, transport: Transport<'_>, claims: &dyn ClaimSource) -> Reply {
+    async fn handle_message(
+        &self,
+        toolset: &'static ToolsetDef,
+        envelope: Envelope<'_>,
+        transport: Transport<'_>,
+        claims: &dyn ClaimSource,
+    ) -> Reply {
         if envelope.jsonrpc.as_deref() != Some("2.0") {
             return error_reply(envelope.id, RpcError::new(400, code::INVALID_REQUEST, "`jsonrpc` must be \"2.0\""));
         }
@@ -242,7 +266,9 @@ impl Mcp {
         let header_is_legacy = header_version.and_then(Version::parse).is_some_and(|v| !v.is_modern());
         let modern = meta_version.is_some()
             || method == "server/discover"
-            || (header_version.is_some() && !header_is_legacy && Version::parse(header_version.unwrap_or("")).is_some());
+            || (header_version.is_some()
+                && !header_is_legacy
+                && Version::parse(header_version.unwrap_or("")).is_some());
         if !modern {
             let version = match (headers, header_version) {
                 (Some(_), Some(h)) => match Version::parse(h) {
@@ -267,21 +293,41 @@ impl Mcp {
             }
         }
         if !protocol::is_modern_method(method) {
-            return Err(RpcError::new(404, code::METHOD_NOT_FOUND, format!("method `{method}` is not supported in protocol version 2026-07-28")));
+            return Err(RpcError::new(
+                404,
+                code::METHOD_NOT_FOUND,
+                format!("method `{method}` is not supported in protocol version 2026-07-28"),
+            ));
         }
         let meta = params.meta.as_ref();
         let Some(meta_version) = meta_version else {
-            return Err(RpcError::new(400, code::INVALID_PARAMS, format!("`params._meta` must contain `{}`", protocol::META_PROTOCOL_VERSION)));
+            return Err(RpcError::new(
+                400,
+                code::INVALID_PARAMS,
+                format!("`params._meta` must contain `{}`", protocol::META_PROTOCOL_VERSION),
+            ));
         };
         if meta.and_then(|m| m.client_capabilities).is_none() {
-            return Err(RpcError::new(400, code::INVALID_PARAMS, format!("`params._meta` must contain `{}`", protocol::META_CLIENT_CAPABILITIES)));
+            return Err(RpcError::new(
+                400,
+                code::INVALID_PARAMS,
+                format!("`params._meta` must contain `{}`", protocol::META_CLIENT_CAPABILITIES),
+            ));
         }
         if let Some(h) = headers {
             if h.protocol_version != Some(meta_version) {
-                return Err(RpcError::new(400, code::HEADER_MISMATCH, "the MCP-Protocol-Version header does not match `_meta`"));
+                return Err(RpcError::new(
+                    400,
+                    code::HEADER_MISMATCH,
+                    "the MCP-Protocol-Version header does not match `_meta`",
+                ));
             }
             if h.method != Some(method) {
-                return Err(RpcError::new(400, code::HEADER_MISMATCH, format!("the Mcp-Method header must be `{method}`")));
+                return Err(RpcError::new(
+                    400,
+                    code::HEADER_MISMATCH,
+                    format!("the Mcp-Method header must be `{method}`"),
+                ));
             }
             let body_name = match method {
                 "tools/call" | "prompts/get" => params.name.as_deref(),
@@ -289,7 +335,11 @@ impl Mcp {
                 _ => None,
             };
             if body_name.is_some() && h.name != body_name {
-                return Err(RpcError::new(400, code::HEADER_MISMATCH, "the Mcp-Name header does not match the request body"));
+                return Err(RpcError::new(
+                    400,
+                    code::HEADER_MISMATCH,
+                    "the Mcp-Name header does not match the request body",
+                ));
             }
             if method == "tools/call" {
                 self.check_param_headers(params, &h)?;
@@ -318,7 +368,11 @@ impl Mcp {
             };
             let sent = headers.params.iter().find(|(name, _)| name == header).map(|(_, v)| v);
             let mismatch = |what: &str| {
-                RpcError::new(400, code::HEADER_MISMATCH, format!("the Mcp-Param-{header} header {what} (argument `{param}`)"))
+                RpcError::new(
+                    400,
+                    code::HEADER_MISMATCH,
+                    format!("the Mcp-Param-{header} header {what} (argument `{param}`)"),
+                )
             };
             match (body, sent) {
                 (None, None) => {}
@@ -332,7 +386,15 @@ impl Mcp {
         Ok(())
     }
 
-    async fn dispatch(&self, toolset: &'static ToolsetDef, id: &RawValue, method: &str, params: &Params<'_>, version: Version, claims: &dyn ClaimSource) -> Result<Reply, RpcError> {
+    async fn dispatch(
+        &self,
+        toolset: &'static ToolsetDef,
+        id: &RawValue,
+        method: &str,
+        params: &Params<'_>,
+        version: Version,
+        claims: &dyn ClaimSource,
+    ) -> Result<Reply, RpcError> {
         let mut w = ResultWriter::new(id, version, &self.server_info);
         match method {
             "initialize" => {
@@ -390,7 +452,8 @@ impl Mcp {
             "resources/read" => {
                 let uri = params.uri.as_deref().unwrap_or_default();
                 let code = if version.is_modern() { code::INVALID_PARAMS } else { code::RESOURCE_NOT_FOUND };
-                return Err(RpcError::new(200, code, format!("resource not found: {uri}")).with_data(serde_json::json!({"uri": uri})));
+                return Err(RpcError::new(200, code, format!("resource not found: {uri}"))
+                    .with_data(serde_json::json!({"uri": uri})));
             }
             "completion/complete" => self.complete(&mut w, toolset, params)?,
             "resources/subscribe" | "resources/unsubscribe" => {
@@ -400,7 +463,9 @@ impl Mcp {
                     return Err(RpcError::invalid_params("`params.uri` is required"));
                 }
             }
-            other => return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{other}` is not supported"))),
+            other => {
+                return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{other}` is not supported")));
+            }
         }
         Ok(Reply { status: 200, body: Some(w.finish()), negotiated: None })
     }
@@ -412,7 +477,12 @@ impl Mcp {
         }
     }
 
-    async fn call_tool(&self, toolset: &'static ToolsetDef, params: &Params<'_>, claims: &dyn ClaimSource) -> Result<ToolOutput, RpcError> {
+    async fn call_tool(
+        &self,
+        toolset: &'static ToolsetDef,
+        params: &Params<'_>,
+        claims: &dyn ClaimSource,
+    ) -> Result<ToolOutput, RpcError> {
         let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
         let (index, tool) = self
             .toolbox

@@ -83,8 +83,17 @@ pub mod code {
 /// Methods of the legacy generations (2024-11-05 to 2025-11-25).
 pub fn is_legacy_method(method: &str, version: Version) -> bool {
     match method {
-        "initialize" | "ping" | "tools/list" | "tools/call" | "prompts/list" | "prompts/get" | "resources/list"
-        | "resources/templates/list" | "resources/read" | "resources/subscribe" | "resources/unsubscribe"
+        "initialize"
+        | "ping"
+        | "tools/list"
+        | "tools/call"
+        | "prompts/list"
+        | "prompts/get"
+        | "resources/list"
+        | "resources/templates/list"
+        | "resources/read"
+        | "resources/subscribe"
+        | "resources/unsubscribe"
         | "logging/setLevel" => true,
         "completion/complete" => version.has_completions(),
         _ => false,

@@ -134,13 +134,18 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     }
     let config = http_config(&cli);
     if !cli.address.is_loopback() && (cli.allowed_hosts.is_empty() || cli.allowed_origins.is_empty()) {
-        tracing::warn!("listening on a non-loopback address with no --allowed-hosts/--allowed-origins: any Host and Origin are accepted");
+        tracing::warn!(
+            "listening on a non-loopback address with no --allowed-hosts/--allowed-origins: any Host and Origin are accepted"
+        );
     }
     let mcp = Arc::try_unwrap(mcp).map_err(|_| "internal error: the MCP server is shared".to_string())?;
     let app = router(Arc::new(AppState { mcp, config }));
     let address = SocketAddr::new(cli.address, cli.port);
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
-        format!("cannot listen on {address}: {e}{}", if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port)" } else { "" })
+        format!(
+            "cannot listen on {address}: {e}{}",
+            if e.kind() == std::io::ErrorKind::AddrInUse { " (choose another with --port)" } else { "" }
+        )
     })?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
@@ -148,7 +153,10 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
     sources.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -21,7 +21,12 @@ impl std::fmt::Display for StartupError {
 }
 
 /// Resolves a setting's placeholders with `lookup` (the process environment, in the server).
-pub fn resolve_setting(config_path: &str, owner: &str, setting: &Setting, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, StartupError> {
+pub fn resolve_setting(
+    config_path: &str,
+    owner: &str,
+    setting: &Setting,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, StartupError> {
     toolbox_config::env::resolve(setting.raw, lookup).map_err(|errors| {
         let lines: Vec<String> = errors
             .iter()
@@ -66,7 +71,10 @@ impl Sources {
     }
 
     /// Like [`Sources::resolve`], with another environment (tests).
-    pub fn resolve_with(toolbox: &'static Toolbox, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
+    pub fn resolve_with(
+        toolbox: &'static Toolbox,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, StartupError> {
         let mut entries = Vec::with_capacity(toolbox.sources.len());
         let mut errors = Vec::new();
         for def in toolbox.sources {
@@ -162,7 +170,8 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
     } else {
         SqlitePoolOptions::new().max_connections(4)
     };
-    let pool = pool_options.acquire_timeout(Duration::from_secs(5)).connect_with(options).await.map_err(|e| e.to_string())?;
+    let pool =
+        pool_options.acquire_timeout(Duration::from_secs(5)).connect_with(options).await.map_err(|e| e.to_string())?;
     if in_memory {
         if let Some(schema) = def.schema_sql {
             run_scripts(&pool, schema, def.seed_sql).await?;

@@ -35,7 +35,11 @@ pub async fn serve(mcp: Arc<Mcp>, max_line_bytes: usize) -> std::io::Result<()> 
             continue;
         }
         if line.len() > max_line_bytes {
-            let error = crate::error::RpcError::new(413, crate::protocol::code::INVALID_REQUEST, format!("the message exceeds {max_line_bytes} bytes"));
+            let error = crate::error::RpcError::new(
+                413,
+                crate::protocol::code::INVALID_REQUEST,
+                format!("the message exceeds {max_line_bytes} bytes"),
+            );
             let _ = tx.send(crate::mcp::error_reply(None, error).body.unwrap_or_default()).await;
             continue;
         }
