@@ -1,6 +1,9 @@
-//! Describes statements against a SQLite schema at build time: parameter counts, result columns,
-//! their declared types and nullability. The schema is the source's database file when it exists,
-//! otherwise an in-memory database made from the source's `schemaFile`.
+//! Describes statements at build time, with sqlx's own `describe`: parameter counts (and types,
+//! where PostgreSQL infers them), result columns, their types and nullability.
+//!
+//! SQLite statements are described against the source's database file when it exists, otherwise
+//! an in-memory database made from its `schemaFile`; PostgreSQL and MySQL statements against the
+//! live server, or the description cache ([`crate::cache`]) when it cannot be reached.
 
 use sqlx::Executor;
 use sqlx::{Column, TypeInfo};
@@ -9,19 +12,25 @@ use sqlx_sqlite::{SqliteConnectOptions, SqliteConnection};
 use std::path::Path;
 
 /// One described result column.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DescribedColumn {
     pub name: String,
-    /// SQLite's declared type as sqlx names it: INTEGER, REAL, TEXT, BLOB, BOOLEAN, NUMERIC,
-    /// DATE, TIME, DATETIME, or NULL when the expression has no declared type.
+    /// The engine's type name as sqlx gives it: SQLite's declared type (INTEGER, REAL, TEXT,
+    /// BLOB, BOOLEAN, NUMERIC, DATE, TIME, DATETIME, or NULL for an expression), PostgreSQL's
+    /// (INT4, NUMERIC, TIMESTAMPTZ, TEXT[], an enum's name ...), MySQL's (INT UNSIGNED, DECIMAL,
+    /// BOOLEAN for TINYINT(1), JSON ...).
+    #[serde(rename = "type")]
     pub type_name: String,
     /// `Some(false)`: never NULL; otherwise it may be.
     pub nullable: Option<bool>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Described {
     pub parameters: usize,
+    /// The type of each parameter, where the engine infers them (PostgreSQL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter_types: Option<Vec<String>>,
     pub columns: Vec<DescribedColumn>,
 }
 
@@ -31,15 +40,26 @@ pub enum SchemaSource<'a> {
     Script(&'a str),
 }
 
+enum Connection {
+    Sqlite(SqliteConnection),
+    Postgres(sqlx_postgres::PgConnection),
+    Mysql(sqlx_mysql::MySqlConnection),
+}
+
 /// An open connection to describe statements with.
 pub struct Describer {
     runtime: tokio::runtime::Runtime,
-    connection: SqliteConnection,
+    connection: Connection,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())
 }
 
 impl Describer {
+    /// A SQLite schema: a database file, or a script run into an in-memory database.
     pub fn open(schema: SchemaSource<'_>) -> Result<Self, String> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        let runtime = runtime()?;
         let connection = runtime.block_on(async {
             use sqlx::ConnectOptions;
             match schema {
@@ -50,39 +70,70 @@ impl Describer {
                     .await
                     .map_err(|e| format!("cannot open `{}`: {e}", path.display())),
                 SchemaSource::Script(script) => {
-                    let mut c =
-                        SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
+                    let mut c = SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
                     sqlx::raw_sql(AssertSqlSafe(script.to_string())).execute(&mut c).await.map_err(|e| message(&e))?;
                     Ok(c)
                 }
             }
         })?;
+        Ok(Self { runtime, connection: Connection::Sqlite(connection) })
+    }
+
+    /// A live PostgreSQL (`postgres://...`) or MySQL (`mysql://...`) server. The error text
+    /// never contains the URL, which may hold a password.
+    pub fn connect(url: &str, timeout: std::time::Duration) -> Result<Self, String> {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let runtime = runtime()?;
+        let connection = runtime.block_on(async {
+            let connect = async {
+                if url.starts_with("postgres") {
+                    let options = sqlx_postgres::PgConnectOptions::from_str(url).map_err(|e| redact(&e, url))?;
+                    options.connect().await.map(Connection::Postgres).map_err(|e| redact(&e, url))
+                } else {
+                    let options = sqlx_mysql::MySqlConnectOptions::from_str(url).map_err(|e| redact(&e, url))?;
+                    options.connect().await.map(Connection::Mysql).map_err(|e| redact(&e, url))
+                }
+            };
+            tokio::time::timeout(timeout, connect).await.map_err(|_| format!("no answer within {timeout:?}"))?
+        })?;
         Ok(Self { runtime, connection })
     }
 
     pub fn describe(&mut self, sql: &str) -> Result<Described, String> {
-        let connection = &mut self.connection;
-        self.runtime.block_on(async move {
-            let d =
-                connection.describe(AssertSqlSafe(sql.to_string()).into_sql_str()).await.map_err(|e| message(&e))?;
-            let parameters = match d.parameters {
-                Some(sqlx::Either::Left(types)) => types.len(),
-                Some(sqlx::Either::Right(n)) => n,
-                None => 0,
-            };
-            let columns = d
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| DescribedColumn {
-                    name: c.name().to_string(),
-                    type_name: c.type_info().name().to_string(),
-                    nullable: d.nullable.get(i).copied().flatten(),
-                })
-                .collect();
-            Ok(Described { parameters, columns })
-        })
+        let statement = || AssertSqlSafe(sql.to_string()).into_sql_str();
+        match &mut self.connection {
+            Connection::Sqlite(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+            Connection::Postgres(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+            Connection::Mysql(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+        }
     }
+}
+
+fn collect<DB: sqlx::Database>(result: Result<sqlx_core::describe::Describe<DB>, sqlx::Error>) -> Result<Described, String> {
+    let d = result.map_err(|e| message(&e))?;
+    let (parameters, parameter_types) = match &d.parameters {
+        Some(sqlx::Either::Left(types)) => (types.len(), Some(types.iter().map(|t| t.name().to_string()).collect())),
+        Some(sqlx::Either::Right(n)) => (*n, None),
+        None => (0, None),
+    };
+    let columns = d
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| DescribedColumn {
+            name: c.name().to_string(),
+            type_name: c.type_info().name().to_string(),
+            nullable: d.nullable.get(i).copied().flatten(),
+        })
+        .collect();
+    Ok(Described { parameters, parameter_types, columns })
+}
+
+/// An error message with any trace of the connection URL (and so its password) removed.
+fn redact(e: &dyn std::fmt::Display, url: &str) -> String {
+    let text = e.to_string();
+    if url.is_empty() { text } else { text.replace(url, "<connection URL>") }
 }
 
 /// The database's own message, without sqlx's wrapping.

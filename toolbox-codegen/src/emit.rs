@@ -8,6 +8,7 @@ use quote::{format_ident, quote};
 use serde_json::Value;
 use std::collections::HashSet;
 use toolbox_config::model::*;
+use crate::types::{self, Kind};
 use toolbox_config::names::{rust_ident, rust_type_name};
 
 /// A tool with everything the build learned about it.
@@ -17,6 +18,7 @@ pub struct ToolPlan<'a> {
     /// One statement per combination of template values (one when there are none).
     pub variants: Vec<(String, Columns)>,
     pub source_read_only: bool,
+    pub engine: Engine,
 }
 
 pub struct Plan<'a> {
@@ -99,8 +101,27 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
     let prompt_defs: Vec<TokenStream> = prompts.iter().map(|p| prompt_def(p)).collect();
     let prompt_count = prompt_defs.len();
 
-    let sources: Vec<TokenStream> =
-        plan.config.sources.iter().zip(&plan.scripts).map(|(s, scripts)| source_def(s, scripts)).collect();
+    let sources: Vec<TokenStream> = plan
+        .config
+        .sources
+        .iter()
+        .enumerate()
+        .zip(&plan.scripts)
+        .map(|((index, s), scripts)| {
+            let statements: Vec<StatementColumns> = plan
+                .tools
+                .iter()
+                .filter(|t| t.source_index == index && t.tool.ty.has_statement())
+                .flat_map(|t| {
+                    t.variants.iter().map(|(sql, columns)| {
+                        let columns = columns.iter().flatten().map(|c| (c.name.clone(), c.type_name.clone())).collect();
+                        (t.tool.name.value.clone(), sql.clone(), columns)
+                    })
+                })
+                .collect();
+            source_def(s, scripts, &statements)
+        })
+        .collect();
     let source_count = sources.len();
 
     let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
@@ -151,7 +172,10 @@ fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
     quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
 }
 
-fn source_def(source: &Source, scripts: &(Option<String>, Option<String>)) -> TokenStream {
+/// A compiled statement and its described columns (name, type), for the start-up drift check.
+type StatementColumns = (String, String, Vec<(String, String)>);
+
+fn source_def(source: &Source, scripts: &(Option<String>, Option<String>), statements: &[StatementColumns]) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
     let script = |p: &Option<String>| match p {
@@ -174,6 +198,51 @@ fn source_def(source: &Source, scripts: &(Option<String>, Option<String>)) -> To
                         schema_sql: #schema,
                         seed_sql: #seed,
                         read_only: #read_only,
+                    }),
+                }
+            }
+        }
+        SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
+            let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
+                Some(v) => {
+                    let v = setting(v);
+                    quote!(Some(#v))
+                }
+                None => quote!(None),
+            };
+            let (host, port) = (setting(&server.host), setting(&server.port));
+            let (user, password, database) = (optional(&server.user), optional(&server.password), optional(&server.database));
+            let (connect_timeout, query_timeout) = (optional(&server.connect_timeout), optional(&server.query_timeout));
+            let params = server.query_params.iter().map(|(k, v)| {
+                let (k, v) = (lit(k), setting(v));
+                quote!((#k, #v))
+            });
+            let max_connections = server.max_connections.unwrap_or(4);
+            let read_only = server.read_only;
+            let statements = statements.iter().map(|(tool, sql, columns)| {
+                let (tool, sql) = (lit(tool), lit(sql));
+                let columns = columns.iter().map(|(n, t)| {
+                    let (n, t) = (lit(n), lit(t));
+                    quote!((#n, #t))
+                });
+                quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*] })
+            });
+            let variant = format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
+            quote! {
+                #rt::SourceDef {
+                    name: #name,
+                    kind: #rt::SourceKindDef::#variant(#rt::ServerSourceDef {
+                        host: #host,
+                        port: #port,
+                        user: #user,
+                        password: #password,
+                        database: #database,
+                        query_params: &[#(#params),*],
+                        connect_timeout: #connect_timeout,
+                        query_timeout: #query_timeout,
+                        max_connections: #max_connections,
+                        read_only: #read_only,
+                        statements: &[#(#statements),*],
                     }),
                 }
             }
@@ -289,24 +358,54 @@ fn rust_type(t: ParamType) -> TokenStream {
     }
 }
 
-fn column_defs(columns: &[crate::describe::DescribedColumn]) -> TokenStream {
+fn column_kind(kind: Kind) -> TokenStream {
+    let rt = rt();
+    let variant = format_ident!("{}", kind.variant());
+    match kind {
+        Kind::Array(element) => {
+            let element = format_ident!("{}", types::element_kind(element).variant());
+            quote!(#rt::ColumnKind::Array(#rt::Element::#element))
+        }
+        _ => quote!(#rt::ColumnKind::#variant),
+    }
+}
+
+fn column_defs(engine: Engine, columns: &[crate::describe::DescribedColumn]) -> TokenStream {
     let rt = rt();
     let defs = columns.iter().map(|c| {
         let key = lit(&format!("{}:", serde_json::to_string(&c.name).unwrap_or_default()));
-        let kind = format_ident!(
-            "{}",
-            match c.type_name.as_str() {
-                "INTEGER" => "Integer",
-                "REAL" => "Real",
-                "TEXT" => "Text",
-                "BLOB" => "Blob",
-                "BOOLEAN" => "Boolean",
-                _ => "Any",
-            }
-        );
-        quote!(#rt::ColumnDef { key: #key, kind: #rt::ColumnKind::#kind })
+        let kind = column_kind(types::column_kind(engine, &c.type_name));
+        quote!(#rt::ColumnDef { key: #key, kind: #kind })
     });
     quote!(&[#(#defs),*])
+}
+
+/// The expression that binds one argument, in the form the engine takes it.
+fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool) -> TokenStream {
+    let rt = rt();
+    let convert = |v: TokenStream| -> Option<TokenStream> {
+        match (engine, p.ty) {
+            (_, ParamType::String | ParamType::Integer | ParamType::Float | ParamType::Boolean) => None,
+            (Engine::Postgres, ParamType::Map) => Some(quote!(#rt::postgres::json(#v))),
+            (Engine::Postgres, ParamType::Array) => Some(match p.items.as_deref().map(|i| i.ty) {
+                Some(ParamType::String) => quote!(#rt::postgres::text_array(&#v)),
+                Some(ParamType::Integer) => quote!(#rt::postgres::int_array(&#v)),
+                Some(ParamType::Float) => quote!(#rt::postgres::float_array(&#v)),
+                Some(ParamType::Boolean) => quote!(#rt::postgres::bool_array(&#v)),
+                _ => quote!(#rt::postgres::json(#v)),
+            }),
+            // SQLite and MySQL take arrays and maps as JSON text (`json_each(?)`, `JSON_TABLE`).
+            _ => Some(quote!(#v.to_string())),
+        }
+    };
+    match (convert(quote!(v)), optional) {
+        (None, _) => quote!(.bind(a.#field)),
+        (Some(_), false) => {
+            let c = convert(quote!(a.#field)).unwrap_or_default();
+            quote!(.bind(#c))
+        }
+        (Some(c), true) => quote!(.bind(a.#field.map(|v| #c))),
+    }
 }
 
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
@@ -314,12 +413,15 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let tool = plan.tool;
     let doc =
         format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
-    let all: Vec<&Param> = match tool.ty {
-        ToolType::SqliteSql => tool.parameters.iter().chain(&tool.template_parameters).collect(),
-        ToolType::SqliteExecuteSql => Vec::new(),
+    let all: Vec<&Param> = tool.parameters.iter().chain(&tool.template_parameters).collect();
+    let engine_module = format_ident!("{}", plan.engine.type_name());
+    let max_rows = match tool.max_rows {
+        Some(n) => quote!(Some(#n)),
+        None => quote!(None),
     };
-    let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty {
-        ToolType::SqliteExecuteSql => {
+    let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
+        ToolKind::ExecuteSql => {
+            let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
             (
                 vec![sql_param],
@@ -327,10 +429,10 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
                 quote!(0usize),
-                quote!(#rt::execute_sql(pool, a.sql).await),
+                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             )
         }
-        ToolType::SqliteSql => {
+        ToolKind::Sql | ToolKind::ListTables => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();
             let mut init = Vec::new();
@@ -345,16 +447,14 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                     continue;
                 }
                 let ty = rust_type(p.ty);
-                let compound = !p.ty.is_scalar();
                 if p.is_required() {
                     fields.push(quote!(#[doc = #doc] pub #f: #ty));
                     init.push(quote!(#f: args.get(&PARAMS[#i], claims)?));
-                    bind.push(if compound { quote!(.bind(a.#f.to_string())) } else { quote!(.bind(a.#f)) });
                 } else {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
                     init.push(quote!(#f: args.get_opt(&PARAMS[#i], claims)?));
-                    bind.push(if compound { quote!(.bind(a.#f.map(|v| v.to_string()))) } else { quote!(.bind(a.#f)) });
                 }
+                bind.push(bind_expr(plan.engine, p, &f, !p.is_required()));
             }
             // Mixed-radix index of the chosen template values, last parameter fastest.
             let mut variant: Option<TokenStream> = None;
@@ -377,7 +477,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 variant,
                 quote!({
                     let (statement, columns) = STATEMENTS[variant];
-                    #rt::run(pool, #rt::query(statement) #(#bind)*, columns).await
+                    #rt::#engine_module::run(pool, #rt::#engine_module::query(statement) #(#bind)*, columns, #max_rows).await
                 }),
             )
         }
@@ -389,7 +489,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let sql = lit(sql);
             let columns = match columns {
                 Some(c) => {
-                    let c = column_defs(c);
+                    let c = column_defs(plan.engine, c);
                     quote!(Some(#c))
                 }
                 None => quote!(None),
@@ -400,7 +500,8 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let variant_count = statements.len();
     let source = plan.source_index;
     let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
-    let statements_item = if tool.ty == ToolType::SqliteSql {
+    let pool_method = format_ident!("{}_pool", plan.engine.type_name());
+    let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values) and its described columns.
             pub static STATEMENTS: [(&str, Option<&[#rt::ColumnDef]>); #variant_count] = [#(#statements),*];
@@ -436,7 +537,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                         Err(e) => return #rt::ToolOutput::invalid_arguments(e),
                     };
                     let variant = #variant_expr;
-                    let pool = match ctx.sources.get(#source).sqlite_pool().await {
+                    let pool = match ctx.sources.get(#source).#pool_method().await {
                         Ok(pool) => pool,
                         Err(e) => return #rt::ToolOutput::Error(e),
                     };
@@ -487,22 +588,19 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
     let entries: Vec<[Value; 3]> = sorted
         .iter()
         .map(|t| {
-            let params: Vec<&Param> = match t.tool.ty {
-                ToolType::SqliteSql => t.tool.parameters.iter().chain(&t.tool.template_parameters).collect(),
-                ToolType::SqliteExecuteSql => Vec::new(),
-            };
-            let output = match t.tool.ty {
+            let params: Vec<&Param> = t.tool.parameters.iter().chain(&t.tool.template_parameters).collect();
+            let output = match t.tool.ty.kind {
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
-                ToolType::SqliteSql => {
+                ToolKind::Sql | ToolKind::ListTables => {
                     let first = &t.variants[0].1;
-                    t.variants.iter().all(|(_, c)| c == first).then(|| schema::output_schema(first))
+                    t.variants.iter().all(|(_, c)| c == first).then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
                 }
-                ToolType::SqliteExecuteSql => None,
+                ToolKind::ExecuteSql => None,
             };
             let mut entry =
                 schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
-            if t.tool.ty == ToolType::SqliteExecuteSql {
+            if t.tool.ty.kind == ToolKind::ExecuteSql {
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({
                         "type": "object",

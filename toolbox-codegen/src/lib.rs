@@ -9,9 +9,11 @@
 //! `cargo:rerun-if-changed` / `rerun-if-env-changed` for every input, and on failure writes a file
 //! of `compile_error!`s so that rustc reports each problem as an error of its own.
 
+pub mod cache;
 pub mod describe;
 pub mod emit;
 pub mod schema;
+pub mod types;
 
 use describe::{Described, Describer, SchemaSource};
 use proc_macro2::TokenStream;
@@ -30,6 +32,8 @@ pub struct Output {
     pub errors: Vec<String>,
     pub tracked_files: Vec<PathBuf>,
     pub env_vars: BTreeSet<String>,
+    /// Things the user should know that do not fail the build (e.g. the cache was used).
+    pub warnings: Vec<String>,
 }
 
 /// Generates the code for the configuration at `path`. `display` is how messages name the file.
@@ -44,7 +48,13 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         Ok(t) => t,
         Err(e) => {
             let errors = vec![format!("{display}: cannot read the configuration: {e}")];
-            return Output { code: error_tokens(&errors), errors, tracked_files, env_vars: BTreeSet::new() };
+            return Output {
+                code: error_tokens(&errors),
+                errors,
+                tracked_files,
+                env_vars: BTreeSet::new(),
+                warnings: Vec::new(),
+            };
         }
     };
     let (config, mut diags) = load_str(&text, &LoadOptions { env: &env });
@@ -54,8 +64,32 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     // Database files read for their schema: a change re-runs the build script, but they are
     // not `include_str!`ed into the code (they are binary and may be large).
     let mut watched_databases = Vec::new();
+    let mut warnings = Vec::new();
+    let mode = Mode::from_env(&env);
     for (source_index, source) in config.sources.iter().enumerate() {
-        let SourceKind::Sqlite(sqlite) = &source.kind;
+        let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
+        let server = match &source.kind {
+            SourceKind::Sqlite(_) => None,
+            SourceKind::Postgres(s) | SourceKind::Mysql(s) => Some(s),
+        };
+        if let Some(server) = server {
+            scripts.push((None, None));
+            if tools.is_empty() {
+                continue;
+            }
+            let engine = source.kind.engine();
+            let mut oracle = Oracle::for_server(source, server, path, mode, &env, &mut diags, &mut warnings);
+            for tool in tools {
+                let Some(variants) = plan_variants(tool, &mut oracle, &mut diags) else { continue };
+                tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: server.read_only, engine });
+            }
+            tracked_files.extend(oracle.cache_files_read);
+            if let Some(e) = oracle.cache_write_error {
+                warnings.push(format!("source `{}`: cannot write the description cache: {e}", source.name.value));
+            }
+            continue;
+        }
+        let SourceKind::Sqlite(sqlite) = &source.kind else { continue };
         let script_path = |s: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>, tracked: &mut Vec<PathBuf>| {
             let s = s.as_ref()?;
             let full = base.join(&s.value);
@@ -77,15 +111,20 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         let seed = script_path(&sqlite.seed_file, &mut diags, &mut tracked_files);
         scripts
             .push((schema.as_ref().map(|p| p.display().to_string()), seed.as_ref().map(|p| p.display().to_string())));
-        let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
         if tools.is_empty() {
             continue;
         }
-        let mut describer =
-            open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
+        let describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
+        let mut oracle = Oracle::sqlite(describer);
         for tool in tools {
-            let Some(variants) = plan_variants(tool, describer.as_mut(), &mut diags) else { continue };
-            tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: sqlite.read_only });
+            let Some(variants) = plan_variants(tool, &mut oracle, &mut diags) else { continue };
+            tool_plans.push(emit::ToolPlan {
+                tool,
+                source_index,
+                variants,
+                source_read_only: sqlite.read_only,
+                engine: Engine::Sqlite,
+            });
         }
     }
     let env_vars = used_vars.into_inner();
@@ -94,7 +133,7 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     if !diags.is_empty() {
         toolbox_config::diag::sort(&mut diags);
         let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
-        return Output { code: error_tokens(&errors), errors, tracked_files, env_vars };
+        return Output { code: error_tokens(&errors), errors, tracked_files, env_vars, warnings };
     }
     let tracked: Vec<String> =
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
@@ -105,7 +144,174 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         tracked_files: tracked,
         scripts,
     };
-    Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars }
+    Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars, warnings }
+}
+
+/// How statements of server sources are described at build time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Describe against the server when it can be reached (refreshing the cache), else use the cache.
+    Auto,
+    /// `TOOLBOX_OFFLINE=1`: use the cache only.
+    Offline,
+    /// `TOOLBOX_CHECK=1`: the server must be reached, and every cached description must match it.
+    Check,
+}
+
+impl Mode {
+    fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let on = |name: &str| env(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        if on("TOOLBOX_CHECK") {
+            Mode::Check
+        } else if on("TOOLBOX_OFFLINE") {
+            Mode::Offline
+        } else {
+            Mode::Auto
+        }
+    }
+}
+
+/// Where descriptions come from for one source.
+struct Oracle {
+    engine: &'static str,
+    live: Option<Describer>,
+    /// Why the server was not used, for messages.
+    offline_reason: Option<String>,
+    cache_dir: Option<PathBuf>,
+    mode: Mode,
+    cache_files_read: Vec<PathBuf>,
+    /// The cache could not be written; reported once.
+    cache_write_error: Option<String>,
+}
+
+impl Oracle {
+    fn sqlite(describer: Option<Describer>) -> Self {
+        Oracle {
+            engine: "sqlite",
+            live: describer,
+            offline_reason: None,
+            cache_dir: None,
+            mode: Mode::Auto,
+            cache_files_read: Vec::new(),
+            cache_write_error: None,
+        }
+    }
+
+    fn for_server(
+        source: &Source,
+        server: &ServerSource,
+        config_path: &Path,
+        mode: Mode,
+        env: &dyn Fn(&str) -> Option<String>,
+        diags: &mut Vec<Diagnostic>,
+        warnings: &mut Vec<String>,
+    ) -> Self {
+        let engine = source.kind.type_name();
+        let mut oracle = Oracle {
+            engine,
+            live: None,
+            offline_reason: None,
+            cache_dir: Some(cache::dir(config_path)),
+            mode,
+            cache_files_read: Vec::new(),
+            cache_write_error: None,
+        };
+        if mode == Mode::Offline {
+            oracle.offline_reason = Some("TOOLBOX_OFFLINE is set".into());
+            return oracle;
+        }
+        let result = server_url(source, server, env).and_then(|(url, timeout)| Describer::connect(&url, timeout));
+        match result {
+            Ok(d) => oracle.live = Some(d),
+            Err(e) => {
+                let reason = format!("source `{}` cannot be reached at build time: {e}", source.name.value);
+                if mode == Mode::Check {
+                    diags.push(
+                        Diagnostic::new(source.name.pos, format!("{reason} (TOOLBOX_CHECK needs the database)"))
+                            .with_hint("start the database, or build without TOOLBOX_CHECK to use the description cache"),
+                    );
+                } else {
+                    warnings.push(format!("{reason}; using the description cache"));
+                }
+                oracle.offline_reason = Some(reason);
+            }
+        }
+        oracle
+    }
+
+    fn describe(&mut self, sql: &str) -> Result<Described, String> {
+        let Some(dir) = self.cache_dir.clone() else {
+            return match &mut self.live {
+                Some(d) => d.describe(sql),
+                None => Err("no schema to check against".into()),
+            };
+        };
+        match &mut self.live {
+            Some(live) => {
+                let described = live.describe(sql)?;
+                if self.mode == Mode::Check {
+                    match cache::read(&dir, self.engine, sql) {
+                        Some((_, cached)) if cached == described => {}
+                        Some((file, _)) => {
+                            return Err(format!(
+                                "the database no longer matches the description cached in `{}`; build once with the database reachable (without TOOLBOX_CHECK) to refresh it, and commit the change",
+                                file.display()
+                            ));
+                        }
+                        None => {
+                            return Err("the description cache has no entry for this statement; build once with the database reachable (without TOOLBOX_CHECK) and commit `.toolbox/`".into());
+                        }
+                    }
+                } else if let Err(e) = cache::write(&dir, self.engine, sql, &described) {
+                    self.cache_write_error.get_or_insert(e.to_string());
+                }
+                Ok(described)
+            }
+            None => match cache::read(&dir, self.engine, sql) {
+                Some((file, described)) => {
+                    self.cache_files_read.push(file);
+                    Ok(described)
+                }
+                None => Err(format!(
+                    "{} and the description cache (`{}`) has no entry for this statement; start the database and build once to write it, then commit it",
+                    self.offline_reason.as_deref().unwrap_or("the database is not used"),
+                    dir.display()
+                )),
+            },
+        }
+    }
+}
+
+/// The connection URL and timeout of a server source, with the build's environment.
+fn server_url(
+    source: &Source,
+    server: &ServerSource,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, std::time::Duration), String> {
+    let resolve = |v: &Spanned<String>| {
+        env::resolve(&v.value, env)
+            .map_err(|e| e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))
+    };
+    let optional = |v: &Option<Spanned<String>>| v.as_ref().map(resolve).transpose();
+    let host = resolve(&server.host)?;
+    let port = resolve(&server.port)?;
+    let (user, password, database) = (optional(&server.user)?, optional(&server.password)?, optional(&server.database)?);
+    let params: Vec<(String, String)> =
+        server.query_params.iter().map(|(k, v)| Ok((k.clone(), resolve(v)?))).collect::<Result<_, String>>()?;
+    let settings = toolbox_config::url::ServerSettings {
+        host: &host,
+        port: &port,
+        user: user.as_deref(),
+        password: password.as_deref(),
+        database: database.as_deref(),
+        query_params: &params,
+    };
+    let timeout = optional(&server.connect_timeout)?
+        .and_then(|t| toolbox_config::duration::parse(&t, true))
+        .unwrap_or(std::time::Duration::from_secs(5))
+        .min(std::time::Duration::from_secs(5));
+    let _ = source;
+    Ok((toolbox_config::url::connection_url(source.kind.type_name(), &settings), timeout))
 }
 
 /// Opens the schema statements are checked against: the database file if it exists at build
@@ -160,11 +366,7 @@ fn open_schema(
 }
 
 /// Renders and describes each variant of a tool's statement.
-fn plan_variants(
-    tool: &Tool,
-    describer: Option<&mut Describer>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<(String, schema::Columns)>> {
+fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) -> Option<Vec<(String, schema::Columns)>> {
     let Some(statement) = &tool.statement else {
         return Some(vec![(String::new(), None)]);
     };
@@ -173,7 +375,10 @@ fn plan_variants(
     if diags.iter().any(|d| d.pos == statement.pos) {
         return None;
     }
-    let describer = describer?;
+    if oracle.live.is_none() && oracle.cache_dir.is_none() {
+        // No SQLite schema could be opened; that is already reported.
+        return None;
+    }
     let refs = template::references(&statement.value).ok()?;
     if !refs.iter().all(|r| tool.template_parameters.iter().any(|p| p.name.value == r.name)) {
         return None;
@@ -205,15 +410,39 @@ fn plan_variants(
             .map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value))
             .collect();
         let which = if chosen.is_empty() { String::new() } else { format!(" (with {})", chosen.join(", ")) };
-        match describer.describe(&sql) {
-            Ok(Described { parameters, columns }) => {
+        match oracle.describe(&sql) {
+            Ok(Described { parameters, parameter_types, columns }) => {
                 let declared = tool.parameters.len();
                 if parameters != declared {
+                    let hint = match tool.ty.engine {
+                        Engine::Postgres => "parameters bind to `$1`, `$2` ... in the order they are declared: declare one per number",
+                        Engine::Mysql => "parameters bind to the `?` placeholders in the order they are declared: declare one per `?`",
+                        Engine::Sqlite => "parameters bind to the placeholders in the order they are declared: declare one per `?`, or use `?NNN` to reuse one",
+                    };
                     diags.push(
                         Diagnostic::new(statement.pos, format!("the statement of tool `{}`{which} has {parameters} placeholder(s) but {declared} parameter(s) are declared", tool.name.value))
-                            .with_hint("parameters bind to the placeholders in the order they are declared: declare one per `?`, or use `?NNN` to reuse one"),
+                            .with_hint(hint),
                     );
                     failed = true;
+                } else if let Some(types) = &parameter_types {
+                    for (i, (param, described)) in tool.parameters.iter().zip(types).enumerate() {
+                        if let Err(hint) = types::check_parameter(param, described, &sql, i + 1) {
+                            diags.push(
+                                Diagnostic::new(
+                                    param.name.pos,
+                                    format!(
+                                        "parameter `{}` of tool `{}` is declared `{}`, but the statement uses ${} as `{described}`",
+                                        param.name.value,
+                                        tool.name.value,
+                                        param.ty.type_name(),
+                                        i + 1
+                                    ),
+                                )
+                                .with_hint(hint),
+                            );
+                            failed = true;
+                        }
+                    }
                 }
                 let mut seen = BTreeSet::new();
                 for c in &columns {
@@ -295,6 +524,9 @@ impl Builder {
             println!("cargo:rerun-if-env-changed={var}");
         }
         println!("cargo:rerun-if-env-changed=TOOLBOX_PRINT_GENERATED");
+        for warning in &output.warnings {
+            println!("cargo:warning={warning}");
+        }
         let text = format_file(&output.code);
         let target = out_dir.join(&self.out_file);
         if std::fs::read_to_string(&target).ok().as_deref() != Some(text.as_str()) {

@@ -69,43 +69,35 @@ pub fn input_schema(params: &[&Param]) -> Value {
 }
 
 /// The JSON Schema of one column value, from its described type and nullability.
-pub fn column_schema(c: &DescribedColumn) -> Value {
-    let base = match c.type_name.as_str() {
-        "INTEGER" => Some("integer"),
-        "REAL" => Some("number"),
-        "TEXT" => Some("string"),
-        "BLOB" => Some("string"),
-        "BOOLEAN" => Some("boolean"),
-        _ => None,
-    };
-    let mut s = Map::new();
-    if let Some(t) = base {
-        if c.nullable == Some(false) {
-            s.insert("type".into(), json!(t));
-        } else {
-            s.insert("type".into(), json!([t, "null"]));
+pub fn column_schema(engine: Engine, c: &DescribedColumn) -> Value {
+    let mut s = crate::types::kind_schema(crate::types::column_kind(engine, &c.type_name));
+    if c.nullable != Some(false) {
+        if let Some(t) = s.get("type").cloned() {
+            s["type"] = json!([t, "null"]);
         }
     }
-    if c.type_name == "BLOB" {
-        s.insert("contentEncoding".into(), json!("base64"));
-    }
-    Value::Object(s)
+    s
 }
 
-/// The `outputSchema` of a SQL tool: `{rows: [...]}` or `{rowsAffected: n}`.
-pub fn output_schema(columns: &Columns) -> Value {
+/// The `outputSchema` of a SQL tool: `{rows: [...]}` (with `truncated` when `maxRows` may cut
+/// the result) or `{rowsAffected: n}`.
+pub fn output_schema(engine: Engine, columns: &Columns, truncatable: bool) -> Value {
     match columns {
         Some(columns) => {
             let mut properties = Map::new();
             for c in columns {
-                properties.insert(c.name.clone(), column_schema(c));
+                properties.insert(c.name.clone(), column_schema(engine, c));
             }
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-            json!({
+            let mut schema = json!({
                 "type": "object",
                 "properties": {"rows": {"type": "array", "items": {"type": "object", "properties": properties, "required": names}}},
                 "required": ["rows"]
-            })
+            });
+            if truncatable {
+                schema["properties"]["truncated"] = json!({"type": "boolean", "description": "true when rows beyond maxRows were left out"});
+            }
+            schema
         }
         None => json!({
             "type": "object",
@@ -221,8 +213,10 @@ mod tests {
     #[test]
     fn nullable_columns_allow_null() {
         let c = DescribedColumn { name: "n".into(), type_name: "INTEGER".into(), nullable: None };
-        assert_eq!(column_schema(&c), json!({"type": ["integer", "null"]}));
+        assert_eq!(column_schema(Engine::Sqlite, &c), json!({"type": ["integer", "null"]}));
         let c = DescribedColumn { name: "n".into(), type_name: "NULL".into(), nullable: None };
-        assert_eq!(column_schema(&c), json!({}));
+        assert_eq!(column_schema(Engine::Sqlite, &c), json!({}));
+        let c = DescribedColumn { name: "t".into(), type_name: "TIMESTAMPTZ".into(), nullable: Some(false) };
+        assert_eq!(column_schema(Engine::Postgres, &c), json!({"type": "string", "format": "date-time"}));
     }
 }

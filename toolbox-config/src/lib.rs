@@ -14,13 +14,17 @@
 //! [`env`] resolves `${VAR}` placeholders; the runtime uses it (with the `yaml` feature off) to
 //! resolve source settings at start-up, which keeps credentials out of the binary.
 
+pub mod builtin;
 pub mod diag;
+pub mod duration;
 pub mod env;
 pub mod model;
 pub mod names;
+pub mod url;
 #[cfg(feature = "yaml")]
 pub mod parse;
 pub mod template;
+pub mod types;
 #[cfg(feature = "yaml")]
 pub mod validate;
 #[cfg(feature = "yaml")]

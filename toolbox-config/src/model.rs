@@ -34,14 +34,62 @@ pub struct Source {
 #[derive(Clone, Debug)]
 pub enum SourceKind {
     Sqlite(SqliteSource),
+    Postgres(ServerSource),
+    Mysql(ServerSource),
 }
 
 impl SourceKind {
     pub fn type_name(&self) -> &'static str {
+        self.engine().type_name()
+    }
+
+    pub fn engine(&self) -> Engine {
         match self {
-            SourceKind::Sqlite(_) => "sqlite",
+            SourceKind::Sqlite(_) => Engine::Sqlite,
+            SourceKind::Postgres(_) => Engine::Postgres,
+            SourceKind::Mysql(_) => Engine::Mysql,
         }
     }
+}
+
+/// A database engine; each source type and tool type belongs to one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Engine {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+            Engine::Mysql => "mysql",
+        }
+    }
+}
+
+/// A PostgreSQL or MySQL/MariaDB server. Every setting is kept as written, placeholders
+/// included, and resolved when the server starts (and, for the schema check, at build time).
+#[derive(Clone, Debug)]
+pub struct ServerSource {
+    pub host: Spanned<String>,
+    pub port: Spanned<String>,
+    pub user: Option<Spanned<String>>,
+    pub password: Option<Spanned<String>>,
+    pub database: Option<Spanned<String>>,
+    /// Driver settings appended to the connection URL, e.g. `sslmode: require`.
+    pub query_params: Vec<(String, Spanned<String>)>,
+    /// Seconds to wait for a connection (PostgreSQL `connectTimeout`).
+    pub connect_timeout: Option<Spanned<String>>,
+    /// Longest a statement may run, as a duration (`30s`, `500ms`): MySQL's `queryTimeout`, and
+    /// our extension for PostgreSQL.
+    pub query_timeout: Option<Spanned<String>>,
+    /// Our extension: the pool's size (default 4).
+    pub max_connections: Option<u32>,
+    /// Our extension: every statement runs in a read-only transaction, enforced by the engine.
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -84,14 +132,34 @@ impl AuthKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ToolType {
-    SqliteSql,
-    SqliteExecuteSql,
+pub struct ToolType {
+    pub engine: Engine,
+    pub kind: ToolKind,
+}
+
+/// What a tool does. `*-list-tables` tools are `Sql` tools whose statement and parameters are
+/// built in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolKind {
+    /// A statement from `tools.yaml`, with parameters.
+    Sql,
+    /// SQL text sent by the client.
+    ExecuteSql,
+    /// A built-in statement listing tables and their columns.
+    ListTables,
 }
 
 impl ToolType {
-    pub const ALL: &'static [(&'static str, ToolType)] =
-        &[("sqlite-sql", ToolType::SqliteSql), ("sqlite-execute-sql", ToolType::SqliteExecuteSql)];
+    pub const ALL: &'static [(&'static str, ToolType)] = &[
+        ("sqlite-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::Sql }),
+        ("sqlite-execute-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::ExecuteSql }),
+        ("postgres-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::Sql }),
+        ("postgres-execute-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::ExecuteSql }),
+        ("postgres-list-tables", ToolType { engine: Engine::Postgres, kind: ToolKind::ListTables }),
+        ("mysql-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::Sql }),
+        ("mysql-execute-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::ExecuteSql }),
+        ("mysql-list-tables", ToolType { engine: Engine::Mysql, kind: ToolKind::ListTables }),
+    ];
 
     pub fn type_name(self) -> &'static str {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
@@ -99,9 +167,12 @@ impl ToolType {
 
     /// The source type this tool runs against.
     pub fn source_type(self) -> &'static str {
-        match self {
-            ToolType::SqliteSql | ToolType::SqliteExecuteSql => "sqlite",
-        }
+        self.engine.type_name()
+    }
+
+    /// Whether the tool runs a statement compiled into the binary (with parameters).
+    pub fn has_statement(self) -> bool {
+        self.kind != ToolKind::ExecuteSql
     }
 }
 
@@ -119,6 +190,11 @@ pub struct Tool {
     pub auth_required: Vec<Spanned<String>>,
     pub scopes_required: Vec<Spanned<String>>,
     pub annotations: Annotations,
+    /// Our extension (the reference's newest builds have it too): at most this many rows are
+    /// returned; the result says when more were left out.
+    pub max_rows: Option<u64>,
+    /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
+    pub read_only: bool,
 }
 
 /// MCP tool annotations; `None` means "not stated".

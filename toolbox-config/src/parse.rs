@@ -391,7 +391,7 @@ impl Reader<'_> {
     }
 
     fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_choice("type", &["sqlite"], &mut self.diags) else {
+        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql"], &mut self.diags) else {
             obj.finish_untyped(&mut self.diags);
             return;
         };
@@ -420,13 +420,93 @@ impl Reader<'_> {
                     kind: SourceKind::Sqlite(SqliteSource { database, schema_file, seed_file, read_only }),
                 });
             }
+            engine @ ("postgres" | "mysql") => {
+                let postgres = engine == "postgres";
+                let host = obj.required_string("host", &mut self.diags);
+                let port = obj.required_string("port", &mut self.diags);
+                // PostgreSQL needs all three; MySQL may take them from its defaults.
+                let (user, password, database) = if postgres {
+                    (
+                        obj.required_string("user", &mut self.diags),
+                        obj.required_string("password", &mut self.diags),
+                        obj.required_string("database", &mut self.diags),
+                    )
+                } else {
+                    (
+                        obj.string("user", &mut self.diags),
+                        obj.string("password", &mut self.diags),
+                        obj.string("database", &mut self.diags),
+                    )
+                };
+                let query_params = match obj.take("queryParams") {
+                    Some((node, _)) => self.string_map(node, &format!("`queryParams` of {}", obj.what)),
+                    None => Vec::new(),
+                };
+                let connect_timeout = if postgres { obj.string("connectTimeout", &mut self.diags) } else { None };
+                let query_timeout = obj.string("queryTimeout", &mut self.diags);
+                if let Some(mode) = if postgres { obj.string("queryExecMode", &mut self.diags) } else { None } {
+                    let modes = ["cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"];
+                    if !modes.contains(&mode.value.as_str()) {
+                        self.diags.push(
+                            Diagnostic::new(mode.pos, format!("unknown `queryExecMode` `{}`", mode.value))
+                                .with_hint(unknown_value_hint(&mode.value, &modes)),
+                        );
+                    }
+                }
+                let max_connections = obj.take("maxConnections").and_then(|(n, _)| {
+                    match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| (1..=1000).contains(v)) {
+                        Some(v) => Some(v as u32),
+                        None => {
+                            self.diags.push(
+                                Diagnostic::new(yaml::pos(n), "`maxConnections` must be a whole number from 1 to 1000")
+                                    .with_hint("the pool's size; the default is 4"),
+                            );
+                            None
+                        }
+                    }
+                });
+                let read_only = obj.bool("readOnly", &mut self.diags).unwrap_or(false);
+                obj.ignore("sqlCommenter");
+                obj.finish(&mut self.diags);
+                let missing = || Spanned::new(String::new(), name.pos);
+                let server = ServerSource {
+                    host: host.unwrap_or_else(missing),
+                    port: port.unwrap_or_else(missing),
+                    user,
+                    password,
+                    database,
+                    query_params,
+                    connect_timeout,
+                    query_timeout,
+                    max_connections,
+                    read_only,
+                };
+                for value in [Some(&server.host), Some(&server.port), server.user.as_ref(), server.password.as_ref(), server.database.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .chain(server.query_params.iter().map(|(_, v)| v))
+                {
+                    self.check_deferred(value);
+                }
+                for (field, value) in [("connectTimeout", &server.connect_timeout), ("queryTimeout", &server.query_timeout)] {
+                    if let Some(v) = value {
+                        if env::placeholders(&v.value).is_empty() && crate::duration::parse(&v.value, field == "connectTimeout").is_none() {
+                            self.diags.push(
+                                Diagnostic::new(v.pos, format!("`{field}` `{}` is not a duration", v.value))
+                                    .with_hint("write a number of seconds (`30`) or a duration such as `30s`, `500ms`, `2m`"),
+                            );
+                        }
+                    }
+                }
+                let kind = if postgres { SourceKind::Postgres(server) } else { SourceKind::Mysql(server) };
+                self.config.sources.push(Source { name, kind });
+            }
             other => {
-                let supported = ["sqlite"];
-                let hint = if matches!(
-                    other,
-                    "postgres" | "mysql" | "cloud-sql-postgres" | "alloydb-postgres" | "cloud-sql-mysql"
-                ) {
-                    "this build supports only `sqlite` sources".to_string()
+                let supported = ["sqlite", "postgres", "mysql"];
+                let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb") {
+                    "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()
+                } else if matches!(other, "cloud-sql-mysql" | "mariadb") {
+                    "use `mysql` (MariaDB works through it)".to_string()
                 } else {
                     unknown_value_hint(other, &supported)
                 };
@@ -563,28 +643,44 @@ impl Reader<'_> {
         };
         let Some(ty) = lookup(ToolType::ALL, &ty_name.value) else {
             let names: Vec<&str> = ToolType::ALL.iter().map(|(n, _)| *n).collect();
-            let hint = if ty_name.value.starts_with("postgres-") || ty_name.value.starts_with("mysql-") {
-                format!("this build supports only the tool types {}", names.join(", "))
-            } else {
-                unknown_value_hint(&ty_name.value, &names)
-            };
+            let hint = unknown_value_hint(&ty_name.value, &names);
             self.diags
                 .push(Diagnostic::new(ty_name.pos, format!("unknown tool type `{}`", ty_name.value)).with_hint(hint));
             return;
         };
         let source = obj.required_string("source", &mut self.diags);
         let description = obj.required_string("description", &mut self.diags).map(|d| self.resolve_now(d).value);
-        let statement = match ty {
-            ToolType::SqliteSql => obj.required_string("statement", &mut self.diags).map(|s| self.resolve_now(s)),
-            ToolType::SqliteExecuteSql => None,
-        };
         let what = obj.what.clone();
-        let (parameters, template_parameters) = match ty {
-            ToolType::SqliteSql => (
+        let (statement, parameters, template_parameters) = match ty.kind {
+            ToolKind::Sql => (
+                obj.required_string("statement", &mut self.diags).map(|s| self.resolve_now(s)),
                 self.params(&mut obj, "parameters", &what, false),
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
-            ToolType::SqliteExecuteSql => (Vec::new(), Vec::new()),
+            ToolKind::ExecuteSql => (None, Vec::new(), Vec::new()),
+            ToolKind::ListTables => {
+                let (statement, params) = crate::builtin::list_tables(ty.engine, ty_name.pos);
+                (Some(statement), params, Vec::new())
+            }
+        };
+        let max_rows = if ty.kind == ToolKind::ListTables {
+            None
+        } else {
+            obj.take("maxRows").and_then(|(n, _)| match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
+                Some(v) => Some(v),
+                None => {
+                    self.diags.push(
+                        Diagnostic::new(yaml::pos(n), format!("`maxRows` of {what} must be a whole number above 0"))
+                            .with_hint("the most rows a call returns; the result says when rows were left out"),
+                    );
+                    None
+                }
+            })
+        };
+        let read_only = if ty.kind == ToolKind::ExecuteSql && ty.engine != Engine::Sqlite {
+            obj.bool("readOnly", &mut self.diags).unwrap_or(false)
+        } else {
+            false
         };
         let auth_required = obj.string_list("authRequired", &mut self.diags);
         let scopes_required = obj.string_list("scopesRequired", &mut self.diags);
@@ -609,7 +705,26 @@ impl Reader<'_> {
             auth_required,
             scopes_required,
             annotations,
+            max_rows,
+            read_only,
         });
+    }
+
+    /// A mapping of names to string values (numbers and booleans are taken as their text).
+    fn string_map(&mut self, node: &Node, what: &str) -> Vec<(String, Spanned<String>)> {
+        let Some(entries) = yaml::entries(node, &mut self.diags) else {
+            self.error(yaml::pos(node), format!("{what} must be a mapping of names to values"));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value, _) in entries {
+            match yaml::to_json(value) {
+                Some(Value::String(s)) => out.push((key.to_string(), Spanned::new(s, yaml::pos(value)))),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => out.push((key.to_string(), Spanned::new(v.to_string(), yaml::pos(value)))),
+                _ => self.error(yaml::pos(value), format!("{what}: the value of `{key}` must be a string")),
+            }
+        }
+        out
     }
 
     fn annotations(&mut self, node: &Node, what: &str) -> Annotations {

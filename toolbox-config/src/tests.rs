@@ -19,7 +19,7 @@ fn flat_and_legacy_formats_mix() {
     assert_eq!(diags, Vec::<String>::new());
     assert_eq!(config.tools.len(), 2);
     assert_eq!(config.tools[0].statement.as_ref().unwrap().value, "SELECT 1 FROM flights");
-    let crate::model::SourceKind::Sqlite(s) = &config.sources[0].kind;
+    let crate::model::SourceKind::Sqlite(s) = &config.sources[0].kind else { panic!("a sqlite source") };
     assert_eq!(s.database.value, "${DB_PATH:demo.db}", "source settings keep their placeholders until start-up");
     assert_eq!(config.toolsets[0].tools.len(), 2);
 }

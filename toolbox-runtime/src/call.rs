@@ -12,8 +12,8 @@ pub struct CallContext<'a> {
 /// The outcome of a tool call, before it is shaped for a protocol version.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolOutput {
-    /// A JSON array of row objects, in column order.
-    Rows(String),
+    /// A JSON array of row objects, in column order; `truncated` when rows were left out.
+    Rows { json: String, truncated: bool },
     /// A statement without result columns.
     Affected { rows_affected: u64 },
     /// A failure the model should see (`isError: true`): bad arguments, a database error.

@@ -62,6 +62,32 @@ pub struct SourceDef {
 
 pub enum SourceKindDef {
     Sqlite(SqliteSourceDef),
+    Postgres(ServerSourceDef),
+    Mysql(ServerSourceDef),
+}
+
+/// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.
+pub struct ServerSourceDef {
+    pub host: Setting,
+    pub port: Setting,
+    pub user: Option<Setting>,
+    pub password: Option<Setting>,
+    pub database: Option<Setting>,
+    pub query_params: &'static [(&'static str, Setting)],
+    pub connect_timeout: Option<Setting>,
+    pub query_timeout: Option<Setting>,
+    pub max_connections: u32,
+    pub read_only: bool,
+    /// Every compiled statement of the source, for the start-up comparison with the live schema.
+    pub statements: &'static [CompiledStatement],
+}
+
+/// A statement as the build described it.
+pub struct CompiledStatement {
+    pub tool: &'static str,
+    pub sql: &'static str,
+    /// `(name, type)` of each result column.
+    pub columns: &'static [(&'static str, &'static str)],
 }
 
 pub struct SqliteSourceDef {

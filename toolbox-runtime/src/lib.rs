@@ -10,11 +10,15 @@
 pub mod args;
 pub mod call;
 pub mod def;
+pub mod encode;
 pub mod error;
 pub mod http;
 pub mod mcp;
+pub mod mysql;
+pub mod postgres;
 pub mod protocol;
 pub mod server;
+pub mod server_pool;
 pub mod sources;
 pub mod sqlite;
 pub mod stdio;
@@ -28,7 +32,8 @@ pub mod __private {
     pub use crate::args::{ArgError, Arguments, ClaimSource, ConstValue, ParamDef, ParamKind};
     pub use crate::call::{CallContext, ToolOutput};
     pub use crate::def::*;
-    pub use crate::sqlite::{ColumnDef, ColumnKind, Query, execute, execute_sql, fetch_rows, query, run};
+    pub use crate::encode::{ColumnDef, ColumnKind, Element};
+    pub use crate::{mysql, postgres, sqlite};
     pub use serde_json::Value;
     pub use std::boxed::Box;
 }

@@ -645,15 +645,22 @@ fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
 fn write_tool_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
     let structured = version.has_structured_content();
     match output {
-        ToolOutput::Rows(rows) => {
+        ToolOutput::Rows { json: rows, truncated } => {
             w.field("content");
             w.raw("[{\"type\":\"text\",\"text\":");
             w.string(rows);
+            if *truncated {
+                w.raw("},{\"type\":\"text\",\"text\":");
+                w.string("More rows matched than are shown (the tool's maxRows or the response size limit); narrow the query to see the rest.");
+            }
             w.raw("}]");
             if structured {
                 w.field("structuredContent");
                 w.raw("{\"rows\":");
                 w.raw(rows);
+                if *truncated {
+                    w.raw(",\"truncated\":true");
+                }
                 w.raw("}");
             }
         }
@@ -716,7 +723,7 @@ impl ResultWriter {
     }
 
     fn string(&mut self, s: &str) {
-        crate::sqlite::write_json_string(&mut self.out, s);
+        crate::encode::write_json_string(&mut self.out, s);
     }
 
     /// `ttlMs` and `cacheScope`, required on list results in 2026-07-28.
@@ -743,7 +750,7 @@ pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
     out.extend_from_slice(b",\"error\":{\"code\":");
     out.extend_from_slice(itoa::Buffer::new().format(error.code).as_bytes());
     out.extend_from_slice(b",\"message\":");
-    crate::sqlite::write_json_string(&mut out, &error.message);
+    crate::encode::write_json_string(&mut out, &error.message);
     if let Some(data) = &error.data {
         out.extend_from_slice(b",\"data\":");
         out.extend_from_slice(data.to_string().as_bytes());

@@ -39,6 +39,10 @@ pub struct Cli {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_request_bytes: usize,
+    /// Refuse to start when a compiled statement no longer matches the live schema (by default
+    /// the differences are logged as warnings).
+    #[arg(long)]
+    pub strict_schema: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -124,7 +128,16 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         ));
     }
     let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
-    sources.connect_all().await;
+    let drift = sources.connect_all().await;
+    for difference in &drift {
+        tracing::warn!("the schema changed since the build: {difference}");
+    }
+    if cli.strict_schema && !drift.is_empty() {
+        return Err(format!(
+            "the live schema differs from the one the binary was built against (--strict-schema):\n{}",
+            drift.join("\n")
+        ));
+    }
     let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
     if cli.stdio {
         tracing::info!(tools = toolbox.tools.len(), "serving MCP over stdio");

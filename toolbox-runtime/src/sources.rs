@@ -44,6 +44,7 @@ pub struct Sources {
 pub struct SourceHandle {
     pub def: &'static SourceDef,
     sqlite: Option<SqliteHandle>,
+    server: Option<crate::server_pool::ServerPool>,
 }
 
 struct SqliteHandle {
@@ -78,14 +79,22 @@ impl Sources {
         let mut entries = Vec::with_capacity(toolbox.sources.len());
         let mut errors = Vec::new();
         for def in toolbox.sources {
+            let owner = format!("source `{}`", def.name);
             match &def.kind {
                 SourceKindDef::Sqlite(sqlite) => {
-                    let owner = format!("source `{}`", def.name);
                     match resolve_setting(toolbox.config_path, &owner, &sqlite.database, lookup) {
                         Ok(path) => entries.push(SourceHandle {
                             def,
                             sqlite: Some(SqliteHandle { def: sqlite, path, pool: OnceCell::new() }),
+                            server: None,
                         }),
+                        Err(e) => errors.push(e.0),
+                    }
+                }
+                SourceKindDef::Postgres(server) | SourceKindDef::Mysql(server) => {
+                    let postgres = matches!(def.kind, SourceKindDef::Postgres(_));
+                    match crate::server_pool::open(toolbox.config_path, &owner, server, postgres, lookup) {
+                        Ok(pool) => entries.push(SourceHandle { def, sqlite: None, server: Some(pool) }),
                         Err(e) => errors.push(e.0),
                     }
                 }
@@ -94,14 +103,22 @@ impl Sources {
         if errors.is_empty() { Ok(Self { entries }) } else { Err(StartupError(errors.join("\n"))) }
     }
 
-    /// Opens every source once, logging failures; the server starts either way.
-    pub async fn connect_all(&self) {
+    /// Opens every source once, logging failures; the server starts either way. For server
+    /// sources it also compares the live schema with what the build described and returns the
+    /// differences (naming tool and column).
+    pub async fn connect_all(&self) -> Vec<String> {
+        let mut drift = Vec::new();
         for entry in &self.entries {
-            match entry.sqlite_pool().await {
-                Ok(_) => tracing::info!(source = entry.def.name, "source ready"),
+            let result = match &entry.server {
+                Some(server) => server.check(entry.def, &mut drift).await,
+                None => entry.sqlite_pool().await.map(|_| ()),
+            };
+            match result {
+                Ok(()) => tracing::info!(source = entry.def.name, "source ready"),
                 Err(e) => tracing::warn!(source = entry.def.name, "source unavailable, will retry on use: {e}"),
             }
         }
+        drift
     }
 
     pub fn get(&self, index: usize) -> &SourceHandle {
@@ -111,14 +128,18 @@ impl Sources {
     pub async fn health(&self) -> Vec<SourceHealth> {
         let mut out = Vec::with_capacity(self.entries.len());
         for entry in &self.entries {
-            let (up, error) = match entry.sqlite_pool().await {
-                Ok(pool) => match sqlx::query("SELECT 1").execute(pool).await {
-                    Ok(_) => (true, None),
-                    Err(e) => (false, Some(e.to_string())),
+            let (kind, result) = match &entry.server {
+                Some(server) => (server.engine(), server.ping().await),
+                None => match entry.sqlite_pool().await {
+                    Ok(pool) => ("sqlite", sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(|e| e.to_string())),
+                    Err(e) => ("sqlite", Err(e)),
                 },
+            };
+            let (up, error) = match result {
+                Ok(()) => (true, None),
                 Err(e) => (false, Some(e)),
             };
-            out.push(SourceHealth { name: entry.def.name, kind: "sqlite", up, error });
+            out.push(SourceHealth { name: entry.def.name, kind, up, error });
         }
         out
     }
@@ -128,11 +149,31 @@ impl Sources {
             if let Some(pool) = entry.sqlite.as_ref().and_then(|s| s.pool.get()) {
                 pool.close().await;
             }
+            if let Some(server) = &entry.server {
+                server.close().await;
+            }
         }
     }
 }
 
 impl SourceHandle {
+    /// The PostgreSQL pool. Connections are made on demand and re-tried on every call, so a
+    /// database that comes back is used again without a restart.
+    pub async fn postgres_pool(&self) -> Result<&sqlx::PgPool, String> {
+        match &self.server {
+            Some(crate::server_pool::ServerPool::Postgres { pool, .. }) => Ok(pool),
+            _ => Err(format!("source `{}` is not a PostgreSQL source", self.def.name)),
+        }
+    }
+
+    /// The MySQL pool (see [`SourceHandle::postgres_pool`]).
+    pub async fn mysql_pool(&self) -> Result<&sqlx::MySqlPool, String> {
+        match &self.server {
+            Some(crate::server_pool::ServerPool::Mysql { pool, .. }) => Ok(pool),
+            _ => Err(format!("source `{}` is not a MySQL source", self.def.name)),
+        }
+    }
+
     /// The source's pool, opening it (and creating the database from its schema) on first use.
     /// The error text names the source and never holds credentials.
     pub async fn sqlite_pool(&self) -> Result<&SqlitePool, String> {

@@ -1,0 +1,190 @@
+//! The PostgreSQL example against the real server on this machine, each test in a database of
+//! its own made from `schema.sql` and dropped afterwards. Without a server the tests skip with a
+//! reason, except under `CI=true`, where they fail.
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use toolbox_runtime::args::NoClaims;
+use toolbox_runtime::mcp::{Headers, Mcp, Transport};
+use toolbox_runtime::sources::Sources;
+
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A database made for one test, dropped when the test ends.
+struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    async fn create() -> Option<TestDb> {
+        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL is not reachable at 127.0.0.1:5432: {e}");
+                eprintln!("skipping: PostgreSQL is not reachable at 127.0.0.1:5432 ({e})");
+                return None;
+            }
+        };
+        let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await.unwrap();
+        // CREATE DATABASE copies template1 and fails while another copy runs: try again.
+        let mut attempts = 0;
+        while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await {
+            attempts += 1;
+            assert!(attempts < 20, "cannot create {name}: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let mut db = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}")).await.unwrap();
+        sqlx::raw_sql(include_str!("../schema.sql")).execute(&mut db).await.unwrap();
+        Some(TestDb { name })
+    }
+
+    fn mcp(&self) -> Mcp {
+        self.mcp_with(&[])
+    }
+
+    fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
+        let mut env: Vec<(String, String)> = vec![("PGDATABASE".into(), self.name.clone()), ("PGSSLMODE".into(), "disable".into())];
+        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let sources = Sources::resolve_with(&toolbox_example_postgres::TOOLBOX, &lookup).unwrap();
+        Mcp::new(&toolbox_example_postgres::TOOLBOX, Arc::new(sources))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // A fresh runtime: the test's own may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(ADMIN_URL).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut admin).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}).to_string();
+    let toolset = mcp.toolbox.toolset(None).unwrap();
+    let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
+    let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
+    let value: Value = serde_json::from_slice(&reply.body.unwrap()).unwrap();
+    value["result"].clone()
+}
+
+fn error_text(result: &Value) -> String {
+    assert_eq!(result["isError"], true, "expected an error: {result}");
+    result["content"][0]["text"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_type_comes_back_as_the_right_json() {
+    let Some(db) = TestDb::create().await else { return };
+    let result = call(&db.mcp(), "all_types", json!({})).await;
+    let text = result["content"][0]["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        concat!(
+            r#"[{"id":1,"small":-32768,"big":9007199254740993,"exact":49.00,"real4":1.5,"real8":0.1,"flag":true,"#,
+            r#""txt":"héllo \"quoted\"","vc":"varchar","ch":"ab ","nm":"a_name","uid":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","#,
+            r#""d":"2025-01-31","t":"13:45:30.500","ts":"2025-01-31T13:45:30.123456","tstz":"2025-01-31T11:45:30Z","#,
+            r#""iv":"P1Y2M3DT4H5M6.5S","js":{"a": [1, 2.5, null]},"jsb":{"b": true},"bin":"AP8Q","ints":[1,null,3],"#,
+            r#""texts":["x","y z"],"m":"happy"},"#,
+            r#"{"id":2,"small":null,"big":null,"exact":null,"real4":null,"real8":null,"flag":null,"txt":null,"vc":null,"#,
+            r#""ch":null,"nm":null,"uid":null,"d":null,"t":null,"ts":null,"tstz":null,"iv":null,"js":null,"jsb":null,"#,
+            r#""bin":null,"ints":null,"texts":null,"m":null}]"#
+        )
+    );
+    assert!(result["structuredContent"]["rows"].is_array());
+}
+
+#[tokio::test]
+async fn typed_parameters_arrays_and_writes() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    let rows = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_eq!(
+        rows["structuredContent"]["rows"],
+        json!([{"id": 1, "flight_number": "UA0001", "airline": "UA", "status": "boarding", "departure": "2025-01-01T00:37:00Z", "seats": 107, "price": 62.01}])
+    );
+    let rows = call(&mcp, "flights_by_numbers", json!({"flight_numbers": ["UA0001", "DL0002", "nope"]})).await;
+    assert_eq!(rows["structuredContent"]["rows"].as_array().unwrap().len(), 2);
+    let rows = call(&mcp, "update_flight_status", json!({"flight_number": "UA0001", "status": "delayed"})).await;
+    assert_eq!(rows["structuredContent"]["rows"], json!([{"flight_number": "UA0001", "status": "delayed"}]));
+    let rows = call(&mcp, "list_flights_by_airline", json!({"airline": "UA", "limit": 3})).await;
+    assert_eq!(rows["structuredContent"]["rows"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn client_sql_cannot_change_what_other_calls_see() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    for sql in ["SET search_path TO nowhere", "SET application_name = 'hijacked'", "BEGIN; UPDATE flights SET seats = 0"] {
+        let r = call(&mcp, "execute_sql", json!({"sql": sql})).await;
+        assert_ne!(r["isError"], true, "{sql}: {r}");
+        for _ in 0..12 {
+            let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+            assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "after `{sql}`: {r}");
+        }
+        let r = call(&mcp, "execute_sql", json!({"sql": "SELECT current_setting('search_path') AS p, current_setting('application_name') AS a"})).await;
+        assert_eq!(r["structuredContent"]["rows"][0], json!({"p": "\"$user\", public", "a": "toolbox"}), "after `{sql}`");
+    }
+}
+
+#[tokio::test]
+async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    let r = call(&mcp, "query_sql", json!({"sql": "DELETE FROM flights"})).await;
+    assert!(error_text(&r).contains("read-only transaction"), "{r}");
+    let r = call(&mcp, "query_sql", json!({"sql": "SELECT 1; DELETE FROM flights"})).await;
+    assert!(error_text(&r).contains("multiple commands"), "one statement only: {r}");
+    let r = call(&mcp, "execute_sql", json!({"sql": "SELECT count(*) AS n FROM flights"})).await;
+    assert_eq!(r["structuredContent"]["rows"][0]["n"], 5000, "nothing was deleted");
+    let r = call(&mcp, "query_sql", json!({"sql": "SELECT id FROM flights ORDER BY id"})).await;
+    assert_eq!(r["structuredContent"]["rows"].as_array().unwrap().len(), 100);
+    assert_eq!(r["structuredContent"]["truncated"], true);
+}
+
+#[tokio::test]
+async fn list_tables_describes_columns() {
+    let Some(db) = TestDb::create().await else { return };
+    let r = call(&db.mcp(), "list_tables", json!({"table_names": "flights"})).await;
+    let rows = r["structuredContent"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1);
+    let details = &rows[0]["object_details"];
+    assert_eq!(details["object_type"], "TABLE");
+    assert_eq!(details["columns"][0]["column_name"], "id");
+    assert!(details["indexes"].as_array().unwrap().iter().any(|i| i["index_name"] == "flights_airline_idx"));
+}
+
+#[tokio::test]
+async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp_with(&[("PGPORT", "1"), ("PGPASSWORD", "s3cret-pass")]);
+    let started = std::time::Instant::now();
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    let text = error_text(&r);
+    assert!(text.contains("database error"), "{text}");
+    assert!(!text.contains("s3cret-pass"), "no credential in errors: {text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "fails within the connect timeout");
+    let health = mcp.sources.health().await;
+    assert!(!health[0].up);
+}
+
+#[tokio::test]
+async fn start_up_reports_schema_drift_by_tool_and_column() {
+    let Some(db) = TestDb::create().await else { return };
+    let mut conn = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    sqlx::raw_sql("ALTER TABLE flights ALTER COLUMN seats TYPE BIGINT").execute(&mut conn).await.unwrap();
+    let drift = db.mcp().sources.connect_all().await;
+    assert!(drift.iter().any(|d| d == "source `flights-pg`, tool `search_flights_by_number`: column `seats` is `INT8`, was `INT4`"), "{drift:?}");
+}

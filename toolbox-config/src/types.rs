@@ -1,0 +1,173 @@
+//! Which encoder a result column gets, from the engine and the type the build described: one
+//! declarative table shared by the code generator (which compiles the choice into each tool) and
+//! the runtime (which uses it for `*-execute-sql`, whose columns are only known at run time).
+
+use crate::model::Engine;
+
+/// How a column is encoded into JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Integer,
+    UnsignedInteger,
+    Real,
+    Decimal,
+    Boolean,
+    Text,
+    Blob,
+    Json,
+    Uuid,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    /// A PostgreSQL array of this element kind.
+    Array(Element),
+    /// Encoded by the stored value (SQLite expressions without a declared type).
+    Any,
+    /// The engine's text form (enums and types without a dedicated encoder).
+    Raw,
+}
+
+/// The element kinds PostgreSQL arrays are decoded with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    Integer,
+    Real,
+    Decimal,
+    Boolean,
+    Text,
+    Uuid,
+    Date,
+    Timestamp,
+    TimestampTz,
+    Json,
+    Raw,
+}
+
+impl Kind {
+    /// The runtime's variant name.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Kind::Integer => "Integer",
+            Kind::UnsignedInteger => "UnsignedInteger",
+            Kind::Real => "Real",
+            Kind::Decimal => "Decimal",
+            Kind::Boolean => "Boolean",
+            Kind::Text => "Text",
+            Kind::Blob => "Blob",
+            Kind::Json => "Json",
+            Kind::Uuid => "Uuid",
+            Kind::Date => "Date",
+            Kind::Time => "Time",
+            Kind::Timestamp => "Timestamp",
+            Kind::TimestampTz => "TimestampTz",
+            Kind::Interval => "Interval",
+            Kind::Array(_) => "Array",
+            Kind::Any => "Any",
+            Kind::Raw => "Raw",
+        }
+    }
+
+}
+
+pub fn element_kind(e: Element) -> Kind {
+    match e {
+        Element::Integer => Kind::Integer,
+        Element::Real => Kind::Real,
+        Element::Decimal => Kind::Decimal,
+        Element::Boolean => Kind::Boolean,
+        Element::Text => Kind::Text,
+        Element::Uuid => Kind::Uuid,
+        Element::Date => Kind::Date,
+        Element::Timestamp => Kind::Timestamp,
+        Element::TimestampTz => Kind::TimestampTz,
+        Element::Json => Kind::Json,
+        Element::Raw => Kind::Raw,
+    }
+}
+
+/// The encoder for a described column.
+pub fn column_kind(engine: Engine, type_name: &str) -> Kind {
+    match engine {
+        Engine::Sqlite => match type_name {
+            "INTEGER" => Kind::Integer,
+            "REAL" => Kind::Real,
+            "TEXT" => Kind::Text,
+            "BLOB" => Kind::Blob,
+            "BOOLEAN" => Kind::Boolean,
+            _ => Kind::Any,
+        },
+        Engine::Postgres => {
+            if let Some(element) = type_name.strip_suffix("[]") {
+                return Kind::Array(match postgres_scalar(element) {
+                    Kind::Integer => Element::Integer,
+                    Kind::Real => Element::Real,
+                    Kind::Decimal => Element::Decimal,
+                    Kind::Boolean => Element::Boolean,
+                    Kind::Text => Element::Text,
+                    Kind::Uuid => Element::Uuid,
+                    Kind::Date => Element::Date,
+                    Kind::Timestamp => Element::Timestamp,
+                    Kind::TimestampTz => Element::TimestampTz,
+                    Kind::Json => Element::Json,
+                    _ => Element::Raw,
+                });
+            }
+            postgres_scalar(type_name)
+        }
+        Engine::Mysql => {
+            let unsigned = type_name.ends_with(" UNSIGNED");
+            match type_name.trim_end_matches(" UNSIGNED") {
+                "BOOLEAN" => Kind::Boolean,
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" if unsigned => Kind::UnsignedInteger,
+                "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Kind::Integer,
+                "FLOAT" | "DOUBLE" => Kind::Real,
+                "DECIMAL" => Kind::Decimal,
+                "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => Kind::Text,
+                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT" | "GEOMETRY" => Kind::Blob,
+                "JSON" => Kind::Json,
+                "DATE" => Kind::Date,
+                "TIME" => Kind::Time,
+                "DATETIME" => Kind::Timestamp,
+                "TIMESTAMP" => Kind::TimestampTz,
+                "NULL" => Kind::Any,
+                _ => Kind::Raw,
+            }
+        }
+    }
+}
+
+fn postgres_scalar(type_name: &str) -> Kind {
+    match type_name {
+        "INT2" | "INT4" | "INT8" | "OID" => Kind::Integer,
+        "FLOAT4" | "FLOAT8" => Kind::Real,
+        "NUMERIC" => Kind::Decimal,
+        "BOOL" => Kind::Boolean,
+        "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "\"CHAR\"" | "CITEXT" => Kind::Text,
+        "BYTEA" => Kind::Blob,
+        "JSON" | "JSONB" => Kind::Json,
+        "UUID" => Kind::Uuid,
+        "DATE" => Kind::Date,
+        "TIME" => Kind::Time,
+        "TIMESTAMP" => Kind::Timestamp,
+        "TIMESTAMPTZ" => Kind::TimestampTz,
+        "INTERVAL" => Kind::Interval,
+        "VOID" => Kind::Any,
+        _ => Kind::Raw,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_kinds() {
+        assert_eq!(column_kind(Engine::Postgres, "INT8[]"), Kind::Array(Element::Integer));
+        assert_eq!(column_kind(Engine::Postgres, "mood"), Kind::Raw);
+        assert_eq!(column_kind(Engine::Mysql, "BIGINT UNSIGNED"), Kind::UnsignedInteger);
+        assert_eq!(column_kind(Engine::Mysql, "BOOLEAN"), Kind::Boolean);
+        assert_eq!(column_kind(Engine::Sqlite, "NULL"), Kind::Any);
+    }
+}

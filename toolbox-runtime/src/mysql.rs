@@ -1,0 +1,170 @@
+//! MySQL and MariaDB execution: compiled statements (prepared once per connection by sqlx's
+//! statement cache) and client SQL, with rows encoded by the column types the build described.
+
+use crate::call::ToolOutput;
+use crate::encode::*;
+use crate::sqlite::database_error;
+use futures_util::TryStreamExt;
+use sqlx::mysql::types::MySqlTime;
+use sqlx::mysql::{MySqlArguments, MySqlPool, MySqlRow};
+use chrono::SecondsFormat;
+use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sqlx::{Column, Either, MySql, Row, TypeInfo, ValueRef};
+
+pub type Query = sqlx::query::Query<'static, MySql, MySqlArguments>;
+
+pub fn query(statement: &'static str) -> Query {
+    sqlx::query(statement)
+}
+
+/// Runs a compiled statement: rows when the build described columns, else the affected count.
+pub async fn run(pool: &MySqlPool, query: Query, columns: Option<&'static [ColumnDef]>, max_rows: Option<u64>) -> ToolOutput {
+    let Some(columns) = columns else {
+        return match query.execute(pool).await {
+            Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
+            Err(e) => database_error(e),
+        };
+    };
+    let mut w = RowsWriter::new(max_rows);
+    let mut rows = query.fetch(pool);
+    loop {
+        match rows.try_next().await {
+            Ok(Some(row)) => {
+                if !w.begin_row() {
+                    break;
+                }
+                for (i, column) in columns.iter().enumerate() {
+                    w.column(i, column.key);
+                    encode(&mut w.out, &row, i, column.kind);
+                }
+                w.end_row();
+            }
+            Ok(None) => break,
+            Err(e) => return database_error(e),
+        }
+    }
+    w.finish()
+}
+
+/// Runs SQL text sent by the client on a connection of its own, closed afterwards, so that
+/// session changes never reach another call. `read_only` runs one statement in a read-only
+/// transaction, enforced by the server.
+pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
+    let mut connection = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return database_error(e),
+    };
+    let output = if read_only {
+        match sqlx::raw_sql("START TRANSACTION READ ONLY").execute(&mut *connection).await {
+            Ok(_) => {
+                let statement = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
+                collect(sqlx::Executor::fetch_many(&mut *connection, statement), max_rows).await
+            }
+            Err(e) => database_error(e),
+        }
+    } else {
+        collect(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection), max_rows).await
+    };
+    let _ = connection.close().await;
+    output
+}
+
+async fn collect<'c>(
+    mut stream: futures_util::stream::BoxStream<'c, Result<Either<sqlx::mysql::MySqlQueryResult, MySqlRow>, sqlx::Error>>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
+    let mut w = RowsWriter::new(max_rows);
+    let mut any_rows = false;
+    let mut affected = 0;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Left(done))) => affected += done.rows_affected(),
+            Ok(Some(Either::Right(row))) => {
+                any_rows = true;
+                if w.is_truncated() || !w.begin_row() {
+                    continue;
+                }
+                for (i, column) in row.columns().iter().enumerate() {
+                    write_key(&mut w.out, i, column.name());
+                    let kind = toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name());
+                    encode(&mut w.out, &row, i, kind);
+                }
+                w.end_row();
+            }
+            Ok(None) => break,
+            Err(e) => return database_error(e),
+        }
+    }
+    if !any_rows && affected > 0 {
+        return ToolOutput::Affected { rows_affected: affected };
+    }
+    w.finish()
+}
+
+/// Encodes one value by its described kind; a value no encoder can read is written as its text
+/// (text protocol) or its bytes (base64, binary protocol), never dropped.
+fn encode(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind) {
+    let Ok(raw) = row.try_get_raw(i) else {
+        out.extend_from_slice(b"null");
+        return;
+    };
+    if raw.is_null() {
+        out.extend_from_slice(b"null");
+        return;
+    }
+    let type_name = raw.type_info().name().to_string();
+    let start = out.len();
+    if encode_typed(out, row, i, kind, &type_name).is_err() {
+        out.truncate(start);
+        match row.try_get_unchecked::<&[u8], _>(i) {
+            Ok(bytes) => write_raw(out, bytes),
+            Err(_) => out.extend_from_slice(b"null"),
+        }
+    }
+}
+
+fn encode_typed(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind, type_name: &str) -> Result<(), sqlx::Error> {
+    match kind {
+        ColumnKind::Integer => write_i64(out, row.try_get_unchecked::<i64, _>(i)?),
+        ColumnKind::UnsignedInteger => write_u64(out, row.try_get_unchecked::<u64, _>(i)?),
+        ColumnKind::Real => match type_name {
+            "FLOAT" => write_f64(out, row.try_get_unchecked::<f32, _>(i)?.into()),
+            _ => write_f64(out, row.try_get_unchecked::<f64, _>(i)?),
+        },
+        // DECIMAL arrives as text with the column's scale.
+        ColumnKind::Decimal => write_decimal(out, row.try_get_unchecked::<&str, _>(i)?),
+        ColumnKind::Boolean => write_bool(out, row.try_get_unchecked::<bool, _>(i)?),
+        ColumnKind::Text => write_json_string(out, &row.try_get_unchecked::<String, _>(i)?),
+        ColumnKind::Blob => write_base64(out, row.try_get_unchecked::<&[u8], _>(i)?),
+        ColumnKind::Json => {
+            // The server sends JSON as text; it is embedded as is when it parses.
+            let text = row.try_get_unchecked::<&str, _>(i)?;
+            match serde_json::from_str::<&serde_json::value::RawValue>(text) {
+                Ok(value) => out.extend_from_slice(value.get().as_bytes()),
+                Err(_) => write_json_string(out, text),
+            }
+        }
+        ColumnKind::Date => write_json_string(out, &row.try_get_unchecked::<NaiveDate, _>(i)?.to_string()),
+        ColumnKind::Time => write_json_string(out, &row.try_get_unchecked::<MySqlTime, _>(i)?.to_string()),
+        ColumnKind::Timestamp => {
+            write_json_string(out, &row.try_get_unchecked::<NaiveDateTime, _>(i)?.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
+        }
+        // TIMESTAMP values are read in UTC (sqlx sets the session time zone to +00:00).
+        ColumnKind::TimestampTz => write_json_string(
+            out,
+            &row.try_get_unchecked::<DateTime<Utc>, _>(i)?.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        ),
+        ColumnKind::Uuid | ColumnKind::Interval | ColumnKind::Array(_) | ColumnKind::Raw => {
+            write_raw(out, row.try_get_unchecked::<&[u8], _>(i)?)
+        }
+        ColumnKind::Any => {
+            let kind = toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, type_name);
+            if kind == ColumnKind::Any {
+                write_raw(out, row.try_get_unchecked::<&[u8], _>(i)?);
+            } else {
+                return encode_typed(out, row, i, kind, type_name);
+            }
+        }
+    }
+    Ok(())
+}
