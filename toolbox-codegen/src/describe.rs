@@ -105,7 +105,23 @@ impl Describer {
         match &mut self.connection {
             Connection::Sqlite(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
             Connection::Postgres(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
-            Connection::Mysql(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+            Connection::Mysql(c) => self.runtime.block_on(async {
+                let described = c.describe(statement()).await;
+                let origins: Vec<Option<(String, String)>> = match &described {
+                    Ok(d) => d
+                        .columns
+                        .iter()
+                        .map(|col| match col.origin() {
+                            sqlx_core::column::ColumnOrigin::Table(t) => Some((t.table.to_string(), t.name.to_string())),
+                            _ => None,
+                        })
+                        .collect(),
+                    Err(_) => Vec::new(),
+                };
+                let mut described = collect(described)?;
+                refine_mysql_binary_columns(c, &mut described, &origins).await;
+                Ok(described)
+            }),
         }
     }
 }
@@ -128,6 +144,47 @@ fn collect<DB: sqlx::Database>(result: Result<sqlx_core::describe::Describe<DB>,
         })
         .collect();
     Ok(Described { parameters, parameter_types, columns })
+}
+
+/// MySQL reports a text column with a binary collation (`utf8mb4_bin`, which is what MariaDB's
+/// JSON type is) as a BLOB. For columns read straight from a table, the table's definition tells
+/// the truth: such columns become TEXT, or JSON when the column is JSON (MySQL) or carries
+/// MariaDB's `json_valid` check.
+async fn refine_mysql_binary_columns(
+    c: &mut sqlx_mysql::MySqlConnection,
+    described: &mut Described,
+    origins: &[Option<(String, String)>],
+) {
+    for (column, origin) in described.columns.iter_mut().zip(origins) {
+        let binary = matches!(column.type_name.as_str(), "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY");
+        let Some((table, name)) = origin.as_ref().filter(|_| binary) else { continue };
+        let table = table.rsplit('.').next().unwrap_or(table);
+        let data_type: Option<String> = sqlx::query_scalar(
+            "SELECT CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+        )
+        .bind(table)
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await
+        .ok()
+        .flatten();
+        let Some(data_type) = data_type else { continue };
+        if data_type == "json" {
+            column.type_name = "JSON".into();
+        } else if data_type.contains("text") || data_type.contains("char") {
+            let check = format!("json_valid(`{name}`)");
+            let is_json: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CHECK_CLAUSE = ?",
+            )
+            .bind(table)
+            .bind(&check)
+            .fetch_optional(&mut *c)
+            .await
+            .ok()
+            .flatten();
+            column.type_name = if is_json.is_some() { "JSON".into() } else { "TEXT".into() };
+        }
+    }
 }
 
 /// An error message with any trace of the connection URL (and so its password) removed.

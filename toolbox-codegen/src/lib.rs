@@ -411,7 +411,13 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
             .collect();
         let which = if chosen.is_empty() { String::new() } else { format!(" (with {})", chosen.join(", ")) };
         match oracle.describe(&sql) {
-            Ok(Described { parameters, parameter_types, columns }) => {
+            Ok(Described { parameters, parameter_types, mut columns }) => {
+                if tool.ty.kind == ToolKind::ListTables {
+                    // The built-in statement builds this column as JSON; MariaDB types it as text.
+                    for c in columns.iter_mut().filter(|c| c.name == "object_details") {
+                        c.type_name = if tool.ty.engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
+                    }
+                }
                 let declared = tool.parameters.len();
                 if parameters != declared {
                     let hint = match tool.ty.engine {

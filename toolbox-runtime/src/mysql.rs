@@ -48,14 +48,17 @@ pub async fn run(pool: &MySqlPool, query: Query, columns: Option<&'static [Colum
 
 /// Runs SQL text sent by the client on a connection of its own, closed afterwards, so that
 /// session changes never reach another call. `read_only` runs one statement in a read-only
-/// transaction, enforced by the server.
+/// session, enforced by the server (DDL included).
 pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
     let mut connection = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return database_error(e),
     };
     let output = if read_only {
-        match sqlx::raw_sql("START TRANSACTION READ ONLY").execute(&mut *connection).await {
+        // Session-wide, not a transaction: a READ ONLY transaction would not stop DDL, which
+        // commits implicitly and runs outside it. One statement only (the prepared protocol), so
+        // the session cannot be switched back before the write.
+        match sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY").execute(&mut *connection).await {
             Ok(_) => {
                 let statement = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
                 collect(sqlx::Executor::fetch_many(&mut *connection, statement), max_rows).await

@@ -156,7 +156,16 @@ impl ServerPool {
         self.ping().await?;
         for statement in def.statements {
             match live(statement.sql).await {
-                Ok(columns) => {
+                Ok(mut columns) => {
+                    if matches!(self, ServerPool::Mysql { .. }) {
+                        // MySQL's wire types are coarser than what the build refined them to
+                        // (a JSON column reads as BLOB): compare names only.
+                        for (i, c) in columns.iter_mut().enumerate() {
+                            if let Some((_, compiled)) = statement.columns.get(i) {
+                                c.1 = compiled.to_string();
+                            }
+                        }
+                    }
                     for difference in compare(statement.columns, &columns) {
                         drift.push(format!("source `{}`, tool `{}`: {difference}", source.name, statement.tool));
                     }

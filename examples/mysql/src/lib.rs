@@ -1,1 +1,3 @@
-//! placeholder
+//! The MySQL example toolbox, generated from `tools.yaml` by `build.rs`.
+
+include!(concat!(env!("OUT_DIR"), "/toolbox_generated.rs"));

@@ -1,0 +1,182 @@
+//! The MySQL example against the real MariaDB on this machine, each test in a database of its
+//! own made from `schema.sql` and dropped afterwards. Without a server the tests skip with a
+//! reason, except under `CI=true`, where they fail.
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use toolbox_runtime::args::NoClaims;
+use toolbox_runtime::mcp::{Headers, Mcp, Transport};
+use toolbox_runtime::sources::Sources;
+
+const ADMIN_URL: &str = "mysql://root@127.0.0.1:3306";
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A database made for one test, dropped when the test ends.
+struct TestDb {
+    name: String,
+}
+
+impl TestDb {
+    async fn create() -> Option<TestDb> {
+        let mut admin = match sqlx::MySqlConnection::connect(ADMIN_URL).await {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(std::env::var("CI").is_err(), "CI=true and MariaDB is not reachable at 127.0.0.1:3306: {e}");
+                eprintln!("skipping: MariaDB/MySQL is not reachable at 127.0.0.1:3306 ({e})");
+                return None;
+            }
+        };
+        let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        let mut db = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{name}")).await.unwrap();
+        sqlx::raw_sql(include_str!("../schema.sql")).execute(&mut db).await.unwrap();
+        Some(TestDb { name })
+    }
+
+    fn mcp(&self) -> Mcp {
+        self.mcp_with(&[])
+    }
+
+    fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
+        let mut env: Vec<(String, String)> = vec![("MYSQL_DATABASE".into(), self.name.clone()), ("MYSQL_SSL_MODE".into(), "disabled".into())];
+        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let sources = Sources::resolve_with(&toolbox_example_mysql::TOOLBOX, &lookup).unwrap();
+        Mcp::new(&toolbox_example_mysql::TOOLBOX, Arc::new(sources))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if let Ok(mut admin) = sqlx::MySqlConnection::connect(ADMIN_URL).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}).to_string();
+    let toolset = mcp.toolbox.toolset(None).unwrap();
+    let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
+    let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
+    let value: Value = serde_json::from_slice(&reply.body.unwrap()).unwrap();
+    value["result"].clone()
+}
+
+fn error_text(result: &Value) -> String {
+    assert_eq!(result["isError"], true, "expected an error: {result}");
+    result["content"][0]["text"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_type_comes_back_as_the_right_json() {
+    let Some(db) = TestDb::create().await else { return };
+    let result = call(&db.mcp(), "all_types", json!({})).await;
+    assert_eq!(
+        result["content"][0]["text"].as_str().unwrap(),
+        concat!(
+            r#"[{"id":1,"tiny":-128,"small":-32768,"medium":8388607,"big":9007199254740993,"ubig":18446744073709551615,"#,
+            r#""flag":true,"exact":49.00,"f4":1.5,"f8":0.1,"ch":"ab","vc":"varchar","txt":"héllo \"quoted\"","#,
+            r#""d":"2025-01-31","dt":"2025-01-31T13:45:30.123","ts":"2025-01-31T13:45:30Z","t":"-12:30:00","#,
+            r#""js":{"a": [1, 2.5, null]},"bl":"AP8Q","bn":"YWJj"},"#,
+            r#"{"id":2,"tiny":null,"small":null,"medium":null,"big":null,"ubig":null,"flag":null,"exact":null,"f4":null,"#,
+            r#""f8":null,"ch":null,"vc":null,"txt":null,"d":null,"dt":null,"ts":null,"t":null,"js":null,"bl":null,"bn":null}]"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn parameters_json_arrays_and_writes() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    let rows = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_eq!(
+        rows["structuredContent"]["rows"],
+        json!([{"id": 1, "flight_number": "UA0001", "airline": "UA", "status": "boarding", "departure": "2025-01-01T00:37:00", "seats": 107, "price": 62.01}])
+    );
+    let rows = call(&mcp, "flights_by_numbers", json!({"flight_numbers": ["UA0001", "DL0002", "nope"]})).await;
+    assert_eq!(rows["structuredContent"]["rows"].as_array().unwrap().len(), 2);
+    let changed = call(&mcp, "update_flight_status", json!({"flight_number": "UA0001", "status": "delayed"})).await;
+    assert_eq!(changed["structuredContent"], json!({"rowsAffected": 1}));
+    let rows = call(&mcp, "list_flights_by_airline", json!({"airline": "UA", "limit": 3})).await;
+    assert_eq!(rows["structuredContent"]["rows"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn client_sql_cannot_change_what_other_calls_see() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    for sql in ["SET SESSION sql_mode = 'ANSI_QUOTES'", "SET @flight = 'x'", "START TRANSACTION; UPDATE flights SET seats = 0"] {
+        let r = call(&mcp, "execute_sql", json!({"sql": sql})).await;
+        assert_ne!(r["isError"], true, "{sql}: {r}");
+        for _ in 0..12 {
+            let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+            assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "after `{sql}`: {r}");
+        }
+        let r = call(&mcp, "execute_sql", json!({"sql": "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%' AS ansi, @flight AS f"})).await;
+        assert_eq!(r["structuredContent"]["rows"][0], json!({"ansi": 0, "f": null}), "after `{sql}`");
+    }
+}
+
+#[tokio::test]
+async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    for sql in ["DELETE FROM flights", "DROP TABLE flights", "CREATE TABLE t (a INT)"] {
+        let r = call(&mcp, "query_sql", json!({"sql": sql})).await;
+        assert!(error_text(&r).contains("READ ONLY"), "{sql}: {r}");
+    }
+    let r = call(&mcp, "execute_sql", json!({"sql": "SELECT count(*) AS n FROM flights"})).await;
+    assert_eq!(r["structuredContent"]["rows"][0]["n"], 5000, "nothing was deleted or dropped");
+    let r = call(&mcp, "query_sql", json!({"sql": "SELECT id FROM flights ORDER BY id"})).await;
+    assert_eq!(r["structuredContent"]["rows"].as_array().unwrap().len(), 100);
+    assert_eq!(r["structuredContent"]["truncated"], true);
+}
+
+#[tokio::test]
+async fn list_tables_describes_columns() {
+    let Some(db) = TestDb::create().await else { return };
+    let r = call(&db.mcp(), "list_tables", json!({"table_names": "flights"})).await;
+    let rows = r["structuredContent"]["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1, "{r}");
+    let details = &rows[0]["object_details"];
+    assert_eq!(details["object_type"], "TABLE");
+    assert!(details["columns"].as_array().unwrap().iter().any(|c| c["column_name"] == "price"));
+}
+
+#[tokio::test]
+async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp_with(&[("MYSQL_PORT", "1"), ("MYSQL_PASSWORD", "s3cret-pass")]);
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    let text = error_text(&r);
+    assert!(text.contains("database error"), "{text}");
+    assert!(!text.contains("s3cret-pass"), "no credential in errors: {text}");
+    assert!(!mcp.sources.health().await[0].up);
+}
+
+#[tokio::test]
+async fn start_up_reports_schema_drift_by_tool_and_column() {
+    let Some(db) = TestDb::create().await else { return };
+    let mut conn = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{}", db.name)).await.unwrap();
+    sqlx::raw_sql("ALTER TABLE all_types ADD COLUMN extra INT; ALTER TABLE flights RENAME COLUMN seats TO capacity")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let drift = db.mcp().sources.connect_all().await;
+    assert!(drift.iter().any(|d| d == "source `flights-my`, tool `all_types`: column `extra` is new"), "{drift:?}");
+    assert!(
+        drift.iter().any(|d| d == "source `flights-my`, tool `search_flights_by_number`: the statement no longer prepares: Unknown column 'seats' in 'SELECT'"),
+        "{drift:?}"
+    );
+}
