@@ -171,6 +171,9 @@ impl Mode {
     }
 }
 
+/// Marks an error that says no description could be had at all (not an SQL error).
+const NO_DESCRIPTION: &str = "\u{0}no description: ";
+
 /// Where descriptions come from for one source.
 struct Oracle {
     engine: &'static str,
@@ -273,7 +276,8 @@ impl Oracle {
                     Ok(described)
                 }
                 None => Err(format!(
-                    "{} and the description cache (`{}`) has no entry for this statement; start the database and build once to write it, then commit it",
+                    "{}{} and the description cache (`{}`) has no entry for this statement",
+                    NO_DESCRIPTION,
                     self.offline_reason.as_deref().unwrap_or("the database is not used"),
                     dir.display()
                 )),
@@ -469,6 +473,16 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                     }
                 }
                 variants.push((sql, if columns.is_empty() { None } else { Some(columns) }));
+            }
+            Err(e) if e.starts_with(NO_DESCRIPTION) => {
+                diags.push(
+                    Diagnostic::new(
+                        statement.pos,
+                        format!("the statement of tool `{}`{which} cannot be checked: {}", tool.name.value, &e[NO_DESCRIPTION.len()..]),
+                    )
+                    .with_hint("start the database and build once: the description is written to the cache, which you commit so builds without the database work"),
+                );
+                failed = true;
             }
             Err(e) => {
                 diags.push(

@@ -8,3 +8,17 @@ fn ui() {
     t.compile_fail("tests/ui/fail/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }
+
+/// Statements checked against the live PostgreSQL and MariaDB of this machine (the
+/// `toolbox_example` databases made from `examples/*/schema.sql`, as `.ci/run` does). Without
+/// them the snapshots cannot match: the test skips with a reason, except under `CI=true`.
+#[test]
+fn ui_databases() {
+    let reachable = |port: u16| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    if !(reachable(5432) && reachable(3306)) {
+        assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL (5432) or MariaDB (3306) is not reachable");
+        eprintln!("skipping: PostgreSQL and MariaDB are needed on 127.0.0.1 for tests/ui/db");
+        return;
+    }
+    trybuild::TestCases::new().compile_fail("tests/ui/db/*.rs");
+}

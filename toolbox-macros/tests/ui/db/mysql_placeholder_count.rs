@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("mysql_placeholder_count.yaml");
+
+fn main() {}

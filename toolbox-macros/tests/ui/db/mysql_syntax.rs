@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("mysql_syntax.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("mysql_unknown_table.yaml");
+
+fn main() {}

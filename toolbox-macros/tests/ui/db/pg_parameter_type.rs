@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_parameter_type.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_placeholder_count.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_unknown_column.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_unreachable_without_cache.yaml");
+
+fn main() {}
