@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== example databases"
+bash tests/setup-databases.sh
+
 echo "== cargo test --workspace"
 cargo test --workspace
 

@@ -42,7 +42,8 @@ pub fn read(dir: &Path, engine: &str, statement: &str) -> Option<(PathBuf, Descr
 pub fn write(dir: &Path, engine: &str, statement: &str, description: &Described) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = file(dir, engine, statement);
-    let entry = Entry { engine: engine.to_string(), statement: statement.to_string(), description: description.clone() };
+    let entry =
+        Entry { engine: engine.to_string(), statement: statement.to_string(), description: description.clone() };
     let text = serde_json::to_string_pretty(&entry).map_err(std::io::Error::other)? + "\n";
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         // Written whole, then renamed, so a concurrent build never reads half a file.
@@ -51,6 +52,17 @@ pub fn write(dir: &Path, engine: &str, statement: &str, description: &Described)
         std::fs::rename(&temporary, &path)?;
     }
     Ok(path)
+}
+
+/// Removes cache files that no statement of the configuration uses any more.
+pub fn prune(dir: &Path, used: &[PathBuf]) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json") && !used.contains(&path) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -70,7 +70,8 @@ impl Describer {
                     .await
                     .map_err(|e| format!("cannot open `{}`: {e}", path.display())),
                 SchemaSource::Script(script) => {
-                    let mut c = SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
+                    let mut c =
+                        SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
                     sqlx::raw_sql(AssertSqlSafe(script.to_string())).execute(&mut c).await.map_err(|e| message(&e))?;
                     Ok(c)
                 }
@@ -112,7 +113,9 @@ impl Describer {
                         .columns
                         .iter()
                         .map(|col| match col.origin() {
-                            sqlx_core::column::ColumnOrigin::Table(t) => Some((t.table.to_string(), t.name.to_string())),
+                            sqlx_core::column::ColumnOrigin::Table(t) => {
+                                Some((t.table.to_string(), t.name.to_string()))
+                            }
                             _ => None,
                         })
                         .collect(),
@@ -126,7 +129,9 @@ impl Describer {
     }
 }
 
-fn collect<DB: sqlx::Database>(result: Result<sqlx_core::describe::Describe<DB>, sqlx::Error>) -> Result<Described, String> {
+fn collect<DB: sqlx::Database>(
+    result: Result<sqlx_core::describe::Describe<DB>, sqlx::Error>,
+) -> Result<Described, String> {
     let d = result.map_err(|e| message(&e))?;
     let (parameters, parameter_types) = match &d.parameters {
         Some(sqlx::Either::Left(types)) => (types.len(), Some(types.iter().map(|t| t.name().to_string()).collect())),
@@ -156,7 +161,10 @@ async fn refine_mysql_binary_columns(
     origins: &[Option<(String, String)>],
 ) {
     for (column, origin) in described.columns.iter_mut().zip(origins) {
-        let binary = matches!(column.type_name.as_str(), "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY");
+        let binary = matches!(
+            column.type_name.as_str(),
+            "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY"
+        );
         let Some((table, name)) = origin.as_ref().filter(|_| binary) else { continue };
         let table = table.rsplit('.').next().unwrap_or(table);
         let data_type: Option<String> = sqlx::query_scalar(

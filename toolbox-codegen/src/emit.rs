@@ -3,12 +3,12 @@
 //! runtime is absolute (`::toolbox_runtime::__private`).
 
 use crate::schema::{self, Columns};
+use crate::types::{self, Kind};
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 use std::collections::HashSet;
 use toolbox_config::model::*;
-use crate::types::{self, Kind};
 use toolbox_config::names::{rust_ident, rust_type_name};
 
 /// A tool with everything the build learned about it.
@@ -175,7 +175,11 @@ fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
 /// A compiled statement and its described columns (name, type), for the start-up drift check.
 type StatementColumns = (String, String, Vec<(String, String)>);
 
-fn source_def(source: &Source, scripts: &(Option<String>, Option<String>), statements: &[StatementColumns]) -> TokenStream {
+fn source_def(
+    source: &Source,
+    scripts: &(Option<String>, Option<String>),
+    statements: &[StatementColumns],
+) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
     let script = |p: &Option<String>| match p {
@@ -211,7 +215,8 @@ fn source_def(source: &Source, scripts: &(Option<String>, Option<String>), state
                 None => quote!(None),
             };
             let (host, port) = (setting(&server.host), setting(&server.port));
-            let (user, password, database) = (optional(&server.user), optional(&server.password), optional(&server.database));
+            let (user, password, database) =
+                (optional(&server.user), optional(&server.password), optional(&server.database));
             let (connect_timeout, query_timeout) = (optional(&server.connect_timeout), optional(&server.query_timeout));
             let params = server.query_params.iter().map(|(k, v)| {
                 let (k, v) = (lit(k), setting(v));
@@ -227,7 +232,8 @@ fn source_def(source: &Source, scripts: &(Option<String>, Option<String>), state
                 });
                 quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*] })
             });
-            let variant = format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
+            let variant =
+                format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
             quote! {
                 #rt::SourceDef {
                     name: #name,
@@ -594,7 +600,10 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
                 // schema is given only when they agree.
                 ToolKind::Sql | ToolKind::ListTables => {
                     let first = &t.variants[0].1;
-                    t.variants.iter().all(|(_, c)| c == first).then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
+                    t.variants
+                        .iter()
+                        .all(|(_, c)| c == first)
+                        .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
                 }
                 ToolKind::ExecuteSql => None,
             };

@@ -66,6 +66,10 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     let mut watched_databases = Vec::new();
     let mut warnings = Vec::new();
     let mode = Mode::from_env(&env);
+    // Cache files that describe this configuration's statements, and whether every server
+    // source was described live (only then are other files in the cache known to be stale).
+    let mut cache_files_used: Vec<PathBuf> = Vec::new();
+    let mut all_live = true;
     for (source_index, source) in config.sources.iter().enumerate() {
         let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
         let server = match &source.kind {
@@ -81,8 +85,17 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
             let mut oracle = Oracle::for_server(source, server, path, mode, &env, &mut diags, &mut warnings);
             for tool in tools {
                 let Some(variants) = plan_variants(tool, &mut oracle, &mut diags) else { continue };
-                tool_plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only: server.read_only, engine });
+                tool_plans.push(emit::ToolPlan {
+                    tool,
+                    source_index,
+                    variants,
+                    source_read_only: server.read_only,
+                    engine,
+                });
             }
+            all_live &= oracle.live.is_some();
+            cache_files_used.extend(oracle.cache_files_written.iter().cloned());
+            cache_files_used.extend(oracle.cache_files_read.iter().cloned());
             tracked_files.extend(oracle.cache_files_read);
             if let Some(e) = oracle.cache_write_error {
                 warnings.push(format!("source `{}`: cannot write the description cache: {e}", source.name.value));
@@ -135,6 +148,9 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
         return Output { code: error_tokens(&errors), errors, tracked_files, env_vars, warnings };
     }
+    if mode == Mode::Auto && all_live && !cache_files_used.is_empty() {
+        cache::prune(&cache::dir(path), &cache_files_used);
+    }
     let tracked: Vec<String> =
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
     let plan = emit::Plan {
@@ -183,6 +199,7 @@ struct Oracle {
     cache_dir: Option<PathBuf>,
     mode: Mode,
     cache_files_read: Vec<PathBuf>,
+    cache_files_written: Vec<PathBuf>,
     /// The cache could not be written; reported once.
     cache_write_error: Option<String>,
 }
@@ -196,6 +213,7 @@ impl Oracle {
             cache_dir: None,
             mode: Mode::Auto,
             cache_files_read: Vec::new(),
+            cache_files_written: Vec::new(),
             cache_write_error: None,
         }
     }
@@ -217,6 +235,7 @@ impl Oracle {
             cache_dir: Some(cache::dir(config_path)),
             mode,
             cache_files_read: Vec::new(),
+            cache_files_written: Vec::new(),
             cache_write_error: None,
         };
         if mode == Mode::Offline {
@@ -231,7 +250,9 @@ impl Oracle {
                 if mode == Mode::Check {
                     diags.push(
                         Diagnostic::new(source.name.pos, format!("{reason} (TOOLBOX_CHECK needs the database)"))
-                            .with_hint("start the database, or build without TOOLBOX_CHECK to use the description cache"),
+                            .with_hint(
+                                "start the database, or build without TOOLBOX_CHECK to use the description cache",
+                            ),
                     );
                 } else {
                     warnings.push(format!("{reason}; using the description cache"));
@@ -265,8 +286,13 @@ impl Oracle {
                             return Err("the description cache has no entry for this statement; build once with the database reachable (without TOOLBOX_CHECK) and commit `.toolbox/`".into());
                         }
                     }
-                } else if let Err(e) = cache::write(&dir, self.engine, sql, &described) {
-                    self.cache_write_error.get_or_insert(e.to_string());
+                } else {
+                    match cache::write(&dir, self.engine, sql, &described) {
+                        Ok(file) => self.cache_files_written.push(file),
+                        Err(e) => {
+                            self.cache_write_error.get_or_insert(e.to_string());
+                        }
+                    }
                 }
                 Ok(described)
             }
@@ -293,13 +319,13 @@ fn server_url(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(String, std::time::Duration), String> {
     let resolve = |v: &Spanned<String>| {
-        env::resolve(&v.value, env)
-            .map_err(|e| e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))
+        env::resolve(&v.value, env).map_err(|e| e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))
     };
     let optional = |v: &Option<Spanned<String>>| v.as_ref().map(resolve).transpose();
     let host = resolve(&server.host)?;
     let port = resolve(&server.port)?;
-    let (user, password, database) = (optional(&server.user)?, optional(&server.password)?, optional(&server.database)?);
+    let (user, password, database) =
+        (optional(&server.user)?, optional(&server.password)?, optional(&server.database)?);
     let params: Vec<(String, String)> =
         server.query_params.iter().map(|(k, v)| Ok((k.clone(), resolve(v)?))).collect::<Result<_, String>>()?;
     let settings = toolbox_config::url::ServerSettings {
@@ -370,7 +396,11 @@ fn open_schema(
 }
 
 /// Renders and describes each variant of a tool's statement.
-fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) -> Option<Vec<(String, schema::Columns)>> {
+fn plan_variants(
+    tool: &Tool,
+    oracle: &mut Oracle,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<(String, schema::Columns)>> {
     let Some(statement) = &tool.statement else {
         return Some(vec![(String::new(), None)]);
     };
@@ -425,9 +455,15 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                 let declared = tool.parameters.len();
                 if parameters != declared {
                     let hint = match tool.ty.engine {
-                        Engine::Postgres => "parameters bind to `$1`, `$2` ... in the order they are declared: declare one per number",
-                        Engine::Mysql => "parameters bind to the `?` placeholders in the order they are declared: declare one per `?`",
-                        Engine::Sqlite => "parameters bind to the placeholders in the order they are declared: declare one per `?`, or use `?NNN` to reuse one",
+                        Engine::Postgres => {
+                            "parameters bind to `$1`, `$2` ... in the order they are declared: declare one per number"
+                        }
+                        Engine::Mysql => {
+                            "parameters bind to the `?` placeholders in the order they are declared: declare one per `?`"
+                        }
+                        Engine::Sqlite => {
+                            "parameters bind to the placeholders in the order they are declared: declare one per `?`, or use `?NNN` to reuse one"
+                        }
                     };
                     diags.push(
                         Diagnostic::new(statement.pos, format!("the statement of tool `{}`{which} has {parameters} placeholder(s) but {declared} parameter(s) are declared", tool.name.value))

@@ -95,7 +95,8 @@ pub fn output_schema(engine: Engine, columns: &Columns, truncatable: bool) -> Va
                 "required": ["rows"]
             });
             if truncatable {
-                schema["properties"]["truncated"] = json!({"type": "boolean", "description": "true when rows beyond maxRows were left out"});
+                schema["properties"]["truncated"] =
+                    json!({"type": "boolean", "description": "true when rows beyond maxRows were left out"});
             }
             schema
         }

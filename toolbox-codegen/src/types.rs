@@ -2,8 +2,8 @@
 //! declared parameter types a PostgreSQL placeholder accepts.
 
 use serde_json::{Value, json};
-pub use toolbox_config::types::{Element, Kind, column_kind, element_kind};
 use toolbox_config::model::{Param, ParamType};
+pub use toolbox_config::types::{Element, Kind, column_kind, element_kind};
 
 /// The JSON Schema of a value of this kind (without nullability).
 pub fn kind_schema(kind: Kind) -> Value {

@@ -32,12 +32,7 @@ pub fn list_tables(engine: Engine, pos: Pos) -> (Spanned<String>, Vec<Param>) {
         mcp_header: None,
     };
     let params = vec![
-        param(
-            "table_names",
-            "Comma-separated names of the tables to describe; empty for every table.",
-            "",
-            &[],
-        ),
+        param("table_names", "Comma-separated names of the tables to describe; empty for every table.", "", &[]),
         param(
             "output_format",
             "`simple` lists names only; `detailed` adds columns, constraints and indexes.",

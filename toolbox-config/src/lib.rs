@@ -20,11 +20,11 @@ pub mod duration;
 pub mod env;
 pub mod model;
 pub mod names;
-pub mod url;
 #[cfg(feature = "yaml")]
 pub mod parse;
 pub mod template;
 pub mod types;
+pub mod url;
 #[cfg(feature = "yaml")]
 pub mod validate;
 #[cfg(feature = "yaml")]

@@ -481,19 +481,30 @@ impl Reader<'_> {
                     max_connections,
                     read_only,
                 };
-                for value in [Some(&server.host), Some(&server.port), server.user.as_ref(), server.password.as_ref(), server.database.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .chain(server.query_params.iter().map(|(_, v)| v))
+                for value in [
+                    Some(&server.host),
+                    Some(&server.port),
+                    server.user.as_ref(),
+                    server.password.as_ref(),
+                    server.database.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .chain(server.query_params.iter().map(|(_, v)| v))
                 {
                     self.check_deferred(value);
                 }
-                for (field, value) in [("connectTimeout", &server.connect_timeout), ("queryTimeout", &server.query_timeout)] {
+                for (field, value) in
+                    [("connectTimeout", &server.connect_timeout), ("queryTimeout", &server.query_timeout)]
+                {
                     if let Some(v) = value {
-                        if env::placeholders(&v.value).is_empty() && crate::duration::parse(&v.value, field == "connectTimeout").is_none() {
+                        if env::placeholders(&v.value).is_empty()
+                            && crate::duration::parse(&v.value, field == "connectTimeout").is_none()
+                        {
                             self.diags.push(
-                                Diagnostic::new(v.pos, format!("`{field}` `{}` is not a duration", v.value))
-                                    .with_hint("write a number of seconds (`30`) or a duration such as `30s`, `500ms`, `2m`"),
+                                Diagnostic::new(v.pos, format!("`{field}` `{}` is not a duration", v.value)).with_hint(
+                                    "write a number of seconds (`30`) or a duration such as `30s`, `500ms`, `2m`",
+                                ),
                             );
                         }
                     }
@@ -503,7 +514,8 @@ impl Reader<'_> {
             }
             other => {
                 let supported = ["sqlite", "postgres", "mysql"];
-                let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb") {
+                let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb")
+                {
                     "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()
                 } else if matches!(other, "cloud-sql-mysql" | "mariadb") {
                     "use `mysql` (MariaDB works through it)".to_string()
@@ -666,14 +678,19 @@ impl Reader<'_> {
         let max_rows = if ty.kind == ToolKind::ListTables {
             None
         } else {
-            obj.take("maxRows").and_then(|(n, _)| match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
-                Some(v) => Some(v),
-                None => {
-                    self.diags.push(
-                        Diagnostic::new(yaml::pos(n), format!("`maxRows` of {what} must be a whole number above 0"))
+            obj.take("maxRows").and_then(|(n, _)| {
+                match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
+                    Some(v) => Some(v),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                yaml::pos(n),
+                                format!("`maxRows` of {what} must be a whole number above 0"),
+                            )
                             .with_hint("the most rows a call returns; the result says when rows were left out"),
-                    );
-                    None
+                        );
+                        None
+                    }
                 }
             })
         };
@@ -720,7 +737,9 @@ impl Reader<'_> {
         for (key, value, _) in entries {
             match yaml::to_json(value) {
                 Some(Value::String(s)) => out.push((key.to_string(), Spanned::new(s, yaml::pos(value)))),
-                Some(v @ (Value::Number(_) | Value::Bool(_))) => out.push((key.to_string(), Spanned::new(v.to_string(), yaml::pos(value)))),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => {
+                    out.push((key.to_string(), Spanned::new(v.to_string(), yaml::pos(value))))
+                }
                 _ => self.error(yaml::pos(value), format!("{what}: the value of `{key}` must be a string")),
             }
         }

@@ -68,7 +68,6 @@ impl Kind {
             Kind::Raw => "Raw",
         }
     }
-
 }
 
 pub fn element_kind(e: Element) -> Kind {
@@ -125,7 +124,9 @@ pub fn column_kind(engine: Engine, type_name: &str) -> Kind {
                 "FLOAT" | "DOUBLE" => Kind::Real,
                 "DECIMAL" => Kind::Decimal,
                 "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => Kind::Text,
-                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT" | "GEOMETRY" => Kind::Blob,
+                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT" | "GEOMETRY" => {
+                    Kind::Blob
+                }
                 "JSON" => Kind::Json,
                 "DATE" => Kind::Date,
                 "TIME" => Kind::Time,

@@ -63,9 +63,26 @@ mod tests {
     #[test]
     fn encodes_credentials_and_brackets_ipv6() {
         let params = vec![("sslmode".to_string(), "disable".to_string())];
-        let s = ServerSettings { host: "::1", port: "5432", user: Some("app user"), password: Some("p@ss:w/rd"), database: Some("db"), query_params: &params };
-        assert_eq!(connection_url("postgres", &s), "postgres://app%20user:p%40ss%3Aw%2Frd@[::1]:5432/db?sslmode=disable");
-        let s = ServerSettings { host: "127.0.0.1", port: "3306", user: Some("root"), password: Some(""), database: None, query_params: &[] };
+        let s = ServerSettings {
+            host: "::1",
+            port: "5432",
+            user: Some("app user"),
+            password: Some("p@ss:w/rd"),
+            database: Some("db"),
+            query_params: &params,
+        };
+        assert_eq!(
+            connection_url("postgres", &s),
+            "postgres://app%20user:p%40ss%3Aw%2Frd@[::1]:5432/db?sslmode=disable"
+        );
+        let s = ServerSettings {
+            host: "127.0.0.1",
+            port: "3306",
+            user: Some("root"),
+            password: Some(""),
+            database: None,
+            query_params: &[],
+        };
         assert_eq!(connection_url("mysql", &s), "mysql://root@127.0.0.1:3306");
     }
 }

@@ -94,7 +94,16 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_finite() {
         out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     } else {
-        write_json_string(out, if v.is_nan() { "NaN" } else if v > 0.0 { "Infinity" } else { "-Infinity" });
+        write_json_string(
+            out,
+            if v.is_nan() {
+                "NaN"
+            } else if v > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            },
+        );
     }
 }
 

@@ -4,10 +4,10 @@
 use crate::call::ToolOutput;
 use crate::encode::*;
 use crate::sqlite::database_error;
+use chrono::SecondsFormat;
 use futures_util::TryStreamExt;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlArguments, MySqlPool, MySqlRow};
-use chrono::SecondsFormat;
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::{Column, Either, MySql, Row, TypeInfo, ValueRef};
 
@@ -18,7 +18,12 @@ pub fn query(statement: &'static str) -> Query {
 }
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
-pub async fn run(pool: &MySqlPool, query: Query, columns: Option<&'static [ColumnDef]>, max_rows: Option<u64>) -> ToolOutput {
+pub async fn run(
+    pool: &MySqlPool,
+    query: Query,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
     let Some(columns) = columns else {
         return match query.execute(pool).await {
             Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
@@ -73,7 +78,10 @@ pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, r
 }
 
 async fn collect<'c>(
-    mut stream: futures_util::stream::BoxStream<'c, Result<Either<sqlx::mysql::MySqlQueryResult, MySqlRow>, sqlx::Error>>,
+    mut stream: futures_util::stream::BoxStream<
+        'c,
+        Result<Either<sqlx::mysql::MySqlQueryResult, MySqlRow>, sqlx::Error>,
+    >,
     max_rows: Option<u64>,
 ) -> ToolOutput {
     let mut w = RowsWriter::new(max_rows);
@@ -89,7 +97,10 @@ async fn collect<'c>(
                 }
                 for (i, column) in row.columns().iter().enumerate() {
                     write_key(&mut w.out, i, column.name());
-                    let kind = toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name());
+                    let kind = toolbox_config::types::column_kind(
+                        toolbox_config::model::Engine::Mysql,
+                        column.type_info().name(),
+                    );
                     encode(&mut w.out, &row, i, kind);
                 }
                 w.end_row();
@@ -126,7 +137,13 @@ fn encode(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind) {
     }
 }
 
-fn encode_typed(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind, type_name: &str) -> Result<(), sqlx::Error> {
+fn encode_typed(
+    out: &mut Vec<u8>,
+    row: &MySqlRow,
+    i: usize,
+    kind: ColumnKind,
+    type_name: &str,
+) -> Result<(), sqlx::Error> {
     match kind {
         ColumnKind::Integer => write_i64(out, row.try_get_unchecked::<i64, _>(i)?),
         ColumnKind::UnsignedInteger => write_u64(out, row.try_get_unchecked::<u64, _>(i)?),
@@ -149,9 +166,10 @@ fn encode_typed(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind, t
         }
         ColumnKind::Date => write_json_string(out, &row.try_get_unchecked::<NaiveDate, _>(i)?.to_string()),
         ColumnKind::Time => write_json_string(out, &row.try_get_unchecked::<MySqlTime, _>(i)?.to_string()),
-        ColumnKind::Timestamp => {
-            write_json_string(out, &row.try_get_unchecked::<NaiveDateTime, _>(i)?.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
-        }
+        ColumnKind::Timestamp => write_json_string(
+            out,
+            &row.try_get_unchecked::<NaiveDateTime, _>(i)?.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+        ),
         // TIMESTAMP values are read in UTC (sqlx sets the session time zone to +00:00).
         ColumnKind::TimestampTz => write_json_string(
             out,

@@ -4,11 +4,11 @@
 use crate::call::ToolOutput;
 use crate::encode::*;
 use crate::sqlite::database_error;
+use chrono::SecondsFormat;
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use sqlx::postgres::types::PgInterval;
 use sqlx::postgres::{PgArguments, PgPool, PgRow, PgValueFormat};
-use chrono::SecondsFormat;
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{JsonRawValue, Uuid};
 use sqlx::{Column, Either, Postgres, Row, TypeInfo, ValueRef};
@@ -46,7 +46,12 @@ pub fn json(value: Value) -> sqlx::types::Json<Value> {
 }
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
-pub async fn run(pool: &PgPool, query: Query, columns: Option<&'static [ColumnDef]>, max_rows: Option<u64>) -> ToolOutput {
+pub async fn run(
+    pool: &PgPool,
+    query: Query,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
     let Some(columns) = columns else {
         return match query.execute(pool).await {
             Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
@@ -115,7 +120,10 @@ async fn collect<'c>(
                 }
                 for (i, column) in row.columns().iter().enumerate() {
                     write_key(&mut w.out, i, column.name());
-                    let kind = toolbox_config::types::column_kind(toolbox_config::model::Engine::Postgres, column.type_info().name());
+                    let kind = toolbox_config::types::column_kind(
+                        toolbox_config::model::Engine::Postgres,
+                        column.type_info().name(),
+                    );
                     encode(&mut w.out, &row, i, kind);
                 }
                 w.end_row();
@@ -155,7 +163,13 @@ pub(crate) fn encode(out: &mut Vec<u8>, row: &PgRow, i: usize, kind: ColumnKind)
     }
 }
 
-fn encode_typed(out: &mut Vec<u8>, row: &PgRow, i: usize, kind: ColumnKind, type_name: &str) -> Result<(), sqlx::Error> {
+fn encode_typed(
+    out: &mut Vec<u8>,
+    row: &PgRow,
+    i: usize,
+    kind: ColumnKind,
+    type_name: &str,
+) -> Result<(), sqlx::Error> {
     match kind {
         ColumnKind::Integer | ColumnKind::UnsignedInteger => match type_name {
             "INT2" => write_i64(out, row.try_get_unchecked::<i16, _>(i)?.into()),
@@ -199,7 +213,13 @@ fn encode_typed(out: &mut Vec<u8>, row: &PgRow, i: usize, kind: ColumnKind, type
     Ok(())
 }
 
-fn encode_array(out: &mut Vec<u8>, row: &PgRow, i: usize, element: Element, type_name: &str) -> Result<(), sqlx::Error> {
+fn encode_array(
+    out: &mut Vec<u8>,
+    row: &PgRow,
+    i: usize,
+    element: Element,
+    type_name: &str,
+) -> Result<(), sqlx::Error> {
     fn list<T>(out: &mut Vec<u8>, items: Vec<Option<T>>, mut write: impl FnMut(&mut Vec<u8>, T)) {
         out.push(b'[');
         for (n, item) in items.into_iter().enumerate() {
@@ -223,19 +243,31 @@ fn encode_array(out: &mut Vec<u8>, row: &PgRow, i: usize, element: Element, type
             "FLOAT4[]" => list(out, row.try_get_unchecked::<Vec<Option<f32>>, _>(i)?, |o, v| write_f64(o, v.into())),
             _ => list(out, row.try_get_unchecked::<Vec<Option<f64>>, _>(i)?, write_f64),
         },
-        Element::Decimal => list(out, row.try_get_unchecked::<Vec<Option<Numeric>>, _>(i)?, |o, v| write_decimal(o, &v.0)),
+        Element::Decimal => {
+            list(out, row.try_get_unchecked::<Vec<Option<Numeric>>, _>(i)?, |o, v| write_decimal(o, &v.0))
+        }
         Element::Boolean => list(out, row.try_get_unchecked::<Vec<Option<bool>>, _>(i)?, write_bool),
-        Element::Uuid => list(out, row.try_get_unchecked::<Vec<Option<Uuid>>, _>(i)?, |o, v| write_json_string(o, &v.hyphenated().to_string())),
-        Element::Date => list(out, row.try_get_unchecked::<Vec<Option<NaiveDate>>, _>(i)?, |o, v| write_json_string(o, &v.to_string())),
-        Element::Timestamp => list(out, row.try_get_unchecked::<Vec<Option<NaiveDateTime>>, _>(i)?, |o, v| write_json_string(o, &timestamp(v))),
+        Element::Uuid => list(out, row.try_get_unchecked::<Vec<Option<Uuid>>, _>(i)?, |o, v| {
+            write_json_string(o, &v.hyphenated().to_string())
+        }),
+        Element::Date => list(out, row.try_get_unchecked::<Vec<Option<NaiveDate>>, _>(i)?, |o, v| {
+            write_json_string(o, &v.to_string())
+        }),
+        Element::Timestamp => list(out, row.try_get_unchecked::<Vec<Option<NaiveDateTime>>, _>(i)?, |o, v| {
+            write_json_string(o, &timestamp(v))
+        }),
         Element::TimestampTz => list(out, row.try_get_unchecked::<Vec<Option<DateTime<Utc>>>, _>(i)?, |o, v| {
             write_json_string(o, &v.to_rfc3339_opts(SecondsFormat::AutoSi, true))
         }),
-        Element::Json => list(out, row.try_get_unchecked::<Vec<Option<sqlx::types::Json<Box<JsonRawValue>>>>, _>(i)?, |o, v| {
-            o.extend_from_slice(v.0.get().as_bytes())
-        }),
+        Element::Json => {
+            list(out, row.try_get_unchecked::<Vec<Option<sqlx::types::Json<Box<JsonRawValue>>>>, _>(i)?, |o, v| {
+                o.extend_from_slice(v.0.get().as_bytes())
+            })
+        }
         // Text, enums and the rest: every element's text.
-        Element::Text | Element::Raw => list(out, row.try_get_unchecked::<Vec<Option<String>>, _>(i)?, |o, v| write_json_string(o, &v)),
+        Element::Text | Element::Raw => {
+            list(out, row.try_get_unchecked::<Vec<Option<String>>, _>(i)?, |o, v| write_json_string(o, &v))
+        }
     }
     Ok(())
 }
@@ -260,7 +292,9 @@ impl<'r> sqlx::Decode<'r, Postgres> for Numeric {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
         match value.format() {
             PgValueFormat::Text => Ok(Numeric(value.as_str()?.to_string())),
-            PgValueFormat::Binary => numeric_text(value.as_bytes()?).map(Numeric).ok_or_else(|| "malformed numeric".into()),
+            PgValueFormat::Binary => {
+                numeric_text(value.as_bytes()?).map(Numeric).ok_or_else(|| "malformed numeric".into())
+            }
         }
     }
 }
@@ -369,7 +403,10 @@ mod tests {
 
     #[test]
     fn intervals_are_iso_8601() {
-        assert_eq!(interval(&PgInterval { months: 14, days: 3, microseconds: 4 * 3_600_000_000 + 5 * 60_000_000 + 6_500_000 }), "P1Y2M3DT4H5M6.5S");
+        assert_eq!(
+            interval(&PgInterval { months: 14, days: 3, microseconds: 4 * 3_600_000_000 + 5 * 60_000_000 + 6_500_000 }),
+            "P1Y2M3DT4H5M6.5S"
+        );
         assert_eq!(interval(&PgInterval { months: 0, days: 0, microseconds: 0 }), "PT0S");
         assert_eq!(interval(&PgInterval { months: 0, days: -1, microseconds: 0 }), "P-1D");
     }

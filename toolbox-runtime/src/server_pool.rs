@@ -47,7 +47,10 @@ pub fn open(
         match toolbox_config::duration::parse(&text, bare_seconds) {
             Some(d) => Some(d),
             None => {
-                errors.push(format!("{config_path}:{}:{}: {owner}: `{field}` `{text}` is not a duration", setting.line, setting.col));
+                errors.push(format!(
+                    "{config_path}:{}:{}: {owner}: `{field}` `{text}` is not a duration",
+                    setting.line, setting.col
+                ));
                 None
             }
         }
@@ -67,7 +70,12 @@ pub fn open(
     };
     let url = toolbox_config::url::connection_url(if postgres { "postgres" } else { "mysql" }, &settings);
     // The URL holds the password: only the driver's description of what is wrong is shown.
-    let bad_url = |e: sqlx::Error| StartupError(format!("{config_path}: {owner}: invalid connection settings: {}", e.to_string().replace(&url, "<url>")));
+    let bad_url = |e: sqlx::Error| {
+        StartupError(format!(
+            "{config_path}: {owner}: invalid connection settings: {}",
+            e.to_string().replace(&url, "<url>")
+        ))
+    };
     let read_only = def.read_only;
     if postgres {
         let mut options = PgConnectOptions::from_str(&url).map_err(bad_url)?.application_name("toolbox");
@@ -144,11 +152,17 @@ impl ServerPool {
             let columns = match self {
                 ServerPool::Postgres { pool } => {
                     let s = pool.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
-                    s.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect::<Vec<_>>()
+                    s.columns()
+                        .iter()
+                        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                        .collect::<Vec<_>>()
                 }
                 ServerPool::Mysql { pool } => {
                     let s = pool.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
-                    s.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect::<Vec<_>>()
+                    s.columns()
+                        .iter()
+                        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
+                        .collect::<Vec<_>>()
                 }
             };
             Ok::<_, sqlx::Error>(columns)
@@ -170,9 +184,12 @@ impl ServerPool {
                         drift.push(format!("source `{}`, tool `{}`: {difference}", source.name, statement.tool));
                     }
                 }
-                Err(sqlx::Error::Database(e)) => {
-                    drift.push(format!("source `{}`, tool `{}`: the statement no longer prepares: {}", source.name, statement.tool, e.message()))
-                }
+                Err(sqlx::Error::Database(e)) => drift.push(format!(
+                    "source `{}`, tool `{}`: the statement no longer prepares: {}",
+                    source.name,
+                    statement.tool,
+                    e.message()
+                )),
                 Err(e) => return Err(e.to_string()),
             }
         }
@@ -186,8 +203,12 @@ fn compare(compiled: &[(&str, &str)], live: &[(String, String)]) -> Vec<String> 
     for (i, (name, ty)) in compiled.iter().enumerate() {
         match live.get(i) {
             None => out.push(format!("column `{name}` is gone")),
-            Some((live_name, _)) if live_name != name => out.push(format!("column {} is `{live_name}`, was `{name}`", i + 1)),
-            Some((_, live_type)) if live_type != ty => out.push(format!("column `{name}` is `{live_type}`, was `{ty}`")),
+            Some((live_name, _)) if live_name != name => {
+                out.push(format!("column {} is `{live_name}`, was `{name}`", i + 1))
+            }
+            Some((_, live_type)) if live_type != ty => {
+                out.push(format!("column `{name}` is `{live_type}`, was `{ty}`"))
+            }
             Some(_) => {}
         }
     }

@@ -131,7 +131,9 @@ impl Sources {
             let (kind, result) = match &entry.server {
                 Some(server) => (server.engine(), server.ping().await),
                 None => match entry.sqlite_pool().await {
-                    Ok(pool) => ("sqlite", sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(|e| e.to_string())),
+                    Ok(pool) => {
+                        ("sqlite", sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(|e| e.to_string()))
+                    }
                     Err(e) => ("sqlite", Err(e)),
                 },
             };

@@ -17,7 +17,12 @@ pub fn query(statement: &'static str) -> Query {
 
 /// Runs a compiled statement: rows when the build described result columns, else the count of
 /// affected rows.
-pub async fn run(pool: &SqlitePool, query: Query, columns: Option<&'static [ColumnDef]>, max_rows: Option<u64>) -> ToolOutput {
+pub async fn run(
+    pool: &SqlitePool,
+    query: Query,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
     let Some(columns) = columns else {
         return match query.execute(pool).await {
             Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },

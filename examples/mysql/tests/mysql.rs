@@ -29,7 +29,10 @@ impl TestDb {
             }
         };
         let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
         let mut db = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{name}")).await.unwrap();
         sqlx::raw_sql(include_str!("../schema.sql")).execute(&mut db).await.unwrap();
@@ -41,7 +44,8 @@ impl TestDb {
     }
 
     fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
-        let mut env: Vec<(String, String)> = vec![("MYSQL_DATABASE".into(), self.name.clone()), ("MYSQL_SSL_MODE".into(), "disabled".into())];
+        let mut env: Vec<(String, String)> =
+            vec![("MYSQL_DATABASE".into(), self.name.clone()), ("MYSQL_SSL_MODE".into(), "disabled".into())];
         env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let sources = Sources::resolve_with(&toolbox_example_mysql::TOOLBOX, &lookup).unwrap();
@@ -56,7 +60,9 @@ impl Drop for TestDb {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 if let Ok(mut admin) = sqlx::MySqlConnection::connect(ADMIN_URL).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+                        .execute(&mut admin)
+                        .await;
                 }
             })
         })
@@ -65,7 +71,9 @@ impl Drop for TestDb {
 }
 
 async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}).to_string();
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+            .to_string();
     let toolset = mcp.toolbox.toolset(None).unwrap();
     let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
     let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
@@ -116,14 +124,21 @@ async fn parameters_json_arrays_and_writes() {
 async fn client_sql_cannot_change_what_other_calls_see() {
     let Some(db) = TestDb::create().await else { return };
     let mcp = db.mcp();
-    for sql in ["SET SESSION sql_mode = 'ANSI_QUOTES'", "SET @flight = 'x'", "START TRANSACTION; UPDATE flights SET seats = 0"] {
+    for sql in
+        ["SET SESSION sql_mode = 'ANSI_QUOTES'", "SET @flight = 'x'", "START TRANSACTION; UPDATE flights SET seats = 0"]
+    {
         let r = call(&mcp, "execute_sql", json!({"sql": sql})).await;
         assert_ne!(r["isError"], true, "{sql}: {r}");
         for _ in 0..12 {
             let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
             assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "after `{sql}`: {r}");
         }
-        let r = call(&mcp, "execute_sql", json!({"sql": "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%' AS ansi, @flight AS f"})).await;
+        let r = call(
+            &mcp,
+            "execute_sql",
+            json!({"sql": "SELECT @@SESSION.sql_mode LIKE '%ANSI_QUOTES%' AS ansi, @flight AS f"}),
+        )
+        .await;
         assert_eq!(r["structuredContent"]["rows"][0], json!({"ansi": 0, "f": null}), "after `{sql}`");
     }
 }

@@ -29,10 +29,15 @@ impl TestDb {
             }
         };
         let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         // CREATE DATABASE copies template1 and fails while another copy runs: try again.
         let mut attempts = 0;
-        while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await {
+        while let Err(e) =
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await
+        {
             attempts += 1;
             assert!(attempts < 20, "cannot create {name}: {e}");
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -47,7 +52,8 @@ impl TestDb {
     }
 
     fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
-        let mut env: Vec<(String, String)> = vec![("PGDATABASE".into(), self.name.clone()), ("PGSSLMODE".into(), "disable".into())];
+        let mut env: Vec<(String, String)> =
+            vec![("PGDATABASE".into(), self.name.clone()), ("PGSSLMODE".into(), "disable".into())];
         env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let sources = Sources::resolve_with(&toolbox_example_postgres::TOOLBOX, &lookup).unwrap();
@@ -63,7 +69,9 @@ impl Drop for TestDb {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(ADMIN_URL).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut admin).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut admin)
+                        .await;
                 }
             })
         })
@@ -72,7 +80,9 @@ impl Drop for TestDb {
 }
 
 async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}).to_string();
+    let body =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+            .to_string();
     let toolset = mcp.toolbox.toolset(None).unwrap();
     let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
     let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
@@ -127,15 +137,26 @@ async fn typed_parameters_arrays_and_writes() {
 async fn client_sql_cannot_change_what_other_calls_see() {
     let Some(db) = TestDb::create().await else { return };
     let mcp = db.mcp();
-    for sql in ["SET search_path TO nowhere", "SET application_name = 'hijacked'", "BEGIN; UPDATE flights SET seats = 0"] {
+    for sql in
+        ["SET search_path TO nowhere", "SET application_name = 'hijacked'", "BEGIN; UPDATE flights SET seats = 0"]
+    {
         let r = call(&mcp, "execute_sql", json!({"sql": sql})).await;
         assert_ne!(r["isError"], true, "{sql}: {r}");
         for _ in 0..12 {
             let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
             assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "after `{sql}`: {r}");
         }
-        let r = call(&mcp, "execute_sql", json!({"sql": "SELECT current_setting('search_path') AS p, current_setting('application_name') AS a"})).await;
-        assert_eq!(r["structuredContent"]["rows"][0], json!({"p": "\"$user\", public", "a": "toolbox"}), "after `{sql}`");
+        let r = call(
+            &mcp,
+            "execute_sql",
+            json!({"sql": "SELECT current_setting('search_path') AS p, current_setting('application_name') AS a"}),
+        )
+        .await;
+        assert_eq!(
+            r["structuredContent"]["rows"][0],
+            json!({"p": "\"$user\", public", "a": "toolbox"}),
+            "after `{sql}`"
+        );
     }
 }
 
@@ -183,8 +204,14 @@ async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets()
 #[tokio::test]
 async fn start_up_reports_schema_drift_by_tool_and_column() {
     let Some(db) = TestDb::create().await else { return };
-    let mut conn = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let mut conn =
+        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
     sqlx::raw_sql("ALTER TABLE flights ALTER COLUMN seats TYPE BIGINT").execute(&mut conn).await.unwrap();
     let drift = db.mcp().sources.connect_all().await;
-    assert!(drift.iter().any(|d| d == "source `flights-pg`, tool `search_flights_by_number`: column `seats` is `INT8`, was `INT4`"), "{drift:?}");
+    assert!(
+        drift
+            .iter()
+            .any(|d| d == "source `flights-pg`, tool `search_flights_by_number`: column `seats` is `INT8`, was `INT4`"),
+        "{drift:?}"
+    );
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql from their
+# schema.sql, on the PostgreSQL and MariaDB of this machine. The examples' builds describe their
+# statements against them (refreshing .toolbox/), and the database compile-fail snapshots need
+# them. Without the services it says so and stops; under CI=true that is an error.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+if psql -h 127.0.0.1 -U postgres -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_example WITH (FORCE)' -c 'CREATE DATABASE toolbox_example' \
+    && psql -h 127.0.0.1 -U postgres -d toolbox_example -q -v ON_ERROR_STOP=1 -f examples/postgres/schema.sql \
+    && echo "PostgreSQL: toolbox_example ready" || status=1
+else
+  echo "PostgreSQL is not reachable on 127.0.0.1:5432: its example builds from the cache, its tests skip"
+  [ "${CI:-}" = "true" ] && status=1
+fi
+if mariadb -h 127.0.0.1 -uroot -e 'SELECT 1' >/dev/null 2>&1; then
+  mariadb -h 127.0.0.1 -uroot -e 'DROP DATABASE IF EXISTS toolbox_example; CREATE DATABASE toolbox_example' \
+    && mariadb -h 127.0.0.1 -uroot toolbox_example < examples/mysql/schema.sql \
+    && echo "MariaDB: toolbox_example ready" || status=1
+else
+  echo "MariaDB is not reachable on 127.0.0.1:3306: its example builds from the cache, its tests skip"
+  [ "${CI:-}" = "true" ] && status=1
+fi
+exit $status
