@@ -29,7 +29,7 @@ fn a_good_file_tracks_every_input_and_emits_formatted_code() {
     assert_eq!(tracked, ["tools.yaml", "schema.sql"]);
     assert_eq!(
         out.env_vars.iter().map(String::as_str).collect::<Vec<_>>(),
-        ["APP_DB", "WHAT"],
+        ["APP_DB", "TOOLBOX_CHECK", "TOOLBOX_OFFLINE", "WHAT"],
         "every variable looked up re-runs the build"
     );
     let code = format_file(&out.code);

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("max_rows_zero.yaml");
+
+fn main() {}
