@@ -12,6 +12,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_toolbox");
 struct Server {
     child: Child,
     port: u16,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
@@ -22,26 +23,40 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
+/// Starts the binary on a port the system picks (no race with other tests for a free port) and
+/// reads the port from its start-up line.
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = Command::new(BINARY)
-        .args(["--port", &port.to_string()])
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0", "--logging-format", "json"])
         .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not listen within 20 s");
-        std::thread::sleep(Duration::from_millis(20));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut port = None;
+    let mut line = String::new();
+    while port.is_none() {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
+        port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|p| p.parse::<u16>().ok());
     }
-    Server { child, port, _dir: dir }
+    // Keep draining the log so the server never blocks on a full pipe; keep it for assertions.
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        while stderr.read_line(&mut rest).unwrap_or(0) > 0 {
+            sink.lock().unwrap().push_str(&rest);
+            rest.clear();
+        }
+    });
+    Server { child, port: port.unwrap(), log, _dir: dir }
 }
 
 /// One HTTP/1.1 request over a plain socket; returns the status and the body.
@@ -110,8 +125,8 @@ fn stops_cleanly_on_sigterm() {
         assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut log = String::new();
-    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.log.lock().unwrap().clone();
     assert!(log.contains("shutting down"), "{log}");
 }
 
