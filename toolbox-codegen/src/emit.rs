@@ -507,6 +507,10 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let source = plan.source_index;
     let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
     let pool_method = format_ident!("{}_pool", plan.engine.type_name());
+    let timed_run = match tool.query_timeout_ms {
+        Some(ms) => quote!(#rt::with_timeout(#ms, async { #run }).await),
+        None => run.clone(),
+    };
     let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values) and its described columns.
@@ -547,7 +551,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                         Ok(pool) => pool,
                         Err(e) => return #rt::ToolOutput::Error(e),
                     };
-                    #run
+                    #timed_run
                 })
             }
         }

@@ -193,6 +193,9 @@ pub struct Tool {
     /// Our extension (the reference's newest builds have it too): at most this many rows are
     /// returned; the result says when more were left out.
     pub max_rows: Option<u64>,
+    /// Our extension: the longest a call may take, in milliseconds. Past it the call answers an
+    /// error and its connection is dropped rather than reused.
+    pub query_timeout_ms: Option<u64>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
     pub read_only: bool,
 }

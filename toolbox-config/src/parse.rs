@@ -675,6 +675,18 @@ impl Reader<'_> {
                 (Some(statement), params, Vec::new())
             }
         };
+        let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
+            match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
+                Some(d) => Some(d.as_millis() as u64),
+                None => {
+                    self.diags.push(
+                        Diagnostic::new(t.pos, format!("`queryTimeout` of {what} must be a duration above zero, found `{}`", t.value))
+                            .with_hint("write e.g. `5s` or `500ms`"),
+                    );
+                    None
+                }
+            }
+        });
         let max_rows = if ty.kind == ToolKind::ListTables {
             None
         } else {
@@ -723,6 +735,7 @@ impl Reader<'_> {
             scopes_required,
             annotations,
             max_rows,
+            query_timeout_ms,
             read_only,
         });
     }

@@ -20,6 +20,16 @@ pub enum ToolOutput {
     Error(String),
 }
 
+/// Runs a call with the tool's `queryTimeout`. When it expires the caller gets an error at once
+/// and the call is dropped; its connection goes back through the pool's release check, which
+/// waits for the statement to end before any other call can use the connection.
+pub async fn with_timeout(timeout_ms: u64, call: impl std::future::Future<Output = ToolOutput>) -> ToolOutput {
+    match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), call).await {
+        Ok(output) => output,
+        Err(_) => ToolOutput::Error(format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)")),
+    }
+}
+
 impl ToolOutput {
     pub fn invalid_arguments(error: ArgError) -> Self {
         ToolOutput::Error(error.to_string())

@@ -176,6 +176,20 @@ async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
 }
 
 #[tokio::test]
+async fn a_tool_timeout_answers_in_time_and_other_calls_go_on() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp();
+    let started = std::time::Instant::now();
+    let r = call(&mcp, "wait", json!({"seconds": 3})).await;
+    assert_eq!(error_text(&r), "the call did not finish within 300 ms (the tool's queryTimeout)");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "answered at the timeout, not when the statement ended");
+    let r = call(&mcp, "wait", json!({"seconds": 0.01})).await;
+    assert_eq!(r["structuredContent"]["rows"], json!([{"waited": true}]));
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107);
+}
+
+#[tokio::test]
 async fn list_tables_describes_columns() {
     let Some(db) = TestDb::create().await else { return };
     let r = call(&db.mcp(), "list_tables", json!({"table_names": "flights"})).await;
