@@ -12,6 +12,7 @@ pub mod call;
 pub mod def;
 pub mod encode;
 pub mod error;
+pub mod execute;
 pub mod http;
 pub mod mcp;
 pub mod mysql;

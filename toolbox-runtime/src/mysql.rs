@@ -3,11 +3,10 @@
 
 use crate::call::ToolOutput;
 use crate::encode::*;
-use crate::sqlite::database_error;
+use crate::execute::{self, database_error};
 use chrono::SecondsFormat;
-use futures_util::TryStreamExt;
 use sqlx::mysql::types::MySqlTime;
-use sqlx::mysql::{MySqlArguments, MySqlPool, MySqlRow};
+use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlPool, MySqlQueryResult, MySqlRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::{Column, Either, MySql, Row, TypeInfo, ValueRef};
 
@@ -24,31 +23,7 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    let Some(columns) = columns else {
-        return match query.execute(pool).await {
-            Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
-            Err(e) => database_error(e),
-        };
-    };
-    let mut w = RowsWriter::new(max_rows);
-    let mut rows = query.fetch(pool);
-    loop {
-        match rows.try_next().await {
-            Ok(Some(row)) => {
-                if !w.begin_row() {
-                    break;
-                }
-                for (i, column) in columns.iter().enumerate() {
-                    w.column(i, column.key);
-                    encode(&mut w.out, &row, i, column.kind);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    w.finish()
+    execute::run(pool, query, columns, max_rows, encode, MySqlQueryResult::rows_affected).await
 }
 
 /// Runs SQL text sent by the client on a connection of its own, closed afterwards, so that
@@ -77,42 +52,14 @@ pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, r
     output
 }
 
-async fn collect<'c>(
-    mut stream: futures_util::stream::BoxStream<
-        'c,
-        Result<Either<sqlx::mysql::MySqlQueryResult, MySqlRow>, sqlx::Error>,
-    >,
+async fn collect(
+    stream: futures_util::stream::BoxStream<'_, Result<Either<MySqlQueryResult, MySqlRow>, sqlx::Error>>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    let mut w = RowsWriter::new(max_rows);
-    let mut any_rows = false;
-    let mut affected = 0;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(Either::Left(done))) => affected += done.rows_affected(),
-            Ok(Some(Either::Right(row))) => {
-                any_rows = true;
-                if w.is_truncated() || !w.begin_row() {
-                    continue;
-                }
-                for (i, column) in row.columns().iter().enumerate() {
-                    write_key(&mut w.out, i, column.name());
-                    let kind = toolbox_config::types::column_kind(
-                        toolbox_config::model::Engine::Mysql,
-                        column.type_info().name(),
-                    );
-                    encode(&mut w.out, &row, i, kind);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    if !any_rows && affected > 0 {
-        return ToolOutput::Affected { rows_affected: affected };
-    }
-    w.finish()
+    let kind_of = |column: &MySqlColumn| {
+        toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name())
+    };
+    execute::collect::<sqlx::MySql>(stream, max_rows, kind_of, encode, MySqlQueryResult::rows_affected).await
 }
 
 /// Encodes one value by its described kind; a value no encoder can read is written as its text

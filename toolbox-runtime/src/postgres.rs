@@ -3,12 +3,11 @@
 
 use crate::call::ToolOutput;
 use crate::encode::*;
-use crate::sqlite::database_error;
+use crate::execute::{self, database_error};
 use chrono::SecondsFormat;
-use futures_util::TryStreamExt;
 use serde_json::Value;
 use sqlx::postgres::types::PgInterval;
-use sqlx::postgres::{PgArguments, PgPool, PgRow, PgValueFormat};
+use sqlx::postgres::{PgArguments, PgColumn, PgPool, PgQueryResult, PgRow, PgValueFormat};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{JsonRawValue, Uuid};
 use sqlx::{Column, Either, Postgres, Row, TypeInfo, ValueRef};
@@ -52,31 +51,7 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    let Some(columns) = columns else {
-        return match query.execute(pool).await {
-            Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
-            Err(e) => database_error(e),
-        };
-    };
-    let mut w = RowsWriter::new(max_rows);
-    let mut rows = query.fetch(pool);
-    loop {
-        match rows.try_next().await {
-            Ok(Some(row)) => {
-                if !w.begin_row() {
-                    break;
-                }
-                for (i, column) in columns.iter().enumerate() {
-                    w.column(i, column.key);
-                    encode(&mut w.out, &row, i, column.kind);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    w.finish()
+    execute::run(pool, query, columns, max_rows, encode, PgQueryResult::rows_affected).await
 }
 
 /// Runs SQL text sent by the client on a connection of its own, which is closed afterwards:
@@ -103,39 +78,15 @@ pub async fn execute_sql(pool: &PgPool, sql: String, max_rows: Option<u64>, read
     output
 }
 
-async fn collect<'c>(
-    mut stream: futures_util::stream::BoxStream<'c, Result<Either<sqlx::postgres::PgQueryResult, PgRow>, sqlx::Error>>,
+async fn collect(
+    stream: futures_util::stream::BoxStream<'_, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    let mut w = RowsWriter::new(max_rows);
-    let mut any_rows = false;
-    let mut affected = 0;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(Either::Left(done))) => affected += done.rows_affected(),
-            Ok(Some(Either::Right(row))) => {
-                any_rows = true;
-                if w.is_truncated() || !w.begin_row() {
-                    continue;
-                }
-                for (i, column) in row.columns().iter().enumerate() {
-                    write_key(&mut w.out, i, column.name());
-                    let kind = toolbox_config::types::column_kind(
-                        toolbox_config::model::Engine::Postgres,
-                        column.type_info().name(),
-                    );
-                    encode(&mut w.out, &row, i, kind);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    if !any_rows && affected > 0 {
-        return ToolOutput::Affected { rows_affected: affected };
-    }
-    w.finish()
+    execute::collect::<Postgres>(stream, max_rows, kind_of, encode, PgQueryResult::rows_affected).await
+}
+
+fn kind_of(column: &PgColumn) -> ColumnKind {
+    toolbox_config::types::column_kind(toolbox_config::model::Engine::Postgres, column.type_info().name())
 }
 
 /// Encodes one value. The described kind chooses the encoder; the value's own type chooses the

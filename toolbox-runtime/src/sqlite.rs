@@ -3,9 +3,9 @@
 
 use crate::call::ToolOutput;
 use crate::encode::*;
-use futures_util::TryStreamExt;
-use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
-use sqlx::{Column, Either, Row, Sqlite, TypeInfo, ValueRef};
+use crate::execute;
+use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteQueryResult, SqliteRow};
+use sqlx::{Row, Sqlite, TypeInfo, ValueRef};
 
 /// The statement type generated handlers build.
 pub type Query = sqlx::query::Query<'static, Sqlite, SqliteArguments>;
@@ -23,71 +23,15 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    let Some(columns) = columns else {
-        return match query.execute(pool).await {
-            Ok(done) => ToolOutput::Affected { rows_affected: done.rows_affected() },
-            Err(e) => database_error(e),
-        };
-    };
-    let mut w = RowsWriter::new(max_rows);
-    let mut rows = query.fetch(pool);
-    loop {
-        match rows.try_next().await {
-            Ok(Some(row)) => {
-                if !w.begin_row() {
-                    break;
-                }
-                for (i, column) in columns.iter().enumerate() {
-                    w.column(i, column.key);
-                    encode_value(&mut w.out, &row, i, column.kind);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    w.finish()
+    execute::run(pool, query, columns, max_rows, encode_value, SqliteQueryResult::rows_affected).await
 }
 
 /// Runs SQL text sent by the client (the `sqlite-execute-sql` tools). Rows are encoded by their
 /// stored values; a script without rows answers the number of affected rows.
 pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, _read_only: bool) -> ToolOutput {
-    let mut stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(pool);
-    let mut w = RowsWriter::new(max_rows);
-    let mut any_rows = false;
-    let mut affected = 0;
-    loop {
-        match stream.try_next().await {
-            Ok(Some(Either::Left(done))) => affected += done.rows_affected(),
-            Ok(Some(Either::Right(row))) => {
-                any_rows = true;
-                if w.is_truncated() || !w.begin_row() {
-                    continue;
-                }
-                for (i, column) in row.columns().iter().enumerate() {
-                    write_key(&mut w.out, i, column.name());
-                    encode_value(&mut w.out, &row, i, ColumnKind::Any);
-                }
-                w.end_row();
-            }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
-        }
-    }
-    if !any_rows && affected > 0 {
-        return ToolOutput::Affected { rows_affected: affected };
-    }
-    w.finish()
-}
-
-/// The database's own message, which names the problem without any credential.
-pub(crate) fn database_error(e: sqlx::Error) -> ToolOutput {
-    let message = match &e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
-    };
-    ToolOutput::Error(format!("database error: {message}"))
+    let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(pool);
+    execute::collect::<Sqlite>(stream, max_rows, |_| ColumnKind::Any, encode_value, SqliteQueryResult::rows_affected)
+        .await
 }
 
 /// SQLite is dynamically typed, so the stored value's class decides between number, text and

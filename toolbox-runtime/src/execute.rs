@@ -1,0 +1,99 @@
+//! Running statements, the same for every engine: a compiled statement gives rows (encoded by the
+//! described columns) or an affected count; client SQL gives the rows of every statement, encoded
+//! by their run-time types. Each engine supplies only its value encoder.
+
+use crate::call::ToolOutput;
+use crate::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
+use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};
+
+/// Encodes the value of column `index` of a row into the buffer.
+pub type Encoder<DB> = fn(&mut Vec<u8>, &<DB as Database>::Row, usize, ColumnKind);
+
+/// Runs a compiled statement: rows when the build described result columns, else the count of
+/// affected rows.
+pub async fn run<'p, DB, A>(
+    pool: &'p sqlx::Pool<DB>,
+    query: sqlx::query::Query<'static, DB, A>,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+    encode: Encoder<DB>,
+    rows_affected: fn(&DB::QueryResult) -> u64,
+) -> ToolOutput
+where
+    DB: Database,
+    A: IntoArguments<DB> + 'static,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let Some(columns) = columns else {
+        return match query.execute(pool).await {
+            Ok(done) => ToolOutput::Affected { rows_affected: rows_affected(&done) },
+            Err(e) => database_error(e),
+        };
+    };
+    let mut w = RowsWriter::new(max_rows);
+    let mut rows = query.fetch(pool);
+    loop {
+        match rows.try_next().await {
+            Ok(Some(row)) => {
+                if !w.begin_row() {
+                    break;
+                }
+                for (i, column) in columns.iter().enumerate() {
+                    w.column(i, column.key);
+                    encode(&mut w.out, &row, i, column.kind);
+                }
+                w.end_row();
+            }
+            Ok(None) => break,
+            Err(e) => return database_error(e),
+        }
+    }
+    w.finish()
+}
+
+/// Encodes the results of client SQL: the rows of every statement, each column by the kind its
+/// run-time type maps to; a script without rows answers the number of affected rows.
+pub async fn collect<DB: Database>(
+    mut stream: BoxStream<'_, Result<Either<DB::QueryResult, DB::Row>, sqlx::Error>>,
+    max_rows: Option<u64>,
+    kind_of: fn(&DB::Column) -> ColumnKind,
+    encode: Encoder<DB>,
+    rows_affected: fn(&DB::QueryResult) -> u64,
+) -> ToolOutput {
+    let mut w = RowsWriter::new(max_rows);
+    let mut any_rows = false;
+    let mut affected = 0;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Left(done))) => affected += rows_affected(&done),
+            Ok(Some(Either::Right(row))) => {
+                any_rows = true;
+                if w.is_truncated() || !w.begin_row() {
+                    continue;
+                }
+                for (i, column) in row.columns().iter().enumerate() {
+                    write_key(&mut w.out, i, column.name());
+                    encode(&mut w.out, &row, i, kind_of(column));
+                }
+                w.end_row();
+            }
+            Ok(None) => break,
+            Err(e) => return database_error(e),
+        }
+    }
+    if !any_rows && affected > 0 {
+        return ToolOutput::Affected { rows_affected: affected };
+    }
+    w.finish()
+}
+
+/// The database's own message, which names the problem without any credential.
+pub fn database_error(e: sqlx::Error) -> ToolOutput {
+    let message = match &e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    };
+    ToolOutput::Error(format!("database error: {message}"))
+}
