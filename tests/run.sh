@@ -6,10 +6,14 @@ cd "$(dirname "$0")/.."
 echo "== example databases"
 bash tests/setup-databases.sh
 
+echo "== oidc-provider for the authorization tests (toolbox-runtime/tests/auth)"
+bash tests/peers/install_oidc_provider.sh
+
 echo "== cargo test --workspace"
 cargo test --workspace
 
 echo "== real MCP peers"
 bash tests/peers/install.sh
 bash tests/peers/python_sdk.sh
+bash tests/peers/python_sdk_auth.sh
 bash tests/peers/conformance.sh

@@ -31,7 +31,7 @@ pub fn app_with_database(db: &str, max_body_bytes: usize) -> Router {
     let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources));
     let config =
         HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
-    router(Arc::new(AppState { mcp, config }))
+    router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))
 }
 
 /// A response: status, selected headers, and the body as JSON (or `Value::Null` when empty).

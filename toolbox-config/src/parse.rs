@@ -641,6 +641,19 @@ impl Reader<'_> {
                 );
             }
         }
+        for (key, value) in settings.iter().filter(|(k, _)| k == "authorizationServer" || k == "introspectionEndpoint")
+        {
+            // Placeholders are resolved at start-up, where the same rule is applied again.
+            if value.value.contains("${") {
+                continue;
+            }
+            if let Some(problem) = auth_url_problem(&value.value) {
+                self.diags.push(
+                    Diagnostic::new(value.pos, format!("{what}: `{key}` {problem}"))
+                        .with_hint("tokens and keys must travel over TLS: use https (plain http is accepted for localhost and 127.0.0.1 only)"),
+                );
+            }
+        }
         if let Some(force) = force {
             settings.push(("forceIntrospection".into(), Spanned::new(force.to_string(), pos)));
         }
@@ -675,18 +688,22 @@ impl Reader<'_> {
                 (Some(statement), params, Vec::new())
             }
         };
-        let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
-            match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
-                Some(d) => Some(d.as_millis() as u64),
-                None => {
-                    self.diags.push(
-                        Diagnostic::new(t.pos, format!("`queryTimeout` of {what} must be a duration above zero, found `{}`", t.value))
+        let query_timeout_ms =
+            obj.string("queryTimeout", &mut self.diags).and_then(|t| {
+                match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
+                    Some(d) => Some(d.as_millis() as u64),
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                t.pos,
+                                format!("`queryTimeout` of {what} must be a duration above zero, found `{}`", t.value),
+                            )
                             .with_hint("write e.g. `5s` or `500ms`"),
-                    );
-                    None
+                        );
+                        None
+                    }
                 }
-            }
-        });
+            });
         let max_rows = if ty.kind == ToolKind::ListTables {
             None
         } else {
@@ -1173,5 +1190,34 @@ fn value_fits(p: &Param, value: &Value) -> bool {
             None => true,
         },
         _ => true,
+    }
+}
+
+/// Why an authorization server or introspection URL is refused: not an absolute http(s) URL, or
+/// plain http to a host that is not a loopback address.
+fn auth_url_problem(url: &str) -> Option<String> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
+        None => return Some(format!("must be an absolute https URL, found `{url}`")),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() {
+        return Some(format!("has no host: `{url}`"));
+    }
+    let host = host.to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    match scheme.as_str() {
+        "https" => None,
+        "http" if loopback => None,
+        "http" => Some(format!("must use https, found `{url}`")),
+        _ => Some(format!("must be an https URL, found `{url}`")),
     }
 }

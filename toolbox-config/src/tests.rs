@@ -83,3 +83,24 @@ fn a_definition_with_an_error_does_not_cascade_into_references() {
     assert!(diags[0].contains("missing the required field `description`"));
     assert!(diags[1].contains("missing the required field `source`"));
 }
+
+#[test]
+fn auth_service_urls_must_be_https_unless_loopback() {
+    let service = |url: &str| {
+        format!("kind: authService\nname: idp\ntype: generic\naudience: https://t/mcp\nauthorizationServer: {url}\n")
+    };
+    for ok in [
+        "https://auth.example.com",
+        "http://127.0.0.1:8080",
+        "http://localhost:4000/realms/x",
+        "http://[::1]:80",
+        "${ISSUER}",
+    ] {
+        assert_eq!(check(&service(ok)).1, Vec::<String>::new(), "{ok}");
+    }
+    for bad in ["http://auth.example.com", "ftp://auth.example.com", "auth.example.com", "http://10.0.0.1"] {
+        let diags = check(&service(bad)).1;
+        assert_eq!(diags.len(), 1, "{bad}: {diags:#?}");
+        assert!(diags[0].starts_with("tools.yaml:5:22: authService `idp`: `authorizationServer`"), "{}", diags[0]);
+    }
+}

@@ -181,6 +181,16 @@ fn arg_error(param: &str, problem: impl Into<String>) -> ArgError {
 /// Verified token claims by auth service name; the auth layer fills it.
 pub trait ClaimSource: Sync {
     fn claim(&self, service: &str, field: &str) -> Option<&Value>;
+
+    /// Whether a token of this auth service was verified for this request.
+    fn verified(&self, _service: &str) -> bool {
+        false
+    }
+
+    /// Whether the request's MCP access token grants this scope.
+    fn has_scope(&self, _scope: &str) -> bool {
+        false
+    }
 }
 
 /// No verified tokens.
@@ -203,10 +213,11 @@ impl Arguments {
         Self { map }
     }
 
-    /// Refuses arguments that no parameter takes.
+    /// Refuses arguments that no parameter takes. A value sent for an authenticated parameter is
+    /// accepted and ignored (the schema says so): [`Arguments::value`] reads the claim instead.
     pub fn check_names(&self, params: &[ParamDef]) -> Result<(), ArgError> {
         for name in self.map.keys() {
-            if !params.iter().any(|p| p.name == name && p.client_supplied()) {
+            if !params.iter().any(|p| p.name == name && p.value_from.is_none()) {
                 let accepted: Vec<&str> = params.iter().filter(|p| p.client_supplied()).map(|p| p.name).collect();
                 let problem = if accepted.is_empty() {
                     "this tool takes no arguments".to_string()
@@ -420,13 +431,19 @@ mod tests {
             args(json!({"b": 1})).check_names(&params).unwrap_err().to_string(),
             "invalid argument \"b\": no such parameter; this tool takes: a"
         );
-        assert!(
-            args(json!({"email": "x"})).check_names(&params).is_err(),
+        let sent = args(json!({"email": "x"}));
+        assert!(sent.check_names(&params).is_ok(), "a value sent for an authenticated parameter is ignored");
+        assert_eq!(
+            sent.get::<String>(&params[1], &NoClaims).unwrap_err().problem,
+            "needs a verified token from google",
             "authenticated values never come from the client"
         );
-        assert_eq!(
-            args(json!({})).get::<String>(&params[1], &NoClaims).unwrap_err().problem,
-            "needs a verified token from google"
-        );
+        struct Claims(Value);
+        impl ClaimSource for Claims {
+            fn claim(&self, service: &str, field: &str) -> Option<&Value> {
+                (service == "google" && field == "email").then_some(&self.0)
+            }
+        }
+        assert_eq!(sent.get::<String>(&params[1], &Claims(json!("a@example.com"))).unwrap(), "a@example.com");
     }
 }

@@ -26,7 +26,9 @@ pub enum ToolOutput {
 pub async fn with_timeout(timeout_ms: u64, call: impl std::future::Future<Output = ToolOutput>) -> ToolOutput {
     match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), call).await {
         Ok(output) => output,
-        Err(_) => ToolOutput::Error(format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)")),
+        Err(_) => {
+            ToolOutput::Error(format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)"))
+        }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Streamable HTTP: the axum router, the Host/Origin guards and the body limit.
 //!
 //! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
-//! handler, which reads the body under the size limit and hands it to [`Mcp`].
+//! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and
+//! hands it to [`Mcp`]. With MCP authorization on, the RFC 9728 document is served at
+//! `/.well-known/oauth-protected-resource` and its path form for `/mcp`, without credentials.
 
-use crate::args::NoClaims;
+use crate::auth::Auth;
 use crate::error::RpcError;
 use crate::mcp::{Headers, Mcp, Transport, error_reply};
 use crate::protocol::{code, decode_header_value};
@@ -116,6 +118,8 @@ pub struct HttpConfig {
 pub struct AppState {
     pub mcp: Mcp,
     pub config: HttpConfig,
+    /// [`Auth::disabled`] when the toolbox has no auth services.
+    pub auth: Auth,
 }
 
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
@@ -126,22 +130,31 @@ pub fn router(state: Arc<AppState>) -> Router {
             origin.to_str().is_ok_and(|o| cors_rule.allows(o))
         }))
         .allow_methods([Method::POST, Method::GET, Method::DELETE, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::HeaderName::from_static("mcp-protocol-version"),
-            header::HeaderName::from_static("mcp-method"),
-            header::HeaderName::from_static("mcp-name"),
-            header::HeaderName::from_static("mcp-session-id"),
-            header::HeaderName::from_static("last-event-id"),
-        ])
+        .allow_headers(
+            [
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static("mcp-protocol-version"),
+                header::HeaderName::from_static("mcp-method"),
+                header::HeaderName::from_static("mcp-name"),
+                header::HeaderName::from_static("mcp-session-id"),
+                header::HeaderName::from_static("last-event-id"),
+            ]
+            .into_iter()
+            .chain(state.auth.token_headers())
+            .collect::<Vec<_>>(),
+        )
         .expose_headers([header::WWW_AUTHENTICATE, header::HeaderName::from_static("mcp-session-id")]);
-    let mcp = Router::new()
+    let mut mcp = Router::new()
         .route("/mcp", post(post_default).get(no_stream).delete(no_stream))
-        .route("/mcp/{toolset}", post(post_toolset).get(no_stream).delete(no_stream))
-        .layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin))
-        .layer(cors);
+        .route("/mcp/{toolset}", post(post_toolset).get(no_stream).delete(no_stream));
+    if state.auth.mcp_enabled() {
+        mcp = mcp
+            .route("/.well-known/oauth-protected-resource", get(protected_resource_metadata))
+            .route("/.well-known/oauth-protected-resource/mcp", get(protected_resource_metadata));
+    }
+    let mcp = mcp.layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin)).layer(cors);
     Router::new()
         .route("/", get(|| async { "toolbox: an MCP server for databases. POST JSON-RPC to /mcp.\n" }))
         .route("/healthz", get(health))
@@ -190,6 +203,11 @@ async fn post_toolset(
 }
 
 async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMap, body: Body) -> Response {
+    // Credentials first: an unauthenticated client learns nothing else about the server.
+    let caller = match state.auth.authenticate(headers).await {
+        Ok(caller) => caller,
+        Err(rejection) => return state.auth.reject(&rejection),
+    };
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -227,12 +245,25 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
         name: name.as_deref(),
         params: &params,
     });
-    let reply = state.mcp.handle_body(toolset, &bytes, transport, &NoClaims).await;
+    let reply = state.mcp.handle_body(toolset, &bytes, transport, &caller).await;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
-    match reply.body {
+    let mut response = match reply.body {
         Some(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
         None => StatusCode::ACCEPTED.into_response(),
+    };
+    if let Some(challenge) = reply.denied.and_then(|d| state.auth.challenge(d)) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
+    response
+}
+
+/// RFC 9728 Protected Resource Metadata, made at start-up.
+async fn protected_resource_metadata(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "max-age=3600")],
+        state.auth.metadata_json().to_string(),
+    )
+        .into_response()
 }
 
 /// No standalone SSE stream and no sessions: GET and DELETE are 405, as the spec allows.

@@ -5,9 +5,11 @@
 //! - [`sqlite`]: statement execution and row encoding;
 //! - [`sources`]: pools, start-up resolution of `${VAR}` settings, health;
 //! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
+//! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`server`]: the command line and process.
 
 pub mod args;
+pub mod auth;
 pub mod call;
 pub mod def;
 pub mod encode;

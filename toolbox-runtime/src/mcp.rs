@@ -4,6 +4,7 @@
 //! prompt lists) are static strings made at build time.
 
 use crate::args::{Arguments, ClaimSource, NoClaims};
+use crate::auth::{Denied, authorize_tool};
 use crate::call::{CallContext, ToolOutput};
 use crate::def::{PromptPart, Toolbox, ToolsetDef};
 use crate::error::RpcError;
@@ -53,11 +54,14 @@ pub struct Reply {
     pub body: Option<Vec<u8>>,
     /// Set when this message was an `initialize`: the version it negotiated.
     pub negotiated: Option<Version>,
+    /// Set when a tool call was refused by its `authRequired` or `scopesRequired`: the HTTP layer
+    /// adds the `WWW-Authenticate` challenge.
+    pub denied: Option<Denied>,
 }
 
 impl Reply {
     fn accepted() -> Self {
-        Reply { status: 202, body: None, negotiated: None }
+        Reply { status: 202, body: None, negotiated: None, denied: None }
     }
 }
 
@@ -186,6 +190,7 @@ impl Mcp {
             );
         }
         let mut out = vec![b'['];
+        let mut denied = None;
         for item in items {
             let reply = match serde_json::from_str::<Envelope<'_>>(item.get()) {
                 Ok(envelope) if envelope.method.as_deref() == Some("initialize") => {
@@ -194,6 +199,9 @@ impl Mcp {
                 Ok(envelope) => Box::pin(self.handle_message(toolset, envelope, transport, claims)).await,
                 Err(_) => error_reply(None, RpcError::invalid_request("a batch element is not a JSON-RPC message")),
             };
+            // A refused call refuses the batch at the HTTP level too, so that the client sees
+            // the challenge.
+            denied = denied.or(reply.denied);
             if let Some(body) = reply.body {
                 if out.len() > 1 {
                     out.push(b',');
@@ -205,7 +213,7 @@ impl Mcp {
             return Reply::accepted();
         }
         out.push(b']');
-        Reply { status: 200, body: Some(out), negotiated: None }
+        Reply { status: denied.map_or(200, Denied::status), body: Some(out), negotiated: None, denied }
     }
 
     async fn handle_message(
@@ -243,7 +251,8 @@ impl Mcp {
             Ok(v) => v,
             Err(e) => return error_reply(Some(id), e),
         };
-        match self.dispatch(toolset, id, method, &params, version, claims).await {
+        let stdio = matches!(transport, Transport::Stdio { .. });
+        match self.dispatch(toolset, id, method, &params, version, claims, stdio).await {
             Ok(mut reply) => {
                 if method == "initialize" {
                     reply.negotiated = negotiate(&params);
@@ -386,6 +395,7 @@ impl Mcp {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn dispatch(
         &self,
         toolset: &'static ToolsetDef,
@@ -394,6 +404,7 @@ impl Mcp {
         params: &Params<'_>,
         version: Version,
         claims: &dyn ClaimSource,
+        stdio: bool,
     ) -> Result<Reply, RpcError> {
         let mut w = ResultWriter::new(id, version, &self.server_info);
         match method {
@@ -427,7 +438,14 @@ impl Mcp {
                 w.cache_hints(toolset);
             }
             "tools/call" => {
-                let output = self.call_tool(toolset, params, claims).await?;
+                let output = match self.call_tool(toolset, params, claims, stdio).await? {
+                    Ok(output) => output,
+                    Err((denied, error)) => {
+                        let mut reply = error_reply(Some(id), error);
+                        reply.denied = Some(denied);
+                        return Ok(reply);
+                    }
+                };
                 write_tool_output(&mut w, &output, version);
             }
             "prompts/list" => {
@@ -467,7 +485,7 @@ impl Mcp {
                 return Err(RpcError::new(200, code::METHOD_NOT_FOUND, format!("method `{other}` is not supported")));
             }
         }
-        Ok(Reply { status: 200, body: Some(w.finish()), negotiated: None })
+        Ok(Reply { status: 200, body: Some(w.finish()), negotiated: None, denied: None })
     }
 
     fn instructions(&self, w: &mut ResultWriter, toolset: &ToolsetDef) {
@@ -477,18 +495,41 @@ impl Mcp {
         }
     }
 
+    /// Runs a tool. The inner `Err` is a call refused by the tool's `authRequired` or
+    /// `scopesRequired`, judged on the name read from the body (never from a header alone).
     async fn call_tool(
         &self,
         toolset: &'static ToolsetDef,
         params: &Params<'_>,
         claims: &dyn ClaimSource,
-    ) -> Result<ToolOutput, RpcError> {
+        stdio: bool,
+    ) -> Result<Result<ToolOutput, (Denied, RpcError)>, RpcError> {
         let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
         let (index, tool) = self
             .toolbox
             .tool(name)
             .filter(|(i, _)| toolset.has_tool(*i))
             .ok_or_else(|| RpcError::invalid_params(format!("unknown tool `{name}`")))?;
+        if let Err(denied) = authorize_tool(tool, claims) {
+            let message = match (denied, stdio) {
+                (_, true) => format!(
+                    "tool `{name}` requires authorization, which the stdio transport cannot carry; call it over HTTP"
+                ),
+                (Denied::Unauthenticated(services), false) => format!(
+                    "tool `{name}` requires a verified token from {}: send it in the {} header",
+                    services.join(" or "),
+                    services
+                        .iter()
+                        .map(|s| format!("{}_token", s.to_ascii_lowercase()))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+                (Denied::InsufficientScope(scopes), false) => {
+                    format!("tool `{name}` requires the scopes: {}", scopes.join(" "))
+                }
+            };
+            return Ok(Err((denied, RpcError::new(denied.status(), denied.code(), message))));
+        }
         let arguments = match params.arguments {
             None => Map::new(),
             Some(raw) => serde_json::from_str::<Map<String, Value>>(raw.get())
@@ -496,11 +537,11 @@ impl Mcp {
         };
         let arguments = Arguments::new(arguments);
         if let Err(e) = arguments.check_names(tool.params) {
-            return Ok(ToolOutput::invalid_arguments(e));
+            return Ok(Ok(ToolOutput::invalid_arguments(e)));
         }
         let _ = index;
         let context = CallContext { sources: &self.sources, claims };
-        Ok((tool.handler)(&context, &arguments).await)
+        Ok(Ok((tool.handler)(&context, &arguments).await))
     }
 
     fn get_prompt(&self, w: &mut ResultWriter, toolset: &ToolsetDef, params: &Params<'_>) -> Result<(), RpcError> {
@@ -756,7 +797,7 @@ pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
         out.extend_from_slice(data.to_string().as_bytes());
     }
     out.extend_from_slice(b"}}");
-    Reply { status: error.status, body: Some(out), negotiated: None }
+    Reply { status: error.status, body: Some(out), negotiated: None, denied: None }
 }
 
 #[cfg(test)]

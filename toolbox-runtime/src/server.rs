@@ -1,5 +1,6 @@
 //! The command line and the process: logging, sources, HTTP or stdio, graceful shutdown.
 
+use crate::auth::{Auth, AuthOptions};
 use crate::def::Toolbox;
 use crate::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use crate::mcp::Mcp;
@@ -43,6 +44,11 @@ pub struct Cli {
     /// the differences are logged as warnings).
     #[arg(long)]
     pub strict_schema: bool,
+    /// The server's public URL (e.g. https://toolbox.example.com), used in the protected resource
+    /// metadata and the WWW-Authenticate challenges of MCP authorization; the resource is
+    /// <URL>/mcp. Default: the `audience` of the `mcpEnabled` auth service, when it is a URL.
+    #[arg(long, env = "TOOLBOX_URL")]
+    pub toolbox_url: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -119,14 +125,6 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
 
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
-    // Fail closed: a configuration that asks for MCP authorization must not be served without it.
-    if let Some(service) = toolbox.auth_services.iter().find(|a| a.mcp_enabled) {
-        return Err(format!(
-            "auth service `{}` has `mcpEnabled: true`, but this version does not verify MCP access tokens yet; \
-             refusing to serve the tools unprotected (remove `mcpEnabled` to serve without MCP authorization)",
-            service.name
-        ));
-    }
     let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
     let drift = sources.connect_all().await;
     for difference in &drift {
@@ -140,10 +138,24 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     }
     let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
     if cli.stdio {
+        // stdio carries no HTTP headers, so no token: tools that need one are refused.
+        let guarded =
+            toolbox.tools.iter().filter(|t| !t.auth_required.is_empty() || !t.scopes_required.is_empty()).count();
+        if guarded > 0 {
+            tracing::warn!(
+                "{guarded} tools require authorization (authRequired or scopesRequired); stdio carries no tokens, so they are refused here"
+            );
+        }
         tracing::info!(tools = toolbox.tools.len(), "serving MCP over stdio");
         let result = crate::stdio::serve(mcp, cli.max_request_bytes).await.map_err(|e| format!("stdio failed: {e}"));
         sources.close().await;
         return result;
+    }
+    let options = AuthOptions { toolbox_url: cli.toolbox_url.clone(), ..AuthOptions::default() };
+    let auth = Auth::new(toolbox, &|name| std::env::var(name).ok(), options)?;
+    auth.start();
+    if auth.mcp_enabled() {
+        tracing::info!("MCP authorization on: resource {}, metadata at {}", auth.resource(), auth.metadata_url());
     }
     let config = http_config(&cli);
     if !cli.address.is_loopback() && (cli.allowed_hosts.is_empty() || cli.allowed_origins.is_empty()) {
@@ -152,7 +164,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         );
     }
     let mcp = Arc::try_unwrap(mcp).map_err(|_| "internal error: the MCP server is shared".to_string())?;
-    let app = router(Arc::new(AppState { mcp, config }));
+    let app = router(Arc::new(AppState { mcp, config, auth }));
     let address = SocketAddr::new(cli.address, cli.port);
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
         format!(
@@ -167,10 +179,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| format!("server error: {e}"))?;
     sources.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -182,7 +182,10 @@ async fn a_tool_timeout_answers_in_time_and_other_calls_go_on() {
     let started = std::time::Instant::now();
     let r = call(&mcp, "wait", json!({"seconds": 3})).await;
     assert_eq!(error_text(&r), "the call did not finish within 300 ms (the tool's queryTimeout)");
-    assert!(started.elapsed() < std::time::Duration::from_secs(2), "answered at the timeout, not when the statement ended");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "answered at the timeout, not when the statement ended"
+    );
     let r = call(&mcp, "wait", json!({"seconds": 0.01})).await;
     assert_eq!(r["structuredContent"]["rows"], json!([{"waited": true}]));
     let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;

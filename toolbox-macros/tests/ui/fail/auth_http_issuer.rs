@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("auth_http_issuer.yaml");
+
+fn main() {}

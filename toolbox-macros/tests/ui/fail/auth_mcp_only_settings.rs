@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("auth_mcp_only_settings.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("auth_unknown_type.yaml");
+
+fn main() {}
