@@ -89,6 +89,53 @@ pub async fn collect<DB: Database>(
     w.finish()
 }
 
+/// Runs SQL text sent by the client on a connection of its own, closed afterwards: whatever the
+/// SQL changes in its session (`SET`, temporary tables, an open transaction) ends with it and no
+/// other call sees it. With `read_only`, `read_only_setup` runs first and then exactly one
+/// statement (the prepared protocol refuses several), so the setup cannot be undone before a
+/// write; without it the text may hold several statements.
+pub async fn client_sql<DB>(
+    pool: &sqlx::Pool<DB>,
+    sql: String,
+    max_rows: Option<u64>,
+    read_only: Option<&'static str>,
+    kind_of: fn(&DB::Column) -> ColumnKind,
+    encode: Encoder<DB>,
+    rows_affected: fn(&DB::QueryResult) -> u64,
+) -> ToolOutput
+where
+    DB: Database + sqlx::database::HasStatementCache,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut connection = match pool.acquire().await {
+        Ok(c) => c,
+        Err(e) => return database_error(e),
+    };
+    let output = match read_only {
+        Some(setup) => match sqlx::raw_sql(setup).execute(&mut *connection).await {
+            Ok(_) => {
+                let statement = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)).persistent(false);
+                collect::<DB>(
+                    Executor::fetch_many(&mut *connection, statement),
+                    max_rows,
+                    kind_of,
+                    encode,
+                    rows_affected,
+                )
+                .await
+            }
+            Err(e) => database_error(e),
+        },
+        None => {
+            let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection);
+            collect::<DB>(stream, max_rows, kind_of, encode, rows_affected).await
+        }
+    };
+    let _ = connection.close().await;
+    output
+}
+
 /// The database's own message, which names the problem without any credential.
 pub fn database_error(e: sqlx::Error) -> ToolOutput {
     let message = match &e {

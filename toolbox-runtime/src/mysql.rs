@@ -3,12 +3,12 @@
 
 use crate::call::ToolOutput;
 use crate::encode::*;
-use crate::execute::{self, database_error};
+use crate::execute;
 use chrono::SecondsFormat;
 use sqlx::mysql::types::MySqlTime;
 use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlPool, MySqlQueryResult, MySqlRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sqlx::{Column, Either, MySql, Row, TypeInfo, ValueRef};
+use sqlx::{Column, MySql, Row, TypeInfo, ValueRef};
 
 pub type Query = sqlx::query::Query<'static, MySql, MySqlArguments>;
 
@@ -26,40 +26,15 @@ pub async fn run(
     execute::run(pool, query, columns, max_rows, encode, MySqlQueryResult::rows_affected).await
 }
 
-/// Runs SQL text sent by the client on a connection of its own, closed afterwards, so that
-/// session changes never reach another call. `read_only` runs one statement in a read-only
-/// session, enforced by the server (DDL included).
+/// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
+/// `read_only` runs one statement in a read-only session, enforced by the server: a session, not
+/// a transaction, because DDL commits implicitly and would run outside a read-only transaction.
 pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
-    let mut connection = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return database_error(e),
-    };
-    let output = if read_only {
-        // Session-wide, not a transaction: a READ ONLY transaction would not stop DDL, which
-        // commits implicitly and runs outside it. One statement only (the prepared protocol), so
-        // the session cannot be switched back before the write.
-        match sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY").execute(&mut *connection).await {
-            Ok(_) => {
-                let statement = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-                collect(sqlx::Executor::fetch_many(&mut *connection, statement), max_rows).await
-            }
-            Err(e) => database_error(e),
-        }
-    } else {
-        collect(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection), max_rows).await
-    };
-    let _ = connection.close().await;
-    output
-}
-
-async fn collect(
-    stream: futures_util::stream::BoxStream<'_, Result<Either<MySqlQueryResult, MySqlRow>, sqlx::Error>>,
-    max_rows: Option<u64>,
-) -> ToolOutput {
+    let setup = read_only.then_some("SET SESSION TRANSACTION READ ONLY");
     let kind_of = |column: &MySqlColumn| {
         toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name())
     };
-    execute::collect::<sqlx::MySql>(stream, max_rows, kind_of, encode, MySqlQueryResult::rows_affected).await
+    execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, MySqlQueryResult::rows_affected).await
 }
 
 /// Encodes one value by its described kind; a value no encoder can read is written as its text

@@ -3,14 +3,14 @@
 
 use crate::call::ToolOutput;
 use crate::encode::*;
-use crate::execute::{self, database_error};
+use crate::execute;
 use chrono::SecondsFormat;
 use serde_json::Value;
 use sqlx::postgres::types::PgInterval;
 use sqlx::postgres::{PgArguments, PgColumn, PgPool, PgQueryResult, PgRow, PgValueFormat};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{JsonRawValue, Uuid};
-use sqlx::{Column, Either, Postgres, Row, TypeInfo, ValueRef};
+use sqlx::{Column, Postgres, Row, TypeInfo, ValueRef};
 
 pub type Query = sqlx::query::Query<'static, Postgres, PgArguments>;
 
@@ -54,35 +54,11 @@ pub async fn run(
     execute::run(pool, query, columns, max_rows, encode, PgQueryResult::rows_affected).await
 }
 
-/// Runs SQL text sent by the client on a connection of its own, which is closed afterwards:
-/// whatever the SQL changes in its session (`SET`, temporary tables, an open transaction) ends
-/// with it and no other call sees it. `read_only` runs one statement in a read-only transaction,
-/// enforced by PostgreSQL.
+/// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
+/// `read_only` runs one statement in a read-only transaction, enforced by PostgreSQL.
 pub async fn execute_sql(pool: &PgPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
-    let mut connection = match pool.acquire().await {
-        Ok(c) => c,
-        Err(e) => return database_error(e),
-    };
-    let output = if read_only {
-        match sqlx::raw_sql("BEGIN TRANSACTION READ ONLY").execute(&mut *connection).await {
-            Ok(_) => {
-                let statement = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
-                collect(sqlx::Executor::fetch_many(&mut *connection, statement), max_rows).await
-            }
-            Err(e) => database_error(e),
-        }
-    } else {
-        collect(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection), max_rows).await
-    };
-    let _ = connection.close().await;
-    output
-}
-
-async fn collect(
-    stream: futures_util::stream::BoxStream<'_, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>,
-    max_rows: Option<u64>,
-) -> ToolOutput {
-    execute::collect::<Postgres>(stream, max_rows, kind_of, encode, PgQueryResult::rows_affected).await
+    let setup = read_only.then_some("BEGIN TRANSACTION READ ONLY");
+    execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, PgQueryResult::rows_affected).await
 }
 
 fn kind_of(column: &PgColumn) -> ColumnKind {
