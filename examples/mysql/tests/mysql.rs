@@ -46,7 +46,8 @@ impl TestDb {
     fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
         let mut env: Vec<(String, String)> =
             vec![("MYSQL_DATABASE".into(), self.name.clone()), ("MYSQL_SSL_MODE".into(), "disabled".into())];
-        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // Overrides come first: the lookup takes the first match.
+        env.splice(0..0, overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let sources = Sources::resolve_with(&toolbox_example_mysql::TOOLBOX, &lookup).unwrap();
         Mcp::new(&toolbox_example_mysql::TOOLBOX, Arc::new(sources))

@@ -54,7 +54,8 @@ impl TestDb {
     fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
         let mut env: Vec<(String, String)> =
             vec![("PGDATABASE".into(), self.name.clone()), ("PGSSLMODE".into(), "disable".into())];
-        env.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // Overrides come first: the lookup takes the first match.
+        env.splice(0..0, overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
         let sources = Sources::resolve_with(&toolbox_example_postgres::TOOLBOX, &lookup).unwrap();
         Mcp::new(&toolbox_example_postgres::TOOLBOX, Arc::new(sources))
@@ -188,6 +189,16 @@ async fn a_tool_timeout_answers_in_time_and_other_calls_go_on() {
     );
     let r = call(&mcp, "wait", json!({"seconds": 0.01})).await;
     assert_eq!(r["structuredContent"]["rows"], json!([{"waited": true}]));
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107);
+}
+
+#[tokio::test]
+async fn tls_through_rustls_when_the_source_asks_for_it() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = db.mcp_with(&[("PGSSLMODE", "require")]);
+    let r = call(&mcp, "execute_sql", json!({"sql": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"})).await;
+    assert_eq!(r["structuredContent"]["rows"], json!([{"ssl": true}]), "{r}");
     let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
     assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107);
 }
