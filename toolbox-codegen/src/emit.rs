@@ -4,12 +4,12 @@
 
 use crate::schema::{self, Columns};
 use crate::types::{self, Kind};
-use proc_macro2::{Ident, Literal, Span, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 use std::collections::HashSet;
 use toolbox_config::model::*;
-use toolbox_config::names::{rust_ident, rust_type_name};
+use toolbox_config::names::rust_ident;
 
 /// A tool with everything the build learned about it.
 pub struct ToolPlan<'a> {
@@ -519,7 +519,6 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     } else {
         quote!()
     };
-    let _ = Span::call_site();
     quote! {
         #[doc = #doc]
         pub mod #module {
@@ -697,6 +696,5 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
             ts.cache_private.unwrap_or(false),
         ));
     }
-    let _ = rust_type_name;
     out
 }

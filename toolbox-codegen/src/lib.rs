@@ -81,18 +81,8 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
             if tools.is_empty() {
                 continue;
             }
-            let engine = source.kind.engine();
             let mut oracle = Oracle::for_server(source, server, path, mode, &env, &mut diags, &mut warnings);
-            for tool in tools {
-                let Some(variants) = plan_variants(tool, &mut oracle, &mut diags) else { continue };
-                tool_plans.push(emit::ToolPlan {
-                    tool,
-                    source_index,
-                    variants,
-                    source_read_only: server.read_only,
-                    engine,
-                });
-            }
+            plan_tools(&tools, source_index, source, server.read_only, &mut oracle, &mut diags, &mut tool_plans);
             all_live &= oracle.live.is_some();
             cache_files_used.extend(oracle.cache_files_written.iter().cloned());
             cache_files_used.extend(oracle.cache_files_read.iter().cloned());
@@ -129,16 +119,7 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         }
         let describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
         let mut oracle = Oracle::sqlite(describer);
-        for tool in tools {
-            let Some(variants) = plan_variants(tool, &mut oracle, &mut diags) else { continue };
-            tool_plans.push(emit::ToolPlan {
-                tool,
-                source_index,
-                variants,
-                source_read_only: sqlite.read_only,
-                engine: Engine::Sqlite,
-            });
-        }
+        plan_tools(&tools, source_index, source, sqlite.read_only, &mut oracle, &mut diags, &mut tool_plans);
     }
     let env_vars = used_vars.into_inner();
     let code_inputs = tracked_files.clone();
@@ -161,6 +142,22 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         scripts,
     };
     Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars, warnings }
+}
+
+/// Describes the statements of a source's tools and records a plan for each that checks out.
+fn plan_tools<'a>(
+    tools: &[&'a Tool],
+    source_index: usize,
+    source: &Source,
+    source_read_only: bool,
+    oracle: &mut Oracle,
+    diags: &mut Vec<Diagnostic>,
+    plans: &mut Vec<emit::ToolPlan<'a>>,
+) {
+    for tool in tools {
+        let Some(variants) = plan_variants(tool, oracle, diags) else { continue };
+        plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only, engine: source.kind.engine() });
+    }
 }
 
 /// How statements of server sources are described at build time.
@@ -340,7 +337,6 @@ fn server_url(
         .and_then(|t| toolbox_config::duration::parse(&t, true))
         .unwrap_or(std::time::Duration::from_secs(5))
         .min(std::time::Duration::from_secs(5));
-    let _ = source;
     Ok((toolbox_config::url::connection_url(source.kind.type_name(), &settings), timeout))
 }
 

@@ -31,24 +31,6 @@ pub fn rust_ident(name: &str) -> String {
     ident
 }
 
-/// The UpperCamelCase form of a name, for generated type names.
-pub fn rust_type_name(name: &str) -> String {
-    let mut out = String::new();
-    let mut upper = true;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(if upper { c.to_ascii_uppercase() } else { c });
-            upper = false;
-        } else {
-            upper = true;
-        }
-    }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, 'T');
-    }
-    out
-}
-
 fn is_keyword(word: &str) -> bool {
     matches!(
         word,
@@ -127,6 +109,5 @@ mod tests {
         assert!(!is_sql_identifier("a\"; drop table x; --"));
         assert_eq!(rust_ident("type"), "p_type");
         assert_eq!(rust_ident("flight-number"), "flight_number");
-        assert_eq!(rust_type_name("search_flights-by.number"), "SearchFlightsByNumber");
     }
 }

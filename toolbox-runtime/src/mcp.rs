@@ -505,7 +505,7 @@ impl Mcp {
         stdio: bool,
     ) -> Result<Result<ToolOutput, (Denied, RpcError)>, RpcError> {
         let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
-        let (index, tool) = self
+        let (_, tool) = self
             .toolbox
             .tool(name)
             .filter(|(i, _)| toolset.has_tool(*i))
@@ -539,7 +539,6 @@ impl Mcp {
         if let Err(e) = arguments.check_names(tool.params) {
             return Ok(Ok(ToolOutput::invalid_arguments(e)));
         }
-        let _ = index;
         let context = CallContext { sources: &self.sources, claims };
         Ok(Ok((tool.handler)(&context, &arguments).await))
     }
