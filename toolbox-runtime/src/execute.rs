@@ -4,6 +4,7 @@
 
 use crate::call::ToolOutput;
 use crate::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
+use crate::pool::Pool;
 use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};
@@ -11,10 +12,10 @@ use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};
 /// Encodes the value of column `index` of a row into the buffer.
 pub type Encoder<DB> = fn(&mut Vec<u8>, &<DB as Database>::Row, usize, ColumnKind);
 
-/// Runs a compiled statement: rows when the build described result columns, else the count of
-/// affected rows.
-pub async fn run<'p, DB, A>(
-    pool: &'p sqlx::Pool<DB>,
+/// Runs a compiled statement on a connection of the pool: rows when the build described result
+/// columns, else the count of affected rows.
+pub async fn run<DB, A>(
+    pool: &Pool<DB>,
     query: sqlx::query::Query<'static, DB, A>,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
@@ -26,19 +27,27 @@ where
     A: IntoArguments<DB> + 'static,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
+    let mut lease = match pool.acquire().await {
+        Ok(lease) => lease,
+        Err(e) => return database_error(e),
+    };
     let Some(columns) = columns else {
-        return match query.execute(pool).await {
+        let done = query.execute(lease.begin()).await;
+        lease.end(done.as_ref().err());
+        return match done {
             Ok(done) => ToolOutput::Affected { rows_affected: rows_affected(&done) },
             Err(e) => database_error(e),
         };
     };
     let mut w = RowsWriter::new(max_rows);
-    let mut rows = query.fetch(pool);
-    loop {
+    let mut rows = query.fetch(lease.begin());
+    let outcome = loop {
         match rows.try_next().await {
             Ok(Some(row)) => {
                 if !w.begin_row() {
-                    break;
+                    // Rows past `maxRows` are left unread: the lease stays busy, so its
+                    // connection is drained in the background before it is used again.
+                    break None;
                 }
                 for (i, column) in columns.iter().enumerate() {
                     w.column(i, column.key);
@@ -46,11 +55,22 @@ where
                 }
                 w.end_row();
             }
-            Ok(None) => break,
-            Err(e) => return database_error(e),
+            Ok(None) => break Some(Ok(())),
+            Err(e) => break Some(Err(e)),
         }
+    };
+    drop(rows);
+    match outcome {
+        Some(Err(e)) => {
+            lease.end(Some(&e));
+            database_error(e)
+        }
+        Some(Ok(())) => {
+            lease.end(None);
+            w.finish()
+        }
+        None => w.finish(),
     }
-    w.finish()
 }
 
 /// Encodes the results of client SQL: the rows of every statement, each column by the kind its
@@ -95,7 +115,7 @@ pub async fn collect<DB: Database>(
 /// statement (the prepared protocol refuses several), so the setup cannot be undone before a
 /// write; without it the text may hold several statements.
 pub async fn client_sql<DB>(
-    pool: &sqlx::Pool<DB>,
+    pool: &Pool<DB>,
     sql: String,
     max_rows: Option<u64>,
     read_only: Option<&'static str>,
@@ -108,10 +128,11 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    let mut connection = match pool.acquire().await {
-        Ok(c) => c,
+    let mut lease = match pool.acquire().await {
+        Ok(lease) => lease,
         Err(e) => return database_error(e),
     };
+    let connection = lease.begin();
     let output = match read_only {
         Some(setup) => match sqlx::raw_sql(setup).execute(&mut *connection).await {
             Ok(_) => {
@@ -132,7 +153,8 @@ where
             collect::<DB>(stream, max_rows, kind_of, encode, rows_affected).await
         }
     };
-    let _ = connection.close().await;
+    lease.end(None);
+    lease.close().await;
     output
 }
 

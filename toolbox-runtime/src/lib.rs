@@ -2,8 +2,8 @@
 //!
 //! - [`def`]: the static tables generated code fills in (tools, toolsets, prompts, sources);
 //! - [`args`]: argument checking against parameter definitions;
-//! - [`sqlite`]: statement execution and row encoding;
-//! - [`sources`]: pools, start-up resolution of `${VAR}` settings, health;
+//! - [`sources`]: start-up resolution of `${VAR}` settings, health; [`pool`]: the connection pools;
+//!   [`execute`] with [`sqlite`], [`postgres`] and [`mysql`]: running statements, encoding rows;
 //! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`server`]: the command line and process.
@@ -18,6 +18,7 @@ pub mod execute;
 pub mod http;
 pub mod mcp;
 pub mod mysql;
+pub mod pool;
 pub mod postgres;
 pub mod protocol;
 pub mod server;
@@ -27,6 +28,11 @@ pub mod sqlite;
 pub mod stdio;
 
 pub use def::Toolbox;
+
+/// Every binary that links the runtime allocates through mimalloc (see Cargo.toml).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use server::main;
 
 /// Paths used by generated code. Not a public API.

@@ -4,9 +4,10 @@
 use crate::call::ToolOutput;
 use crate::encode::*;
 use crate::execute;
+use crate::pool::Pool;
 use chrono::SecondsFormat;
 use sqlx::mysql::types::MySqlTime;
-use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlPool, MySqlQueryResult, MySqlRow};
+use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlQueryResult, MySqlRow};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::{Column, MySql, Row, TypeInfo, ValueRef};
 
@@ -18,7 +19,7 @@ pub fn query(statement: &'static str) -> Query {
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
 pub async fn run(
-    pool: &MySqlPool,
+    pool: &Pool<MySql>,
     query: Query,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
@@ -29,7 +30,7 @@ pub async fn run(
 /// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
 /// `read_only` runs one statement in a read-only session, enforced by the server: a session, not
 /// a transaction, because DDL commits implicitly and would run outside a read-only transaction.
-pub async fn execute_sql(pool: &MySqlPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
+pub async fn execute_sql(pool: &Pool<MySql>, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
     let setup = read_only.then_some("SET SESSION TRANSACTION READ ONLY");
     let kind_of = |column: &MySqlColumn| {
         toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name())

@@ -4,10 +4,11 @@
 use crate::call::ToolOutput;
 use crate::encode::*;
 use crate::execute;
+use crate::pool::Pool;
 use chrono::SecondsFormat;
 use serde_json::Value;
 use sqlx::postgres::types::PgInterval;
-use sqlx::postgres::{PgArguments, PgColumn, PgPool, PgQueryResult, PgRow, PgValueFormat};
+use sqlx::postgres::{PgArguments, PgColumn, PgQueryResult, PgRow, PgValueFormat};
 use sqlx::types::chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use sqlx::types::{JsonRawValue, Uuid};
 use sqlx::{Column, Postgres, Row, TypeInfo, ValueRef};
@@ -46,7 +47,7 @@ pub fn json(value: Value) -> sqlx::types::Json<Value> {
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
 pub async fn run(
-    pool: &PgPool,
+    pool: &Pool<Postgres>,
     query: Query,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
@@ -56,7 +57,7 @@ pub async fn run(
 
 /// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
 /// `read_only` runs one statement in a read-only transaction, enforced by PostgreSQL.
-pub async fn execute_sql(pool: &PgPool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
+pub async fn execute_sql(pool: &Pool<Postgres>, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
     let setup = read_only.then_some("BEGIN TRANSACTION READ ONLY");
     execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, PgQueryResult::rows_affected).await
 }

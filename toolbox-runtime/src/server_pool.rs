@@ -4,18 +4,19 @@
 //! and the start-up comparison of each compiled statement with the live schema.
 
 use crate::def::{ServerSourceDef, Setting, SourceDef, SourceKindDef};
+use crate::pool::{Pool, PoolSettings};
 use crate::sources::{StartupError, resolve_setting};
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Column, Executor, MySqlPool, PgPool, Statement, TypeInfo};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Column, Executor, MySql, Postgres, Statement, TypeInfo};
 use std::str::FromStr;
 use std::time::Duration;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub enum ServerPool {
-    Postgres { pool: PgPool },
-    Mysql { pool: MySqlPool },
+    Postgres { pool: Pool<Postgres> },
+    Mysql { pool: Pool<MySql> },
 }
 
 /// Resolves a source's settings and makes its pool, without connecting.
@@ -89,34 +90,40 @@ pub fn open(
         if !session.is_empty() {
             options = options.options(session);
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(def.max_connections)
-            .acquire_timeout(connect_timeout)
-            .connect_lazy_with(options);
+        let pool = Pool::new(PoolSettings {
+            options,
+            max_connections: def.max_connections,
+            acquire_timeout: connect_timeout,
+            setup: None,
+            keep_forever: false,
+        });
         Ok(ServerPool::Postgres { pool })
     } else {
         let options = MySqlConnectOptions::from_str(&url).map_err(bad_url)?;
-        let pool = MySqlPoolOptions::new()
-            .max_connections(def.max_connections)
-            .acquire_timeout(connect_timeout)
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if let Some(t) = query_timeout {
-                        // MariaDB names it max_statement_time (seconds), MySQL max_execution_time
-                        // (milliseconds, SELECT only); each ignores the other's.
-                        let seconds = format!("SET SESSION max_statement_time = {}", t.as_secs_f64());
-                        let millis = format!("SET SESSION max_execution_time = {}", t.as_millis());
-                        if connection.execute(sqlx::AssertSqlSafe(seconds)).await.is_err() {
-                            connection.execute(sqlx::AssertSqlSafe(millis)).await?;
-                        }
+        let setup: crate::pool::Setup<MySql> = Box::new(move |connection| {
+            Box::pin(async move {
+                if let Some(t) = query_timeout {
+                    // MariaDB names it max_statement_time (seconds), MySQL max_execution_time
+                    // (milliseconds, SELECT only); each ignores the other's.
+                    let seconds = format!("SET SESSION max_statement_time = {}", t.as_secs_f64());
+                    let millis = format!("SET SESSION max_execution_time = {}", t.as_millis());
+                    if connection.execute(sqlx::AssertSqlSafe(seconds)).await.is_err() {
+                        connection.execute(sqlx::AssertSqlSafe(millis)).await?;
                     }
-                    if read_only {
-                        connection.execute("SET SESSION TRANSACTION READ ONLY").await?;
-                    }
-                    Ok(())
-                })
+                }
+                if read_only {
+                    connection.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                }
+                Ok(())
             })
-            .connect_lazy_with(options);
+        });
+        let pool = Pool::new(PoolSettings {
+            options,
+            max_connections: def.max_connections,
+            acquire_timeout: connect_timeout,
+            setup: Some(setup),
+            keep_forever: false,
+        });
         Ok(ServerPool::Mysql { pool })
     }
 }
@@ -131,8 +138,8 @@ impl ServerPool {
 
     pub async fn ping(&self) -> Result<(), String> {
         let result = match self {
-            ServerPool::Postgres { pool } => pool.execute("SELECT 1").await.map(|_| ()),
-            ServerPool::Mysql { pool } => pool.execute("SELECT 1").await.map(|_| ()),
+            ServerPool::Postgres { pool } => pool.check().await,
+            ServerPool::Mysql { pool } => pool.check().await,
         };
         result.map_err(|e| e.to_string())
     }
@@ -151,14 +158,16 @@ impl ServerPool {
         let live = |sql: &'static str| async move {
             let columns = match self {
                 ServerPool::Postgres { pool } => {
-                    let s = pool.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
+                    let mut lease = pool.acquire().await?;
+                    let s = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
                     s.columns()
                         .iter()
                         .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
                         .collect::<Vec<_>>()
                 }
                 ServerPool::Mysql { pool } => {
-                    let s = pool.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
+                    let mut lease = pool.acquire().await?;
+                    let s = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
                     s.columns()
                         .iter()
                         .map(|c| (c.name().to_string(), c.type_info().name().to_string()))

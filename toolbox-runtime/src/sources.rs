@@ -5,7 +5,10 @@
 //! result naming the source, and the next call tries again.
 
 use crate::def::{Setting, SourceDef, SourceKindDef, SqliteSourceDef, Toolbox};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use crate::pool::{Pool, PoolSettings};
+use sqlx::Sqlite;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+use sqlx::{Connection, Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -50,7 +53,7 @@ pub struct SourceHandle {
 struct SqliteHandle {
     def: &'static SqliteSourceDef,
     path: String,
-    pool: OnceCell<SqlitePool>,
+    pool: OnceCell<Pool<Sqlite>>,
 }
 
 /// A source's state, as `/healthz` reports it.
@@ -131,9 +134,7 @@ impl Sources {
             let (kind, result) = match &entry.server {
                 Some(server) => (server.engine(), server.ping().await),
                 None => match entry.sqlite_pool().await {
-                    Ok(pool) => {
-                        ("sqlite", sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(|e| e.to_string()))
-                    }
+                    Ok(pool) => ("sqlite", pool.check().await.map_err(|e| e.to_string())),
                     Err(e) => ("sqlite", Err(e)),
                 },
             };
@@ -161,7 +162,7 @@ impl Sources {
 impl SourceHandle {
     /// The PostgreSQL pool. Connections are made on demand and re-tried on every call, so a
     /// database that comes back is used again without a restart.
-    pub async fn postgres_pool(&self) -> Result<&sqlx::PgPool, String> {
+    pub async fn postgres_pool(&self) -> Result<&Pool<sqlx::Postgres>, String> {
         match &self.server {
             Some(crate::server_pool::ServerPool::Postgres { pool, .. }) => Ok(pool),
             _ => Err(format!("source `{}` is not a PostgreSQL source", self.def.name)),
@@ -169,7 +170,7 @@ impl SourceHandle {
     }
 
     /// The MySQL pool (see [`SourceHandle::postgres_pool`]).
-    pub async fn mysql_pool(&self) -> Result<&sqlx::MySqlPool, String> {
+    pub async fn mysql_pool(&self) -> Result<&Pool<sqlx::MySql>, String> {
         match &self.server {
             Some(crate::server_pool::ServerPool::Mysql { pool, .. }) => Ok(pool),
             _ => Err(format!("source `{}` is not a MySQL source", self.def.name)),
@@ -178,7 +179,7 @@ impl SourceHandle {
 
     /// The source's pool, opening it (and creating the database from its schema) on first use.
     /// The error text names the source and never holds credentials.
-    pub async fn sqlite_pool(&self) -> Result<&SqlitePool, String> {
+    pub async fn sqlite_pool(&self) -> Result<&Pool<Sqlite>, String> {
         let Some(handle) = &self.sqlite else {
             return Err(format!("source `{}` is not a SQLite source", self.def.name));
         };
@@ -192,7 +193,7 @@ impl SourceHandle {
 
 const MEMORY: &str = ":memory:";
 
-async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
+async fn open_sqlite(handle: &SqliteHandle) -> Result<Pool<Sqlite>, String> {
     let def = handle.def;
     let in_memory = handle.path == MEMORY;
     if !in_memory && !Path::new(&handle.path).exists() {
@@ -207,19 +208,23 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let options = if in_memory || def.read_only { options } else { options.journal_mode(SqliteJournalMode::Wal) };
-    // An in-memory database lives in one connection, which must never be closed.
-    let pool_options = if in_memory {
-        SqlitePoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
-    } else {
-        SqlitePoolOptions::new().max_connections(4)
-    };
-    let pool =
-        pool_options.acquire_timeout(Duration::from_secs(5)).connect_with(options).await.map_err(|e| e.to_string())?;
-    if in_memory {
-        if let Some(schema) = def.schema_sql {
-            run_scripts(&pool, schema, def.seed_sql).await?;
+    // An in-memory database lives in one connection, which is never closed; its schema and seed
+    // run when that connection is made.
+    let setup: Option<crate::pool::Setup<Sqlite>> = match (in_memory, def.schema_sql) {
+        (true, Some(schema)) => {
+            Some(Box::new(move |connection| Box::pin(run_scripts(connection, schema, def.seed_sql))))
         }
-    }
+        _ => None,
+    };
+    let pool = Pool::new(PoolSettings {
+        options,
+        max_connections: if in_memory { 1 } else { 4 },
+        acquire_timeout: Duration::from_secs(5),
+        setup,
+        keep_forever: in_memory,
+    });
+    // Connect once now, so that a file that cannot be opened is reported at start-up.
+    pool.check().await.map_err(|e| e.to_string())?;
     Ok(pool)
 }
 
@@ -231,9 +236,10 @@ async fn create_database(path: &str, schema: &'static str, seed: Option<&'static
     }
     let temporary = PathBuf::from(format!("{path}.creating-{}", std::process::id()));
     let options = SqliteConnectOptions::new().filename(&temporary).create_if_missing(true);
-    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(|e| e.to_string())?;
-    let result = run_scripts(&pool, schema, seed).await;
-    pool.close().await;
+    let mut connection = SqliteConnection::connect_with(&options).await.map_err(|e| e.to_string())?;
+    let result =
+        run_scripts(&mut connection, schema, seed).await.map_err(|e| format!("the schema or seed script failed: {e}"));
+    let _ = connection.close().await;
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temporary);
         return Err(e);
@@ -260,10 +266,14 @@ mod tests {
     }
 }
 
-async fn run_scripts(pool: &SqlitePool, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {
-    sqlx::raw_sql(schema).execute(pool).await.map_err(|e| format!("schema script failed: {e}"))?;
+async fn run_scripts(
+    connection: &mut SqliteConnection,
+    schema: &'static str,
+    seed: Option<&'static str>,
+) -> Result<(), sqlx::Error> {
+    connection.execute(sqlx::raw_sql(schema)).await?;
     if let Some(seed) = seed {
-        sqlx::raw_sql(seed).execute(pool).await.map_err(|e| format!("seed script failed: {e}"))?;
+        connection.execute(sqlx::raw_sql(seed)).await?;
     }
     Ok(())
 }

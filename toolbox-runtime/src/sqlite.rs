@@ -4,7 +4,8 @@
 use crate::call::ToolOutput;
 use crate::encode::*;
 use crate::execute;
-use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteQueryResult, SqliteRow};
+use crate::pool::Pool;
+use sqlx::sqlite::{SqliteArguments, SqliteQueryResult, SqliteRow};
 use sqlx::{Row, Sqlite, TypeInfo, ValueRef};
 
 /// The statement type generated handlers build.
@@ -18,7 +19,7 @@ pub fn query(statement: &'static str) -> Query {
 /// Runs a compiled statement: rows when the build described result columns, else the count of
 /// affected rows.
 pub async fn run(
-    pool: &SqlitePool,
+    pool: &Pool<Sqlite>,
     query: Query,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
@@ -28,10 +29,22 @@ pub async fn run(
 
 /// Runs SQL text sent by the client (the `sqlite-execute-sql` tools). Rows are encoded by their
 /// stored values; a script without rows answers the number of affected rows.
-pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, _read_only: bool) -> ToolOutput {
-    let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(pool);
-    execute::collect::<Sqlite>(stream, max_rows, |_| ColumnKind::Any, encode_value, SqliteQueryResult::rows_affected)
-        .await
+pub async fn execute_sql(pool: &Pool<Sqlite>, sql: String, max_rows: Option<u64>, _read_only: bool) -> ToolOutput {
+    let mut lease = match pool.acquire().await {
+        Ok(lease) => lease,
+        Err(e) => return execute::database_error(e),
+    };
+    let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(lease.begin());
+    let output = execute::collect::<Sqlite>(
+        stream,
+        max_rows,
+        |_| ColumnKind::Any,
+        encode_value,
+        SqliteQueryResult::rows_affected,
+    )
+    .await;
+    lease.end(None);
+    output
 }
 
 /// SQLite is dynamically typed, so the stored value's class decides between number, text and

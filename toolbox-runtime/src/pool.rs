@@ -1,0 +1,238 @@
+//! The connection pool of every source: a bounded set of sqlx connections, made on demand.
+//!
+//! sqlx's own pool checks each connection with a round trip to the database when it is taken
+//! and again, in a spawned task, when it is given back. For a one-row lookup that triples the
+//! round trips and doubles the work of the database (bench/README.md has the figures). This pool
+//! does neither on the hot path, and stays safe because sqlx drains what a connection still owes
+//! (`wait_until_ready`) before it runs the next statement:
+//!
+//! - a lease that ends normally, or with a database error (a constraint, a statement timeout),
+//!   puts its connection straight back;
+//! - a lease dropped mid-statement (the tool's `queryTimeout`, a client gone) hands its
+//!   connection to a task that waits for the statement to end, within [`DRAIN_LIMIT`], before
+//!   the connection is used again; the slot stays taken meanwhile;
+//! - a connection-level failure (I/O, TLS, protocol) closes the connection;
+//! - a connection idle for [`PING_AFTER`] is checked before use (the server may have restarted
+//!   while nobody was calling); one idle for [`IDLE_LIMIT`] is closed instead.
+
+use futures_util::future::BoxFuture;
+use sqlx::{ConnectOptions, Connection, Database};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How long an idle connection is trusted without a check.
+pub const PING_AFTER: Duration = Duration::from_secs(30);
+/// Idle connections older than this are closed rather than reused.
+pub const IDLE_LIMIT: Duration = Duration::from_secs(600);
+/// How long an abandoned statement may take to finish before its connection is closed.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs once on every new connection (session settings).
+pub type Setup<DB> =
+    Box<dyn for<'c> Fn(&'c mut <DB as Database>::Connection) -> BoxFuture<'c, Result<(), sqlx::Error>> + Send + Sync>;
+
+/// How a pool connects and how many connections it may hold.
+pub struct PoolSettings<DB: Database> {
+    pub options: <DB::Connection as Connection>::Options,
+    pub max_connections: u32,
+    /// Bounds both the wait for a free slot and the making of a connection.
+    pub acquire_timeout: Duration,
+    pub setup: Option<Setup<DB>>,
+    /// Idle connections are never checked nor closed (an in-memory SQLite database lives in its
+    /// one connection).
+    pub keep_forever: bool,
+}
+
+pub struct Pool<DB: Database>(Arc<Shared<DB>>);
+
+impl<DB: Database> Clone for Pool<DB> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+struct Shared<DB: Database> {
+    settings: PoolSettings<DB>,
+    idle: Mutex<Vec<Idle<DB>>>,
+    slots: Arc<Semaphore>,
+    closed: AtomicBool,
+}
+
+struct Idle<DB: Database> {
+    connection: DB::Connection,
+    since: Instant,
+}
+
+impl<DB: Database> Pool<DB> {
+    /// A pool that has not connected yet; the first lease connects.
+    pub fn new(settings: PoolSettings<DB>) -> Self {
+        let slots = Arc::new(Semaphore::new(settings.max_connections.max(1) as usize));
+        Self(Arc::new(Shared { settings, idle: Mutex::new(Vec::new()), slots, closed: AtomicBool::new(false) }))
+    }
+
+    /// A connection of the pool, idle or new.
+    pub async fn acquire(&self) -> Result<Lease<DB>, sqlx::Error> {
+        let shared = &self.0;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(sqlx::Error::PoolClosed);
+        }
+        let slot =
+            match tokio::time::timeout(shared.settings.acquire_timeout, shared.slots.clone().acquire_owned()).await {
+                Ok(Ok(slot)) => slot,
+                Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
+                Err(_) => return Err(sqlx::Error::PoolTimedOut),
+            };
+        let connection = loop {
+            let Some(idle) = self.take_idle() else {
+                break self.connect().await?;
+            };
+            if shared.settings.keep_forever {
+                break idle.connection;
+            }
+            let age = idle.since.elapsed();
+            if age >= IDLE_LIMIT {
+                spawn_detached(idle.connection.close_hard());
+                continue;
+            }
+            let mut connection = idle.connection;
+            if age < PING_AFTER || connection.ping().await.is_ok() {
+                break connection;
+            }
+        };
+        Ok(Lease { connection: Some(connection), pool: self.clone(), slot: Some(slot), busy: false })
+    }
+
+    fn take_idle(&self) -> Option<Idle<DB>> {
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    fn put_back(&self, connection: DB::Connection) {
+        if self.0.closed.load(Ordering::Acquire) {
+            spawn_detached(connection.close());
+            return;
+        }
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).push(Idle { connection, since: Instant::now() });
+    }
+
+    async fn connect(&self) -> Result<DB::Connection, sqlx::Error> {
+        let settings = &self.0.settings;
+        let connecting = async {
+            let mut connection = settings.options.connect().await?;
+            if let Some(setup) = &settings.setup {
+                setup(&mut connection).await?;
+            }
+            Ok(connection)
+        };
+        tokio::time::timeout(settings.acquire_timeout, connecting).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    }
+
+    /// A round trip on a connection of the pool (`/healthz`, the start-up check).
+    pub async fn check(&self) -> Result<(), sqlx::Error> {
+        let mut lease = self.acquire().await?;
+        let result = lease.begin().ping().await;
+        lease.end(result.as_ref().err());
+        result
+    }
+
+    /// Refuses new leases and closes the idle connections; leased ones close when given back.
+    pub async fn close(&self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.slots.close();
+        let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for idle in idle {
+            let _ = idle.connection.close().await;
+        }
+    }
+}
+
+/// A connection taken from the pool; it goes back when the lease is dropped.
+///
+/// Callers mark the span in which a statement is in flight with [`Lease::begin`] and
+/// [`Lease::end`]; a lease dropped in between is drained before its connection is reused.
+pub struct Lease<DB: Database> {
+    connection: Option<DB::Connection>,
+    pool: Pool<DB>,
+    slot: Option<OwnedSemaphorePermit>,
+    busy: bool,
+}
+
+impl<DB: Database> Lease<DB> {
+    /// A statement is about to be sent.
+    pub fn begin(&mut self) -> &mut DB::Connection {
+        self.busy = true;
+        self.connection.as_mut().expect("a lease holds its connection until dropped")
+    }
+
+    /// The statement is over, with this outcome. A failure of the connection itself closes it.
+    pub fn end(&mut self, error: Option<&sqlx::Error>) {
+        self.busy = false;
+        if error.is_some_and(is_connection_failure) {
+            if let Some(connection) = self.connection.take() {
+                spawn_detached(connection.close_hard());
+            }
+        }
+    }
+
+    /// Closes the connection instead of giving it back (client SQL may have changed its session).
+    pub async fn close(mut self) {
+        if let Some(connection) = self.connection.take() {
+            let _ = connection.close().await;
+        }
+    }
+}
+
+impl<DB: Database> Deref for Lease<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        self.connection.as_ref().expect("a lease holds its connection until dropped")
+    }
+}
+
+impl<DB: Database> DerefMut for Lease<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        self.connection.as_mut().expect("a lease holds its connection until dropped")
+    }
+}
+
+impl<DB: Database> Drop for Lease<DB> {
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else { return };
+        if !self.busy {
+            self.pool.put_back(connection);
+            return;
+        }
+        // Dropped mid-statement: wait for the statement to end (a ping answers after it), holding
+        // the slot, then give the connection back; close it if that takes too long.
+        let pool = self.pool.clone();
+        let slot = self.slot.take();
+        spawn_detached(async move {
+            match tokio::time::timeout(DRAIN_LIMIT, connection.ping()).await {
+                Ok(Ok(())) => pool.put_back(connection),
+                _ => {
+                    let _ = connection.close_hard().await;
+                }
+            }
+            drop(slot);
+        });
+    }
+}
+
+/// Spawns work nobody waits for; outside a runtime (a lease dropped at exit) it is dropped, which
+/// closes the socket.
+fn spawn_detached<F: std::future::Future + Send + 'static>(work: F)
+where
+    F::Output: Send + 'static,
+{
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(work);
+    }
+}
+
+/// Failures after which the connection cannot be trusted; a database error (a constraint, a
+/// cancelled statement) leaves it usable.
+fn is_connection_failure(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_))
+}
