@@ -16,6 +16,7 @@
 //! Tokens are never logged, never echoed in an answer, and never reach a database: a tool sees
 //! only the claims it asks for.
 
+mod accepted;
 pub mod introspect;
 pub mod jwt;
 pub mod principal;
@@ -154,6 +155,7 @@ struct Verifier {
     audience: String,
     leeway: u64,
     validation: OnceLock<Validations>,
+    accepted: accepted::Accepted,
 }
 
 impl Verifier {
@@ -171,7 +173,17 @@ impl Verifier {
         Some(self.validation.get_or_init(|| Validations::new(&issuers, &self.audience, self.leeway)))
     }
 
-    async fn verify(&self, token: &str) -> Result<Principal, Rejection> {
+    /// A token verified a moment ago is taken from the cache (see [`accepted`]).
+    async fn verify(&self, token: &str) -> Result<Arc<Principal>, Rejection> {
+        if let Some(principal) = self.accepted.get(token) {
+            return Ok(principal);
+        }
+        let principal = Arc::new(self.verify_signature_and_claims(token).await?);
+        self.accepted.insert(token, &principal);
+        Ok(principal)
+    }
+
+    async fn verify_signature_and_claims(&self, token: &str) -> Result<Principal, Rejection> {
         let invalid = |e: jwt::JwtError| Rejection::Unauthorized(Some(e.description()));
         let (alg, kid) = jwt::header(token).map_err(invalid)?;
         if !self.provider.ready() {
@@ -202,7 +214,7 @@ impl McpService {
     async fn authenticate(&self, headers: &HeaderMap) -> Result<Arc<Principal>, Rejection> {
         let token = bearer_token(headers)?;
         let principal = if !self.force_introspection && jwt::looks_like_jwt(token) {
-            Arc::new(self.verifier.verify(token).await?)
+            self.verifier.verify(token).await?
         } else {
             self.introspect(token).await?
         };
@@ -410,6 +422,7 @@ impl Auth {
             audience,
             leeway: options.leeway,
             validation: OnceLock::new(),
+            accepted: accepted::Accepted::new(options.leeway),
         };
         match (def.kind, def.mcp_enabled) {
             ("google", false) => {
@@ -554,7 +567,7 @@ impl Auth {
             let Some(value) = headers.get(&service.header) else { continue };
             let Some(token) = value.to_str().ok().map(str::trim).filter(|t| !t.is_empty()) else { continue };
             match service.verifier.verify(token).await {
-                Ok(p) => caller.native.push((service.name, Arc::new(p))),
+                Ok(p) => caller.native.push((service.name, p)),
                 Err(r) => tracing::debug!(
                     "the {} header was not accepted: {}",
                     service.header,

@@ -58,6 +58,11 @@ impl Principal {
         &self.scopes
     }
 
+    /// The claims object as it arrived.
+    pub fn claims_json(&self) -> &str {
+        self.claims.get()
+    }
+
     /// A top-level claim.
     pub fn claim(&self, field: &str) -> Option<&Value> {
         self.parsed.get_or_init(|| serde_json::from_str(self.claims.get()).unwrap_or_default()).get(field)
