@@ -49,6 +49,11 @@ pub struct Cli {
     /// <URL>/mcp. Default: the `audience` of the `mcpEnabled` auth service, when it is a URL.
     #[arg(long, env = "TOOLBOX_URL")]
     pub toolbox_url: Option<String>,
+    /// Worker threads that serve requests. Default: one per CPU core. Where the clients and the
+    /// database share the machine's cores, fewer workers spend less time waking one another
+    /// (see bench/README.md).
+    #[arg(long, env = "TOOLBOX_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -69,7 +74,11 @@ pub enum LogFormat {
 pub fn main(toolbox: &'static Toolbox) -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = cli.threads {
+        runtime.worker_threads(threads.into());
+    }
+    let runtime = match runtime.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
