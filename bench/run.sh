@@ -1,69 +1,162 @@
 #!/usr/bin/env bash
-# Benchmark kit: measures the release binary the way a user runs it and prints one table.
+# Benchmark kit: measures release binaries the way users run them and prints one table.
 #
-#   bash bench/run.sh            # full run (about 2 minutes after the build)
-#   BENCH_SECONDS=2 bash bench/run.sh   # a short smoke pass (CI)
+#   bash bench/run.sh                      # full run (a few minutes after the build)
+#   BENCH_REQUESTS=2000 bash bench/run.sh  # a short smoke pass (CI): checks the kit, not the figures
+#   BENCH_BUILD_TIMES=1 bash bench/run.sh  # also clean and one-statement rebuild times (~10 min more)
 #
-# Figures: requests/s and p50/p99 latency from wrk (loopback, duration-based, after a warm-up) at
-# 1, 16 and 64 connections; server CPU per call from /proc/PID/stat (utime+stime) over the run;
-# RSS idle and peak (VmHWM); time from spawn to the first answered request; binary size.
+# Workloads (h2load over HTTP/1.1 on loopback, one load thread, a fixed number of requests after a
+# warm-up, at 1, 16 and 64 connections): tools/call of an indexed one-row SELECT on SQLite and on PostgreSQL, tools/list,
+# and the SQLite call again under MCP authorization (a JWT bearer token and a tool scope). In the
+# same run, PostgreSQL alone on the same SELECT (pgbench, 16 clients) for the toolbox/pgbench ratio.
 # Load generator, server and database share this machine's cores: compare ratios, not absolutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${BENCH_SECONDS:-10}
+requests=${BENCH_REQUESTS:-60000}
 port=${BENCH_PORT:-5099}
+issuer_port=$((port - 1))
+threads=${BENCH_THREADS:-}
+export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres} PGSSLMODE=${PGSSLMODE:-disable}
+export BENCH_PGDATABASE=${BENCH_PGDATABASE:-toolbox_bench}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+command -v h2load >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
+command -v pgbench >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+
+# The PostgreSQL side: the example's flights (5,000 rows) in a database of the benchmark's own.
+pg=1
+if psql -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  psql -d postgres -q -c "DROP DATABASE IF EXISTS $BENCH_PGDATABASE WITH (FORCE)" -c "CREATE DATABASE $BENCH_PGDATABASE"
+  psql -d "$BENCH_PGDATABASE" -q -v ON_ERROR_STOP=1 -f examples/postgres/schema.sql >/dev/null
+else
+  [ "${CI:-}" = "true" ] && { echo "PostgreSQL is not reachable on $PGHOST:5432" >&2; exit 1; }
+  echo "PostgreSQL is not reachable on $PGHOST:5432: its workloads are skipped"
+  pg=0
 fi
-cargo build --release --quiet
-binary=target/release/toolbox
+
+cargo build --release --quiet -p toolbox -p toolbox-bench
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+server=
+issuer=
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null
+  [ -n "$issuer" ] && kill "$issuer" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export BENCH_SQLITE_DB=$work/airline.db BENCH_ISSUER=http://127.0.0.1:$issuer_port BENCH_AUDIENCE=http://127.0.0.1:$port/mcp
+server_args=(--port "$port" --log-level warn ${threads:+--threads "$threads"})
 
-# Create the demo database once, so the timed start-up below opens an existing file.
-TOOLBOX_DEMO_DB=$work/airline.db "$binary" --port "$port" --log-level warn & server=$!
-python3 bench/wait_ready.py "$port" >/dev/null
-kill $server; wait $server 2>/dev/null || true
-
-read -r server ready_ms < <(TOOLBOX_DEMO_DB=$work/airline.db python3 bench/wait_ready.py "$port" -- "$binary" --port "$port" --log-level warn)
-sleep 0.5
-rss_idle_kb=$(awk '/VmRSS/ {print $2}' /proc/$server/status)
-
-ticks() { awk '{print $14 + $15}' /proc/$server/stat; }
+ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 hz=$(getconf CLK_TCK)
+start_server() { # start_server [AUTHORIZATION]: sets $server and $ready_ms
+  read -r server ready_ms < <(python3 bench/wait_ready.py "$port" "$@" -- "$binary" "${server_args[@]}")
+}
+idle_rss_kb() { sleep 0.5; awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+stop_server() {
+  kill "$server"
+  while [ -e "/proc/$server" ]; do sleep 0.05; done
+  server=
+}
 
-body_call='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_flight","arguments":{"flight_number":"UA0008"}}}'
+call() { printf '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"%s","arguments":{"flight_number":"%s"}}}' "$1" "$2"; }
 body_list='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
-printf '%-34s %6s %10s %9s %9s %12s\n' workload conns req/s p50_ms p99_ms cpu_us/call
-run() {
-  local name=$1 body=$2 conns=$3
-  local script=$work/post.lua
-  printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["MCP-Protocol-Version"] = "2025-11-25"\n' \
-    "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$body")" > "$script"
-  wrk -t1 -c"$conns" -d1s -s "$script" "http://127.0.0.1:$port/mcp" >/dev/null
-  local before; before=$(ticks)
-  local out; out=$(wrk -t"$(( conns < 2 ? 1 : 2 ))" -c"$conns" -d"${seconds}s" --latency -s "$script" "http://127.0.0.1:$port/mcp")
-  local after; after=$(ticks)
-  local requests; requests=$(echo "$out" | awk '/requests in/ {print $1}')
-  local rps; rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  local p50; p50=$(echo "$out" | awk '$1=="50%" {print $2}')
-  local p99; p99=$(echo "$out" | awk '$1=="99%" {print $2}')
-  local errors; errors=$(echo "$out" | awk '/Non-2xx/ {print $4}')
-  [ -z "$errors" ] || { echo "$name: $errors non-2xx responses" >&2; exit 1; }
-  local cpu_us; cpu_us=$(python3 -c "print(round(($after-$before)/$hz*1e6/$requests, 1))")
-  printf '%-34s %6s %10s %9s %9s %12s\n' "$name" "$conns" "$rps" "$(bench/ms.sh "$p50")" "$(bench/ms.sh "$p99")" "$cpu_us"
+declare -A cpu rps
+row() { printf '%-36s %5s %9s %8s %8s %11s\n' "$@"; }
+# load NAME CONNS BODY [HEADER...]: a warm-up, then $requests requests; prints one row.
+load() {
+  local name=$1 conns=$2 body=$3
+  shift 3
+  local headers=(-H "Content-Type: application/json" -H "MCP-Protocol-Version: 2025-11-25")
+  for h in "$@"; do headers+=(-H "$h"); done
+  # One answer is read first: a workload of error answers would measure nothing.
+  local answer
+  answer=$(curl -s "${headers[@]}" -d "$body" "http://127.0.0.1:$port/mcp")
+  if [[ $answer != *'"result"'* || $answer == *'"isError":true'* ]]; then
+    echo "$name: the server answered $answer" >&2
+    exit 1
+  fi
+  printf '%s' "$body" >"$work/body.json"
+  local h2load=(h2load --h1 -t 1 -c "$conns" -d "$work/body.json" "${headers[@]}")
+  "${h2load[@]}" -n $((requests / 10 + conns)) "http://127.0.0.1:$port/mcp" >/dev/null
+  local before after
+  rm -f "$work/h2load.log"
+  before=$(ticks)
+  "${h2load[@]}" -n "$requests" --log-file="$work/h2load.log" "http://127.0.0.1:$port/mcp" >"$work/h2load.out"
+  after=$(ticks)
+  local figures
+  if ! figures=$(python3 bench/h2load_summary.py "$work/h2load.out" "$work/h2load.log" "$requests" \
+    "$((after - before))" "$hz" 2>&1); then
+    echo "$name, $conns connections: $figures" >&2
+    exit 1
+  fi
+  read -r r p50 p99 us <<<"$figures"
+  cpu["$name/$conns"]=$us
+  rps["$name/$conns"]=$r
+  row "$name" "$conns" "$r" "$p50" "$p99" "$us"
 }
-for conns in 1 16 64; do run "tools/call get_flight (SQLite)" "$body_call" $conns; done
-for conns in 1 16 64; do run "tools/list" "$body_list" $conns; done
 
-rss_peak_kb=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
-echo
-echo "spawn to first answered request: ${ready_ms} ms"
-echo "RSS idle: $((rss_idle_kb / 1024)) MiB ($rss_idle_kb kB); peak: $((rss_peak_kb / 1024)) MiB ($rss_peak_kb kB)"
-echo "release binary (glibc, stripped): $(stat -c %s "$binary") bytes"
+# Start-up and idle memory of the default toolbox (embedded SQLite), on a demo database made by a
+# first start; then of the benchmark's toolbox, which also connects to PostgreSQL and compares
+# its statements with the live schema before it listens.
+binary=target/release/toolbox
+export TOOLBOX_DEMO_DB=$work/demo.db
+start_server
+stop_server
+start_server
+default_spawn_ms=$ready_ms
+default_rss_kb=$(idle_rss_kb)
+stop_server
+binary=target/release/toolbox-bench
+start_server
+stop_server
+start_server
+spawn_ms=$ready_ms
+rss_idle_kb=$(idle_rss_kb)
+
+echo "toolbox: $requests requests per row after a warm-up; server CPU is utime+stime per request"
+row workload conns req/s p50_ms p99_ms cpu_us/call
+for conns in 1 16 64; do load "tools/call SQLite" $conns "$(call flight_sqlite UA0008)"; done
+if [ $pg = 1 ]; then
+  for conns in 1 16 64; do load "tools/call PostgreSQL" $conns "$(call flight_pg UA0001)"; done
+fi
+for conns in 1 16 64; do load "tools/list" $conns "$body_list"; done
+rss_peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+stop_server
+
+# The same SQLite call under MCP authorization: a JWT from a local issuer, verified against its
+# JWKS, with the server scope mcp:access and the tool scope flights:read.
+python3 bench/issuer.py "$issuer_port" "$BENCH_AUDIENCE" mcp:access flights:read >"$work/token" &
+issuer=$!
+for _ in $(seq 100); do [ -s "$work/token" ] && break; sleep 0.1; done
+token=$(head -1 "$work/token")
+BENCH_AUTH=1 start_server "Bearer $token"
+for conns in 1 16 64; do load "tools/call SQLite + JWT" $conns "$(call flight_sqlite UA0008)" "Authorization: Bearer $token"; done
+stop_server
+
+pgbench_tps=
+if [ $pg = 1 ]; then
+  echo "SELECT id, flight_number, airline, status, departure, seats, price FROM flights WHERE flight_number = :fn;" >"$work/lookup.sql"
+  pgbench -n -M prepared -f "$work/lookup.sql" -D fn=UA0001 -c 16 -j 2 -t $((requests / 16 / 10 + 1)) "$BENCH_PGDATABASE" >/dev/null 2>&1
+  pgbench_tps=$(pgbench -n -M prepared -f "$work/lookup.sql" -D fn=UA0001 -c 16 -j 2 -t $((requests / 16)) "$BENCH_PGDATABASE" 2>&1 |
+    awk '/^tps/ {printf "%.0f", $3}')
+fi
+
 musl=target/x86_64-unknown-linux-musl/release/toolbox
-[ -f "$musl" ] && echo "static musl binary: $(stat -c %s "$musl") bytes"
+echo
+row_kv() { printf '%-52s %s\n' "$1" "$2"; }
+[ -n "$pgbench_tps" ] && {
+  row_kv "pgbench alone, same SELECT, 16 clients (tps)" "$pgbench_tps"
+  row_kv "toolbox/pgbench at 16 connections" "$(python3 -c "print(f'{${rps["tools/call PostgreSQL/16"]} / $pgbench_tps:.0%}')")"
+}
+row_kv "extra CPU per call for a JWT, 16 connections (us)" \
+  "$(python3 -c "print(round(${cpu["tools/call SQLite + JWT/16"]} - ${cpu["tools/call SQLite/16"]}, 1))")"
+mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
+row_kv "default toolbox: spawn to first answer (ms)" "$default_spawn_ms"
+row_kv "default toolbox: RSS idle (MiB)" "$(mib "$default_rss_kb")"
+row_kv "bench toolbox: spawn to first answer (ms)" "$spawn_ms"
+row_kv "bench toolbox: RSS idle / peak after all rows (MiB)" "$(mib "$rss_idle_kb") / $(mib "$rss_peak_kb")"
+row_kv "release binary, glibc, stripped (bytes)" "$(stat -c %s target/release/toolbox)"
+if [ -f "$musl" ]; then row_kv "static musl binary (bytes)" "$(stat -c %s "$musl")"; fi
+if [ "${BENCH_BUILD_TIMES:-}" = 1 ]; then bash bench/build_times.sh; fi
 exit 0

@@ -1,16 +1,20 @@
 """Waits until the toolbox answers a request on PORT.
 
-    wait_ready.py PORT                 waits, prints nothing useful
-    wait_ready.py PORT -- CMD ARGS...  starts CMD, waits, prints "PID MILLISECONDS" (spawn to the
-                                       first answered request) and leaves CMD running
+    wait_ready.py PORT [AUTHORIZATION]                 waits, prints nothing useful
+    wait_ready.py PORT [AUTHORIZATION] -- CMD ARGS...  starts CMD, waits, prints "PID MILLISECONDS"
+                                                       (spawn to the first answered request) and
+                                                       leaves CMD running
 """
 import json, socket, subprocess, sys, time
 
+split = sys.argv.index("--") if "--" in sys.argv else len(sys.argv)
 port = int(sys.argv[1])
-command = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else None
+authorization = sys.argv[2] if split > 2 else None
+command = sys.argv[split + 1 :] or None
 body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+extra = f"Authorization: {authorization}\r\n" if authorization else ""
 request = (
-    f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+    f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n{extra}"
     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
 ).encode() + body
 start = time.perf_counter_ns()
@@ -23,9 +27,10 @@ while True:
             if s.recv(64).startswith(b"HTTP/1.1 200"):
                 break
     except OSError:
-        if time.time() > deadline:
-            sys.exit("the server did not answer within 30 s")
-        time.sleep(0.0005)
+        pass
+    if time.time() > deadline:
+        sys.exit("the server did not answer within 30 s")
+    time.sleep(0.0005)
 elapsed_ms = round((time.perf_counter_ns() - start) / 1e6, 1)
 if child:
     print(child.pid, elapsed_ms)

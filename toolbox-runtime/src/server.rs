@@ -49,9 +49,9 @@ pub struct Cli {
     /// <URL>/mcp. Default: the `audience` of the `mcpEnabled` auth service, when it is a URL.
     #[arg(long, env = "TOOLBOX_URL")]
     pub toolbox_url: Option<String>,
-    /// Worker threads that serve requests. Default: one per CPU core. Where the clients and the
-    /// database share the machine's cores, fewer workers spend less time waking one another
-    /// (see bench/README.md).
+    /// Worker threads that serve requests. Default: half the CPU cores, at least one; the other
+    /// half is left to what a call waits on (SQLite's connection threads, a local database, the
+    /// kernel's network work). bench/README.md has the measurements behind this default.
     #[arg(long, env = "TOOLBOX_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 }
@@ -70,14 +70,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Half the available cores, rounded up.
+fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
+}
+
 /// The binary's whole `main`: parses the command line and serves `toolbox`.
 pub fn main(toolbox: &'static Toolbox) -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = cli.threads {
-        runtime.worker_threads(threads.into());
-    }
+    runtime.worker_threads(cli.threads.map_or_else(default_worker_threads, usize::from));
     let runtime = match runtime.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
