@@ -70,6 +70,12 @@ pub enum LogFormat {
     Json,
 }
 
+fn log_drift(drift: &[String]) {
+    for difference in drift {
+        tracing::warn!("the schema changed since the build: {difference}");
+    }
+}
+
 /// Half the available cores, rounded up.
 fn default_worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
@@ -138,15 +144,21 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
     let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
-    let drift = sources.connect_all().await;
-    for difference in &drift {
-        tracing::warn!("the schema changed since the build: {difference}");
-    }
-    if cli.strict_schema && !drift.is_empty() {
-        return Err(format!(
-            "the live schema differs from the one the binary was built against (--strict-schema):\n{}",
-            drift.join("\n")
-        ));
+    if cli.strict_schema {
+        // The comparison decides whether to start at all, so it comes first.
+        let drift = sources.connect_all().await;
+        log_drift(&drift);
+        if !drift.is_empty() {
+            return Err(format!(
+                "the live schema differs from the one the binary was built against (--strict-schema):\n{}",
+                drift.join("\n")
+            ));
+        }
+    } else {
+        // Otherwise it only informs: the server listens at once, and a slow or absent database
+        // does not hold up the start.
+        let sources = sources.clone();
+        tokio::spawn(async move { log_drift(&sources.connect_all().await) });
     }
     let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
     if cli.stdio {
