@@ -236,3 +236,93 @@ where
 fn is_connection_failure(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{Executor, Sqlite};
+
+    fn pool(dir: &tempfile::TempDir, max_connections: u32) -> Pool<Sqlite> {
+        let options = SqliteConnectOptions::new().filename(dir.path().join("pool.db")).create_if_missing(true);
+        Pool::new(PoolSettings {
+            options,
+            max_connections,
+            acquire_timeout: Duration::from_millis(300),
+            setup: None,
+            keep_forever: false,
+        })
+    }
+
+    /// Whether the connection is the one that made the temporary table `marker`.
+    async fn has_marker(lease: &mut Lease<Sqlite>) -> bool {
+        let connection = lease.begin();
+        let found = connection.fetch_optional("SELECT 1 FROM temp.sqlite_master WHERE name = 'marker'").await;
+        lease.end(found.as_ref().err());
+        found.unwrap().is_some()
+    }
+
+    #[tokio::test]
+    async fn a_connection_given_back_is_reused_without_a_new_connect() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 1);
+        let mut lease = pool.acquire().await.unwrap();
+        lease.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        lease.end(None);
+        drop(lease);
+        let mut again = pool.acquire().await.unwrap();
+        assert!(has_marker(&mut again).await, "the same connection came back");
+    }
+
+    #[tokio::test]
+    async fn the_pool_is_bounded_and_a_wait_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 2);
+        let first = pool.acquire().await.unwrap();
+        let _second = pool.acquire().await.unwrap();
+        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
+        drop(first);
+        assert!(pool.acquire().await.is_ok(), "a slot given back is taken by the next caller");
+    }
+
+    #[tokio::test]
+    async fn a_lease_dropped_mid_statement_is_drained_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 1);
+        let mut lease = pool.acquire().await.unwrap();
+        lease.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        // `begin` without `end`: as if the call were dropped by its timeout.
+        let _ = lease.begin();
+        drop(lease);
+        let mut again = pool.acquire().await.expect("the slot is given back after the drain");
+        assert!(has_marker(&mut again).await, "a drained connection is reused, not replaced");
+    }
+
+    #[tokio::test]
+    async fn a_connection_failure_closes_the_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 1);
+        let mut lease = pool.acquire().await.unwrap();
+        lease.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        lease.end(Some(&sqlx::Error::Protocol("the stream broke".into())));
+        drop(lease);
+        let mut again = pool.acquire().await.unwrap();
+        assert!(!has_marker(&mut again).await, "a new connection replaced the failed one");
+        // A database error (here a syntax error) leaves the connection in the pool.
+        let failed = again.begin().execute("SELEC 1").await.unwrap_err();
+        again.end(Some(&failed));
+        again.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        again.end(None);
+        drop(again);
+        assert!(has_marker(&mut pool.acquire().await.unwrap()).await);
+    }
+
+    #[tokio::test]
+    async fn a_closed_pool_refuses_leases() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 1);
+        drop(pool.acquire().await.unwrap());
+        pool.close().await;
+        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolClosed)));
+    }
+}
