@@ -21,15 +21,35 @@ pub enum ToolOutput {
 }
 
 /// Runs a call with the tool's `queryTimeout`. When it expires the caller gets an error at once
-/// and the call is dropped; its connection goes back through the pool's release check, which
-/// waits for the statement to end before any other call can use the connection.
+/// and the call is dropped; a server database's connection is drained before reuse (see
+/// [`crate::pool`]). Work that cannot yield meanwhile (a SQLite statement, which runs on the
+/// calling thread) reads the deadline with [`deadline`] and interrupts itself.
 pub async fn with_timeout(timeout_ms: u64, call: impl std::future::Future<Output = ToolOutput>) -> ToolOutput {
-    match tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), call).await {
+    let limit = std::time::Duration::from_millis(timeout_ms);
+    let deadline = Deadline { at: std::time::Instant::now() + limit, ms: timeout_ms };
+    match DEADLINE.scope(Some(deadline), tokio::time::timeout(limit, call)).await {
         Ok(output) => output,
-        Err(_) => {
-            ToolOutput::Error(format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)"))
-        }
+        Err(_) => ToolOutput::Error(timeout_message(timeout_ms)),
     }
+}
+
+/// The deadline of the running call, when its tool has a `queryTimeout`.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub at: std::time::Instant,
+    pub ms: u64,
+}
+
+tokio::task_local! {
+    static DEADLINE: Option<Deadline>;
+}
+
+pub fn deadline() -> Option<Deadline> {
+    DEADLINE.try_with(|d| *d).ok().flatten()
+}
+
+pub fn timeout_message(timeout_ms: u64) -> String {
+    format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)")
 }
 
 impl ToolOutput {

@@ -1,4 +1,5 @@
-//! The connection pool of every source: a bounded set of sqlx connections, made on demand.
+//! The connection pool of PostgreSQL and MySQL sources: a bounded set of sqlx connections, made
+//! on demand. (SQLite has its own, simpler one: see [`crate::sqlite::SqlitePool`].)
 //!
 //! sqlx's own pool checks each connection with a round trip to the database when it is taken
 //! and again, in a spawned task, when it is given back. For a one-row lookup that triples the

@@ -5,10 +5,9 @@
 //! result naming the source, and the next call tries again.
 
 use crate::def::{Setting, SourceDef, SourceKindDef, SqliteSourceDef, Toolbox};
-use crate::pool::{Pool, PoolSettings};
-use sqlx::Sqlite;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
-use sqlx::{Connection, Executor};
+use crate::pool::Pool;
+use crate::sqlite::SqlitePool;
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -53,7 +52,7 @@ pub struct SourceHandle {
 struct SqliteHandle {
     def: &'static SqliteSourceDef,
     path: String,
-    pool: OnceCell<Pool<Sqlite>>,
+    pool: OnceCell<SqlitePool>,
 }
 
 /// A source's state, as `/healthz` reports it.
@@ -134,7 +133,7 @@ impl Sources {
             let (kind, result) = match &entry.server {
                 Some(server) => (server.engine(), server.ping().await),
                 None => match entry.sqlite_pool().await {
-                    Ok(pool) => ("sqlite", pool.check().await.map_err(|e| e.to_string())),
+                    Ok(pool) => ("sqlite", pool.check().await),
                     Err(e) => ("sqlite", Err(e)),
                 },
             };
@@ -150,7 +149,7 @@ impl Sources {
     pub async fn close(&self) {
         for entry in &self.entries {
             if let Some(pool) = entry.sqlite.as_ref().and_then(|s| s.pool.get()) {
-                pool.close().await;
+                pool.close();
             }
             if let Some(server) = &entry.server {
                 server.close().await;
@@ -179,7 +178,7 @@ impl SourceHandle {
 
     /// The source's pool, opening it (and creating the database from its schema) on first use.
     /// The error text names the source and never holds credentials.
-    pub async fn sqlite_pool(&self) -> Result<&Pool<Sqlite>, String> {
+    pub async fn sqlite_pool(&self) -> Result<&SqlitePool, String> {
         let Some(handle) = &self.sqlite else {
             return Err(format!("source `{}` is not a SQLite source", self.def.name));
         };
@@ -193,59 +192,72 @@ impl SourceHandle {
 
 const MEMORY: &str = ":memory:";
 
-async fn open_sqlite(handle: &SqliteHandle) -> Result<Pool<Sqlite>, String> {
+async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
     let def = handle.def;
     let in_memory = handle.path == MEMORY;
     if !in_memory && !Path::new(&handle.path).exists() {
         match def.schema_sql {
-            Some(schema) => create_database(&handle.path, schema, def.seed_sql).await?,
+            Some(schema) => create_database(&handle.path, schema, def.seed_sql)?,
             None => return Err(format!("database file `{}` does not exist", handle.path)),
         }
     }
-    let options = SqliteConnectOptions::new()
-        .filename(&handle.path)
-        .read_only(def.read_only)
-        .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
-    let options = if in_memory || def.read_only { options } else { options.journal_mode(SqliteJournalMode::Wal) };
-    // An in-memory database lives in one connection, which is never closed; its schema and seed
-    // run when that connection is made.
-    let setup: Option<crate::pool::Setup<Sqlite>> = match (in_memory, def.schema_sql) {
-        (true, Some(schema)) => {
-            Some(Box::new(move |connection| Box::pin(run_scripts(connection, schema, def.seed_sql))))
+    let path = handle.path.clone();
+    let read_only = def.read_only;
+    // An in-memory database lives in its one connection, which the pool never closes; its schema
+    // and seed run when that connection is made.
+    let scripts = if in_memory { def.schema_sql.map(|schema| (schema, def.seed_sql)) } else { None };
+    let open: crate::sqlite::Open = Box::new(move || {
+        let connection = if in_memory {
+            Connection::open_in_memory()?
+        } else if read_only {
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?
+        } else {
+            Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?
+        };
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.set_prepared_statement_cache_capacity(128);
+        connection.execute_batch("PRAGMA foreign_keys = ON;")?;
+        if !in_memory && !read_only {
+            connection.pragma_update(None, "journal_mode", "WAL")?;
         }
-        _ => None,
-    };
-    let pool = Pool::new(PoolSettings {
-        options,
-        max_connections: if in_memory { 1 } else { 4 },
-        acquire_timeout: Duration::from_secs(5),
-        setup,
-        keep_forever: in_memory,
+        if let Some((schema, seed)) = scripts {
+            run_scripts(&connection, schema, seed)?;
+        }
+        Ok(connection)
     });
+    let pool = SqlitePool::new(if in_memory { 1 } else { 4 }, open);
     // Connect once now, so that a file that cannot be opened is reported at start-up.
-    pool.check().await.map_err(|e| e.to_string())?;
+    pool.check().await?;
     Ok(pool)
 }
 
 /// Creates a database file from its schema and seed, atomically: a crash leaves no half-made file.
-async fn create_database(path: &str, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {
+fn create_database(path: &str, schema: &'static str, seed: Option<&'static str>) -> Result<(), String> {
     let target = PathBuf::from(path);
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
     }
     let temporary = PathBuf::from(format!("{path}.creating-{}", std::process::id()));
-    let options = SqliteConnectOptions::new().filename(&temporary).create_if_missing(true);
-    let mut connection = SqliteConnection::connect_with(&options).await.map_err(|e| e.to_string())?;
-    let result =
-        run_scripts(&mut connection, schema, seed).await.map_err(|e| format!("the schema or seed script failed: {e}"));
-    let _ = connection.close().await;
+    let result = Connection::open(&temporary)
+        .and_then(|connection| {
+            run_scripts(&connection, schema, seed)?;
+            connection.close().map_err(|(_, e)| e)
+        })
+        .map_err(|e| format!("the schema or seed script failed: {e}"));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temporary);
         return Err(e);
     }
     std::fs::rename(&temporary, &target).map_err(|e| format!("cannot create `{path}`: {e}"))?;
     tracing::info!(path, "created the database from its schema");
+    Ok(())
+}
+
+fn run_scripts(connection: &Connection, schema: &str, seed: Option<&str>) -> rusqlite::Result<()> {
+    connection.execute_batch(schema)?;
+    if let Some(seed) = seed {
+        connection.execute_batch(seed)?;
+    }
     Ok(())
 }
 
@@ -264,16 +276,4 @@ mod tests {
         let resolved = resolve_setting("tools.yaml", "source `db`", &setting, &|_| Some("/data/x.db".into())).unwrap();
         assert_eq!(resolved, "/data/x.db");
     }
-}
-
-async fn run_scripts(
-    connection: &mut SqliteConnection,
-    schema: &'static str,
-    seed: Option<&'static str>,
-) -> Result<(), sqlx::Error> {
-    connection.execute(sqlx::raw_sql(schema)).await?;
-    if let Some(seed) = seed {
-        connection.execute(sqlx::raw_sql(seed)).await?;
-    }
-    Ok(())
 }
