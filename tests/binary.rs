@@ -110,6 +110,39 @@ fn serves_the_demo_over_http_like_curl_would() {
     assert_eq!(serde_json::from_str::<Value>(&health).unwrap()["status"], "ok");
 }
 
+/// A supervisor that stops reading the log must not turn a log line into a crash: with stderr
+/// closed, the shutdown line cannot be written, and the server still exits cleanly.
+#[cfg(unix)]
+#[test]
+fn a_closed_stderr_loses_log_lines_not_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0"])
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("serving MCP") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
+    }
+    drop(stderr);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit}: a failed log write must not abort the process");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn stops_cleanly_on_sigterm() {

@@ -115,7 +115,7 @@ fn init_logging(cli: &Cli) {
         .with_default(tracing::Level::WARN)
         .with_target("toolbox", level)
         .with_target("toolbox_runtime", level);
-    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level);
+    let builder = tracing_subscriber::fmt().with_writer(|| LossyStderr).with_max_level(level);
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let result = match cli.logging_format {
@@ -123,6 +123,24 @@ fn init_logging(cli: &Cli) {
         LogFormat::Json => builder.json().finish().with(filter).try_init(),
     };
     let _ = result;
+}
+
+/// Standard error that never fails: a log line that cannot be written (stderr closed by the
+/// supervisor, a full pipe) is dropped. tracing-subscriber reports a failed write with
+/// `eprintln!`, which panics when stderr itself is the problem; this writer gives it no failure to
+/// report.
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// Builds the HTTP settings from the command line.

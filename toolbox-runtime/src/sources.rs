@@ -197,7 +197,12 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
     let in_memory = handle.path == MEMORY;
     if !in_memory && !Path::new(&handle.path).exists() {
         match def.schema_sql {
-            Some(schema) => create_database(&handle.path, schema, def.seed_sql)?,
+            Some(schema) => {
+                let (path, seed) = (handle.path.clone(), def.seed_sql);
+                tokio::task::spawn_blocking(move || create_database(&path, schema, seed))
+                    .await
+                    .map_err(|e| format!("creating the database failed: {e}"))??
+            }
             None => return Err(format!("database file `{}` does not exist", handle.path)),
         }
     }

@@ -133,9 +133,10 @@ impl SqlitePool {
         Ok(result)
     }
 
-    /// A round trip to the database (`/healthz`, the start-up check).
+    /// A round trip to the database (`/healthz`, the start-up check), on the blocking pool: it
+    /// may open the first connection, which reads the file and can wait on its locks.
     pub async fn check(&self) -> Result<(), String> {
-        self.with_connection(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await?.map_err(|e| e.to_string())
+        self.with_connection_blocking(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await?.map_err(|e| e.to_string())
     }
 
     /// Closes the idle connections.
