@@ -167,6 +167,7 @@ row_kv() { printf '%-52s %s\n' "$1" "$2"; }
 row_kv "extra CPU per call for a JWT, 16 connections (us)" \
   "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${jwt_extra[@]}")"
 mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
+row_kv "spawning /bin/true the same way (ms)" "$(python3 bench/wait_ready.py --spawn-floor)"
 row_kv "default toolbox: spawn to first answer (ms)" "$default_spawn_ms"
 row_kv "default toolbox: RSS idle (MiB)" "$(mib "$default_rss_kb")"
 row_kv "bench toolbox: spawn to first answer (ms)" "$spawn_ms"
