@@ -27,14 +27,7 @@ impl Drop for Server {
 /// reads the port from its start-up line.
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BINARY)
-        .args(["--port", "0", "--logging-format", "json"])
-        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (child, mut stderr) = spawn(&dir);
     let mut port = None;
     let mut line = String::new();
     while port.is_none() {
@@ -57,6 +50,19 @@ fn start() -> Server {
         }
     });
     Server { child, port: port.unwrap(), log, _dir: dir }
+}
+
+/// Spawns the binary on a port the system picks, on a demo database in `dir`, its log piped.
+fn spawn(dir: &tempfile::TempDir) -> (Child, BufReader<std::process::ChildStderr>) {
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0", "--logging-format", "json"])
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, stderr)
 }
 
 /// One HTTP/1.1 request over a plain socket; returns the status and the body.
@@ -116,14 +122,7 @@ fn serves_the_demo_over_http_like_curl_would() {
 #[test]
 fn a_closed_stderr_loses_log_lines_not_the_process() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BINARY)
-        .args(["--port", "0"])
-        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (mut child, mut stderr) = spawn(&dir);
     let mut line = String::new();
     while !line.contains("serving MCP") {
         line.clear();
