@@ -156,25 +156,10 @@ impl ServerPool {
     pub async fn check(&self, source: &SourceDef, drift: &mut Vec<String>) -> Result<(), String> {
         let (SourceKindDef::Postgres(def) | SourceKindDef::Mysql(def)) = &source.kind else { return Ok(()) };
         let live = |sql: &'static str| async move {
-            let columns = match self {
-                ServerPool::Postgres { pool } => {
-                    let mut lease = pool.acquire().await?;
-                    let s = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
-                    s.columns()
-                        .iter()
-                        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
-                        .collect::<Vec<_>>()
-                }
-                ServerPool::Mysql { pool } => {
-                    let mut lease = pool.acquire().await?;
-                    let s = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
-                    s.columns()
-                        .iter()
-                        .map(|c| (c.name().to_string(), c.type_info().name().to_string()))
-                        .collect::<Vec<_>>()
-                }
-            };
-            Ok::<_, sqlx::Error>(columns)
+            match self {
+                ServerPool::Postgres { pool } => live_columns(pool, sql).await,
+                ServerPool::Mysql { pool } => live_columns(pool, sql).await,
+            }
         };
         self.ping().await?;
         for statement in def.statements {
@@ -204,6 +189,19 @@ impl ServerPool {
         }
         Ok(())
     }
+}
+
+/// The result columns (name, type) of a statement as the live database prepares it.
+async fn live_columns<DB: sqlx::Database>(
+    pool: &Pool<DB>,
+    sql: &'static str,
+) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut lease = pool.acquire().await?;
+    let statement = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
+    Ok(statement.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect())
 }
 
 /// The differences between the compiled and the live columns of a statement.
