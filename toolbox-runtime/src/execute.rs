@@ -1,6 +1,7 @@
-//! Running statements, the same for every engine: a compiled statement gives rows (encoded by the
-//! described columns) or an affected count; client SQL gives the rows of every statement, encoded
-//! by their run-time types. Each engine supplies only its value encoder.
+//! Running statements on the sqlx engines (PostgreSQL and MySQL), the same for both: a compiled
+//! statement gives rows (encoded by the described columns) or an affected count; client SQL gives
+//! the rows of every statement, encoded by their run-time types. Each engine supplies only its
+//! value encoder. (SQLite runs on rusqlite: see [`crate::sqlite`].)
 
 use crate::call::ToolOutput;
 use crate::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
