@@ -2,7 +2,6 @@
 //! the `toolbox!` macro, against a loopback OpenID provider made in the test (`issuer`) and
 //! against panva's `oidc-provider` (`oidc_provider`, run with Node).
 
-mod bench;
 mod issuer;
 mod matrix;
 mod native;
