@@ -42,9 +42,6 @@ pub struct PoolSettings<DB: Database> {
     /// Bounds both the wait for a free slot and the making of a connection.
     pub acquire_timeout: Duration,
     pub setup: Option<Setup<DB>>,
-    /// Idle connections are never checked nor closed (an in-memory SQLite database lives in its
-    /// one connection).
-    pub keep_forever: bool,
 }
 
 pub struct Pool<DB: Database>(Arc<Shared<DB>>);
@@ -90,9 +87,6 @@ impl<DB: Database> Pool<DB> {
             let Some(idle) = self.take_idle() else {
                 break self.connect().await?;
             };
-            if shared.settings.keep_forever {
-                break idle.connection;
-            }
             let age = idle.since.elapsed();
             if age >= IDLE_LIMIT {
                 spawn_detached(idle.connection.close_hard());
@@ -246,13 +240,7 @@ mod tests {
 
     fn pool(dir: &tempfile::TempDir, max_connections: u32) -> Pool<Sqlite> {
         let options = SqliteConnectOptions::new().filename(dir.path().join("pool.db")).create_if_missing(true);
-        Pool::new(PoolSettings {
-            options,
-            max_connections,
-            acquire_timeout: Duration::from_millis(300),
-            setup: None,
-            keep_forever: false,
-        })
+        Pool::new(PoolSettings { options, max_connections, acquire_timeout: Duration::from_millis(300), setup: None })
     }
 
     /// Whether the connection is the one that made the temporary table `marker`.

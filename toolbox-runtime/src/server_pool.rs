@@ -95,7 +95,6 @@ pub fn open(
             max_connections: def.max_connections,
             acquire_timeout: connect_timeout,
             setup: None,
-            keep_forever: false,
         });
         Ok(ServerPool::Postgres { pool })
     } else {
@@ -122,7 +121,6 @@ pub fn open(
             max_connections: def.max_connections,
             acquire_timeout: connect_timeout,
             setup: Some(setup),
-            keep_forever: false,
         });
         Ok(ServerPool::Mysql { pool })
     }
