@@ -6,7 +6,7 @@
 //! `queryTimeout` interrupts the statement itself through SQLite's progress handler. Client SQL
 //! (`sqlite-execute-sql`) can be anything, so it runs on the blocking pool instead.
 
-use crate::call::{ToolOutput, timeout_message};
+use crate::call::{Deadline, ToolOutput, timeout_message};
 use crate::encode::*;
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -181,7 +181,13 @@ pub async fn run(
         let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
         run_statement(connection, &query, columns, max_rows)
     });
-    match outcome.await {
+    output(outcome.await, deadline)
+}
+
+/// The answer to a statement's outcome: its rows or count, the tool's timeout message when the
+/// progress handler stopped it at the deadline, else SQLite's own message.
+fn output(outcome: Result<rusqlite::Result<ToolOutput>, String>, deadline: Option<Deadline>) -> ToolOutput {
+    match outcome {
         Ok(Ok(output)) => output,
         Ok(Err(e)) => match deadline {
             Some(d) if is_interrupt(&e) => ToolOutput::Error(timeout_message(d.ms)),
@@ -231,11 +237,14 @@ pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, 
     let deadline = crate::call::deadline();
     let outcome = pool
         .with_connection_blocking(move |connection| {
-            let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
             if read_only {
                 connection.pragma_update(None, "query_only", true)?;
             }
-            let result = run_script(connection, &sql, max_rows);
+            let result = {
+                // Only the script is interrupted at the deadline, never the clean-up below.
+                let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
+                run_script(connection, &sql, max_rows)
+            };
             if !connection.is_autocommit() {
                 let _ = connection.execute_batch("ROLLBACK");
             }
@@ -245,14 +254,7 @@ pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, 
             result
         })
         .await;
-    match outcome {
-        Ok(Ok(output)) => output,
-        Ok(Err(e)) => match deadline {
-            Some(d) if is_interrupt(&e) => ToolOutput::Error(timeout_message(d.ms)),
-            _ => database_error(&e),
-        },
-        Err(e) => ToolOutput::Error(format!("database error: {e}")),
-    }
+    output(outcome, deadline)
 }
 
 fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusqlite::Result<ToolOutput> {
@@ -399,6 +401,12 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5), "interrupted, not run to the end");
         let output = crate::call::with_timeout(50, execute_sql(&pool, endless.into(), None, false)).await;
         assert_eq!(output, ToolOutput::Error(timeout_message(50)));
+        // A script stopped at the deadline inside a transaction leaves nothing behind.
+        let script = format!("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1); {endless};");
+        let output = crate::call::with_timeout(50, execute_sql(&pool, script, None, false)).await;
+        assert_eq!(output, ToolOutput::Error(timeout_message(50)));
+        let left = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, false).await;
+        assert_eq!(left, ToolOutput::Rows { json: r#"[{"n":0}]"#.into(), truncated: false }, "rolled back");
         // The connection is usable afterwards and no handler is left behind.
         let output = run(&pool, query("SELECT 7"), Some(&COLUMNS[..1]), None).await;
         assert_eq!(output, ToolOutput::Rows { json: r#"[{"n":7}]"#.into(), truncated: false });
