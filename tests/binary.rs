@@ -27,7 +27,7 @@ impl Drop for Server {
 /// reads the port from its start-up line.
 fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let (child, mut stderr) = spawn(&dir);
+    let (child, mut stderr) = spawn(&dir, &[]);
     let mut port = None;
     let mut line = String::new();
     while port.is_none() {
@@ -53,9 +53,10 @@ fn start() -> Server {
 }
 
 /// Spawns the binary on a port the system picks, on a demo database in `dir`, its log piped.
-fn spawn(dir: &tempfile::TempDir) -> (Child, BufReader<std::process::ChildStderr>) {
+fn spawn(dir: &tempfile::TempDir, extra_args: &[&str]) -> (Child, BufReader<std::process::ChildStderr>) {
     let mut child = Command::new(BINARY)
         .args(["--port", "0", "--logging-format", "json"])
+        .args(extra_args)
         .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -116,13 +117,34 @@ fn serves_the_demo_over_http_like_curl_would() {
     assert_eq!(serde_json::from_str::<Value>(&health).unwrap()["status"], "ok");
 }
 
+/// `--threads N` runs N request workers, as the start-up line reports; 0 is refused, naming the
+/// flag.
+#[test]
+fn threads_sets_the_worker_count() {
+    let refused = Command::new(BINARY).args(["--threads", "0"]).output().unwrap();
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("--threads"), "{message}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, mut stderr) = spawn(&dir, &["--threads", "3"]);
+    let mut line = String::new();
+    while !line.contains("serving MCP") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.contains(r#""workers":3"#), "the start-up line reports the workers: {line}");
+}
+
 /// A supervisor that stops reading the log must not turn a log line into a crash: with stderr
 /// closed, the shutdown line cannot be written, and the server still exits cleanly.
 #[cfg(unix)]
 #[test]
 fn a_closed_stderr_loses_log_lines_not_the_process() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, mut stderr) = spawn(&dir);
+    let (mut child, mut stderr) = spawn(&dir, &[]);
     let mut line = String::new();
     while !line.contains("serving MCP") {
         line.clear();

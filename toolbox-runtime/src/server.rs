@@ -218,6 +218,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let shutdown = shutdown_signal();
     tracing::info!(
         tools = toolbox.tools.len(),
+        workers = tokio::runtime::Handle::current().metrics().num_workers(),
         startup_ms = started.elapsed().as_millis() as u64,
         "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
     );
