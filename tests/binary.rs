@@ -66,6 +66,16 @@ fn spawn(dir: &tempfile::TempDir, extra_args: &[&str]) -> (Child, BufReader<std:
     (child, stderr)
 }
 
+/// Reads the log up to the line that says the server listens, and returns that line.
+fn serving_line(stderr: &mut BufReader<std::process::ChildStderr>) -> String {
+    let mut line = String::new();
+    while !line.contains("serving MCP") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
+    }
+    line
+}
+
 /// One HTTP/1.1 request over a plain socket; returns the status and the body.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -128,11 +138,7 @@ fn threads_sets_the_worker_count() {
 
     let dir = tempfile::tempdir().unwrap();
     let (mut child, mut stderr) = spawn(&dir, &["--threads", "3"]);
-    let mut line = String::new();
-    while !line.contains("serving MCP") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
-    }
+    let line = serving_line(&mut stderr);
     let _ = child.kill();
     let _ = child.wait();
     assert!(line.contains(r#""workers":3"#), "the start-up line reports the workers: {line}");
@@ -145,11 +151,7 @@ fn threads_sets_the_worker_count() {
 fn a_closed_stderr_loses_log_lines_not_the_process() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, mut stderr) = spawn(&dir, &[]);
-    let mut line = String::new();
-    while !line.contains("serving MCP") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
-    }
+    serving_line(&mut stderr);
     drop(stderr);
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
