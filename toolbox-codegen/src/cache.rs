@@ -1,11 +1,12 @@
 //! The description cache: one JSON file per statement, committed next to `tools.yaml`, so that a
 //! build without the database still checks and generates everything.
 //!
-//! Files live in `<dir of tools.yaml>/.toolbox/`, named by a hash of the engine and the statement
-//! text. Each holds the engine, the statement (to catch hash collisions) and its description,
+//! Files live in `<dir of tools.yaml>/.toolbox/`, named by a hash of the engine, the statement
+//! text and (PostgreSQL, whose parameters are sent as types chosen from them) the declared
+//! parameter types. Each holds those (to catch hash collisions) and the description,
 //! pretty-printed with a trailing newline so diffs stay readable. Nothing secret is written.
 
-use crate::describe::Described;
+use crate::describe::{Described, Signature};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -18,32 +19,65 @@ pub fn dir(config: &Path) -> PathBuf {
 struct Entry {
     engine: String,
     statement: String,
+    /// The declared parameter types (`integer,array<string>`), where they shape the description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parameters_declared: Option<String>,
     description: Described,
 }
 
-fn file(dir: &Path, engine: &str, statement: &str) -> PathBuf {
+/// The declared parameter types that key a PostgreSQL description; `None` for other engines.
+pub fn key(engine: &str, signature: &[Signature]) -> Option<String> {
+    (engine == "postgres").then(|| {
+        signature
+            .iter()
+            .map(|s| match s.items {
+                Some(items) => format!("{}<{}>", s.ty.type_name(), items.type_name()),
+                None => s.ty.type_name().to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+fn file(dir: &Path, engine: &str, statement: &str, declared: Option<&str>) -> PathBuf {
     let mut hash = Sha256::new();
     hash.update(engine.as_bytes());
     hash.update([0]);
     hash.update(statement.as_bytes());
+    if let Some(declared) = declared {
+        hash.update([0]);
+        hash.update(declared.as_bytes());
+    }
     let hex: String = hash.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
     dir.join(format!("{engine}-{hex}.json"))
 }
 
-/// The cached description of a statement, if there is one (and it is for this exact text).
-pub fn read(dir: &Path, engine: &str, statement: &str) -> Option<(PathBuf, Described)> {
-    let path = file(dir, engine, statement);
+/// The cached description of a statement, if there is one (and it is for this exact text and
+/// these declared parameter types).
+pub fn read(dir: &Path, engine: &str, statement: &str, declared: Option<&str>) -> Option<(PathBuf, Described)> {
+    let path = file(dir, engine, statement, declared);
     let text = std::fs::read_to_string(&path).ok()?;
     let entry: Entry = serde_json::from_str(&text).ok()?;
-    (entry.engine == engine && entry.statement == statement).then_some((path, entry.description))
+    (entry.engine == engine && entry.statement == statement && entry.parameters_declared.as_deref() == declared)
+        .then_some((path, entry.description))
 }
 
 /// Writes a description, only when it changed. Returns the file.
-pub fn write(dir: &Path, engine: &str, statement: &str, description: &Described) -> std::io::Result<PathBuf> {
+pub fn write(
+    dir: &Path,
+    engine: &str,
+    statement: &str,
+    declared: Option<&str>,
+    description: &Described,
+) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = file(dir, engine, statement);
-    let entry =
-        Entry { engine: engine.to_string(), statement: statement.to_string(), description: description.clone() };
+    let path = file(dir, engine, statement, declared);
+    let entry = Entry {
+        engine: engine.to_string(),
+        statement: statement.to_string(),
+        parameters_declared: declared.map(str::to_string),
+        description: description.clone(),
+    };
     let text = serde_json::to_string_pretty(&entry).map_err(std::io::Error::other)? + "\n";
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         // Written whole, then renamed, so a concurrent build never reads half a file.
@@ -76,12 +110,21 @@ mod tests {
         let d = Described {
             parameters: 1,
             parameter_types: Some(vec!["INT4".into()]),
-            columns: vec![DescribedColumn { name: "id".into(), type_name: "INT4".into(), nullable: Some(false) }],
+            binds: Some(vec!["INT4".into()]),
+            columns: vec![DescribedColumn {
+                name: "id".into(),
+                type_name: "INT4".into(),
+                nullable: Some(false),
+                kind: Some("Integer".into()),
+            }],
+            problems: Vec::new(),
         };
-        let path = write(dir.path(), "postgres", "SELECT $1::int4 AS id", &d).unwrap();
+        let sql = "SELECT $1::int4 AS id";
+        let path = write(dir.path(), "postgres", sql, Some("integer"), &d).unwrap();
         assert!(path.file_name().unwrap().to_string_lossy().starts_with("postgres-"));
-        assert_eq!(read(dir.path(), "postgres", "SELECT $1::int4 AS id").unwrap().1, d);
-        assert!(read(dir.path(), "mysql", "SELECT $1::int4 AS id").is_none(), "keyed by engine too");
-        assert!(read(dir.path(), "postgres", "SELECT 2").is_none());
+        assert_eq!(read(dir.path(), "postgres", sql, Some("integer")).unwrap().1, d);
+        assert!(read(dir.path(), "postgres", sql, Some("float")).is_none(), "keyed by the declared types");
+        assert!(read(dir.path(), "mysql", sql, None).is_none(), "keyed by engine too");
+        assert!(read(dir.path(), "postgres", "SELECT 2", Some("")).is_none());
     }
 }

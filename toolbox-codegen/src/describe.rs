@@ -23,6 +23,20 @@ pub struct DescribedColumn {
     pub type_name: String,
     /// `Some(false)`: never NULL; otherwise it may be.
     pub nullable: Option<bool>,
+    /// PostgreSQL: the JSON kind of the column's type ([`toolbox_config::types::Kind::code`]),
+    /// worked out from the type's structure (enums, domains, composites, ranges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+impl DescribedColumn {
+    /// How the column's values are written as JSON.
+    pub fn json_kind(&self, engine: toolbox_config::model::Engine) -> toolbox_config::types::Kind {
+        self.kind
+            .as_deref()
+            .and_then(toolbox_config::types::Kind::from_code)
+            .unwrap_or_else(|| toolbox_config::types::column_kind(engine, &self.type_name))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -31,7 +45,31 @@ pub struct Described {
     /// The type of each parameter, where the engine infers them (PostgreSQL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameter_types: Option<Vec<String>>,
+    /// PostgreSQL: the type each parameter is sent as ([`toolbox_config::pg::Bind`] by name, or
+    /// the database's own type for a value sent by name), checked by preparing with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binds: Option<Vec<String>>,
     pub columns: Vec<DescribedColumn>,
+    /// What does not fit although the statement prepares; never cached.
+    #[serde(skip)]
+    pub problems: Vec<Problem>,
+}
+
+/// A parameter or column the statement prepares with, but toolbox cannot serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The statement does not prepare with parameter `index` sent as `bind`.
+    Parameter { index: usize, bind: String, message: String },
+    /// A result column of a type toolbox does not encode.
+    Column { name: String, message: String },
+}
+
+/// A declared parameter, as far as describing needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub ty: toolbox_config::model::ParamType,
+    /// The element type of an array.
+    pub items: Option<toolbox_config::model::ParamType>,
 }
 
 /// Where the schema comes from.
@@ -101,11 +139,13 @@ impl Describer {
         Ok(Self { runtime, connection })
     }
 
-    pub fn describe(&mut self, sql: &str) -> Result<Described, String> {
+    /// Describes a statement whose parameters are declared `signature` (which PostgreSQL, the
+    /// engine that types its placeholders, needs to choose how each value is sent).
+    pub fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let statement = || AssertSqlSafe(sql.to_string()).into_sql_str();
         match &mut self.connection {
             Connection::Sqlite(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
-            Connection::Postgres(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+            Connection::Postgres(c) => self.runtime.block_on(crate::postgres::describe(c, sql, signature)),
             Connection::Mysql(c) => self.runtime.block_on(async {
                 let described = c.describe(statement()).await;
                 let origins: Vec<Option<(String, String)>> = match &described {
@@ -146,9 +186,10 @@ fn collect<DB: sqlx::Database>(
             name: c.name().to_string(),
             type_name: c.type_info().name().to_string(),
             nullable: d.nullable.get(i).copied().flatten(),
+            kind: None,
         })
         .collect();
-    Ok(Described { parameters, parameter_types, columns })
+    Ok(Described { parameters, parameter_types, binds: None, columns, problems: Vec::new() })
 }
 
 /// MySQL reports a text column with a binary collation (`utf8mb4_bin`, which is what MariaDB's
@@ -202,7 +243,7 @@ fn redact(e: &dyn std::fmt::Display, url: &str) -> String {
 }
 
 /// The database's own message, without sqlx's wrapping.
-fn message(e: &sqlx::Error) -> String {
+pub(crate) fn message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => db.message().to_string(),
         other => other.to_string(),
@@ -219,12 +260,12 @@ mod tests {
             "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, note TEXT);",
         ))
         .unwrap();
-        let out = d.describe("SELECT id, name, note FROM t WHERE id = ? AND name = ?").unwrap();
+        let out = d.describe("SELECT id, name, note FROM t WHERE id = ? AND name = ?", &[]).unwrap();
         assert_eq!(out.parameters, 2);
         let cols: Vec<(&str, &str)> = out.columns.iter().map(|c| (c.name.as_str(), c.type_name.as_str())).collect();
         assert_eq!(cols, [("id", "INTEGER"), ("name", "TEXT"), ("note", "TEXT")]);
         assert_eq!(out.columns[1].nullable, Some(false));
-        assert_eq!(d.describe("SELECT nmae FROM t").unwrap_err(), "no such column: nmae");
-        assert_eq!(d.describe("UPDATE t SET name = ? WHERE id = ?").unwrap().columns, vec![]);
+        assert_eq!(d.describe("SELECT nmae FROM t", &[]).unwrap_err(), "no such column: nmae");
+        assert_eq!(d.describe("UPDATE t SET name = ? WHERE id = ?", &[]).unwrap().columns, vec![]);
     }
 }

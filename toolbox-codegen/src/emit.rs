@@ -16,9 +16,17 @@ pub struct ToolPlan<'a> {
     pub tool: &'a Tool,
     pub source_index: usize,
     /// One statement per combination of template values (one when there are none).
-    pub variants: Vec<(String, Columns)>,
+    pub variants: Vec<Variant>,
     pub source_read_only: bool,
     pub engine: Engine,
+}
+
+/// One statement of a tool, as described.
+pub struct Variant {
+    pub sql: String,
+    pub columns: Columns,
+    /// PostgreSQL: the type each parameter is sent as (see [`toolbox_config::pg::Bind`]).
+    pub binds: Option<Vec<String>>,
 }
 
 pub struct Plan<'a> {
@@ -113,9 +121,10 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                 .iter()
                 .filter(|t| t.source_index == index && t.tool.ty.has_statement())
                 .flat_map(|t| {
-                    t.variants.iter().map(|(sql, columns)| {
-                        let columns = columns.iter().flatten().map(|c| (c.name.clone(), c.type_name.clone())).collect();
-                        (t.tool.name.value.clone(), sql.clone(), columns)
+                    t.variants.iter().map(|v| {
+                        let columns =
+                            v.columns.iter().flatten().map(|c| (c.name.clone(), c.type_name.clone())).collect();
+                        (t.tool.name.value.clone(), v.sql.clone(), columns, v.binds.clone())
                     })
                 })
                 .collect();
@@ -172,8 +181,9 @@ fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
     quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
 }
 
-/// A compiled statement and its described columns (name, type), for the start-up drift check.
-type StatementColumns = (String, String, Vec<(String, String)>);
+/// A compiled statement, its described columns (name, type) and PostgreSQL parameter types, for
+/// the start-up drift check.
+type StatementColumns = (String, String, Vec<(String, String)>, Option<Vec<String>>);
 
 fn source_def(
     source: &Source,
@@ -224,13 +234,14 @@ fn source_def(
             });
             let max_connections = server.max_connections.unwrap_or(4);
             let read_only = server.read_only;
-            let statements = statements.iter().map(|(tool, sql, columns)| {
+            let statements = statements.iter().map(|(tool, sql, columns, binds)| {
                 let (tool, sql) = (lit(tool), lit(sql));
                 let columns = columns.iter().map(|(n, t)| {
                     let (n, t) = (lit(n), lit(t));
                     quote!((#n, #t))
                 });
-                quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*] })
+                let params = pg_params(binds.as_deref());
+                quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
             });
             let variant =
                 format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
@@ -380,37 +391,65 @@ fn column_defs(engine: Engine, columns: &[crate::describe::DescribedColumn]) -> 
     let rt = rt();
     let defs = columns.iter().map(|c| {
         let key = lit(&format!("{}:", serde_json::to_string(&c.name).unwrap_or_default()));
-        let kind = column_kind(types::column_kind(engine, &c.type_name));
+        let kind = column_kind(c.json_kind(engine));
         quote!(#rt::ColumnDef { key: #key, kind: #kind })
     });
     quote!(&[#(#defs),*])
 }
 
-/// The expression that binds one argument, in the form the engine takes it.
-fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool) -> TokenStream {
+/// The expression that binds one argument, in the form the engine takes it. PostgreSQL values
+/// are encoded for the type the build chose for their placeholder (`index`), which may refuse
+/// them (an integer beyond `int4`).
+fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: usize) -> TokenStream {
     let rt = rt();
-    let convert = |v: TokenStream| -> Option<TokenStream> {
-        match (engine, p.ty) {
-            (_, ParamType::String | ParamType::Integer | ParamType::Float | ParamType::Boolean) => None,
-            (Engine::Postgres, ParamType::Map) => Some(quote!(#rt::postgres::json(#v))),
-            (Engine::Postgres, ParamType::Array) => Some(match p.items.as_deref().map(|i| i.ty) {
-                Some(ParamType::String) => quote!(#rt::postgres::text_array(&#v)),
-                Some(ParamType::Integer) => quote!(#rt::postgres::int_array(&#v)),
-                Some(ParamType::Float) => quote!(#rt::postgres::float_array(&#v)),
-                Some(ParamType::Boolean) => quote!(#rt::postgres::bool_array(&#v)),
-                _ => quote!(#rt::postgres::json(#v)),
-            }),
-            // SQLite and MySQL take arrays and maps as JSON text (`json_each(?)`, `JSON_TABLE`).
-            _ => Some(quote!(#v.to_string())),
+    if engine == Engine::Postgres {
+        let name = lit(&p.name.value);
+        let value = if optional { quote!(a.#field.as_ref()) } else { quote!(Some(&a.#field)) };
+        return quote!(.bind(#rt::postgres::value(&statement.pg_params[#index], #name, #value)?));
+    }
+    let convert = match p.ty {
+        ParamType::String | ParamType::Integer | ParamType::Float | ParamType::Boolean => None,
+        // SQLite and MySQL take arrays and maps as JSON text (`json_each(?)`, `JSON_TABLE`).
+        ParamType::Array | ParamType::Map => Some(()),
+    };
+    match (convert, optional) {
+        (None, _) => quote!(.bind(a.#field)),
+        (Some(()), false) => quote!(.bind(a.#field.to_string())),
+        (Some(()), true) => quote!(.bind(a.#field.map(|v| v.to_string()))),
+    }
+}
+
+/// The PostgreSQL parameter types of a statement, as the build chose them.
+fn pg_params(binds: Option<&[String]>) -> TokenStream {
+    let rt = rt();
+    let params = binds.unwrap_or_default().iter().map(|name| {
+        let bind = pg_bind(toolbox_config::pg::Bind::from_name(name));
+        let name = lit(name);
+        quote!(#rt::postgres::PgParam { bind: #bind, type_name: #name })
+    });
+    quote!(&[#(#params),*])
+}
+
+fn pg_bind(bind: toolbox_config::pg::Bind) -> TokenStream {
+    use toolbox_config::pg::{Bind, Scalar};
+    let rt = rt();
+    let scalar = |s: Scalar| match s {
+        Scalar::Text(oid) => quote!(#rt::PgScalar::Text(#oid)),
+        other => {
+            let v = format_ident!("{}", other.variant());
+            quote!(#rt::PgScalar::#v)
         }
     };
-    match (convert(quote!(v)), optional) {
-        (None, _) => quote!(.bind(a.#field)),
-        (Some(_), false) => {
-            let c = convert(quote!(a.#field)).unwrap_or_default();
-            quote!(.bind(#c))
+    match bind {
+        Bind::Text(oid) => quote!(#rt::PgBind::Text(#oid)),
+        Bind::Array(element) => {
+            let element = scalar(element);
+            quote!(#rt::PgBind::Array(#element))
         }
-        (Some(c), true) => quote!(.bind(a.#field.map(|v| #c))),
+        other => {
+            let v = format_ident!("{}", other.variant());
+            quote!(#rt::PgBind::#v)
+        }
     }
 }
 
@@ -460,7 +499,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
                     init.push(quote!(#f: args.get_opt(&PARAMS[#i], claims)?));
                 }
-                bind.push(bind_expr(plan.engine, p, &f, !p.is_required()));
+                bind.push(bind_expr(plan.engine, p, &f, !p.is_required(), i));
             }
             // Mixed-radix index of the chosen template values, last parameter fastest.
             let mut variant: Option<TokenStream> = None;
@@ -481,26 +520,40 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 fields,
                 init,
                 variant,
-                quote!({
-                    let (statement, columns) = STATEMENTS[variant];
-                    #rt::#engine_module::run(pool, #rt::#engine_module::query(statement) #(#bind)*, columns, #max_rows).await
-                }),
+                if plan.engine == Engine::Postgres {
+                    quote!({
+                        let statement = &STATEMENTS[variant];
+                        let query = (|| -> Result<_, #rt::ArgError> {
+                            Ok(#rt::postgres::query(statement.sql) #(#bind)*)
+                        })();
+                        match query {
+                            Ok(query) => #rt::postgres::run(pool, query, statement.columns, #max_rows).await,
+                            Err(e) => #rt::ToolOutput::invalid_arguments(e),
+                        }
+                    })
+                } else {
+                    quote!({
+                        let statement = &STATEMENTS[variant];
+                        #rt::#engine_module::run(pool, #rt::#engine_module::query(statement.sql) #(#bind)*, statement.columns, #max_rows).await
+                    })
+                },
             )
         }
     };
     let statements: Vec<TokenStream> = plan
         .variants
         .iter()
-        .map(|(sql, columns)| {
-            let sql = lit(sql);
-            let columns = match columns {
+        .map(|v| {
+            let sql = lit(&v.sql);
+            let columns = match &v.columns {
                 Some(c) => {
                     let c = column_defs(plan.engine, c);
                     quote!(Some(#c))
                 }
                 None => quote!(None),
             };
-            quote!((#sql, #columns))
+            let params = pg_params(v.binds.as_deref());
+            quote!(#rt::Statement { sql: #sql, columns: #columns, pg_params: #params })
         })
         .collect();
     let variant_count = statements.len();
@@ -513,8 +566,9 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     };
     let statements_item = if tool.ty.has_statement() {
         quote! {
-            /// The statement (one per combination of template values) and its described columns.
-            pub static STATEMENTS: [(&str, Option<&[#rt::ColumnDef]>); #variant_count] = [#(#statements),*];
+            /// The statement (one per combination of template values), its described columns
+            /// and (PostgreSQL) the types its parameters are sent as.
+            pub static STATEMENTS: [#rt::Statement; #variant_count] = [#(#statements),*];
         }
     } else {
         quote!()
@@ -602,10 +656,10 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
                 ToolKind::Sql | ToolKind::ListTables => {
-                    let first = &t.variants[0].1;
+                    let first = &t.variants[0].columns;
                     t.variants
                         .iter()
-                        .all(|(_, c)| c == first)
+                        .all(|v| &v.columns == first)
                         .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
                 }
                 ToolKind::ExecuteSql => None,

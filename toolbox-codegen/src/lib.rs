@@ -12,10 +12,11 @@
 pub mod cache;
 pub mod describe;
 pub mod emit;
+pub mod postgres;
 pub mod schema;
 pub mod types;
 
-use describe::{Described, Describer, SchemaSource};
+use describe::{Described, Describer, Problem, SchemaSource, Signature};
 use proc_macro2::TokenStream;
 use quote::quote;
 use std::cell::RefCell;
@@ -260,18 +261,22 @@ impl Oracle {
         oracle
     }
 
-    fn describe(&mut self, sql: &str) -> Result<Described, String> {
+    fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let Some(dir) = self.cache_dir.clone() else {
             return match &mut self.live {
-                Some(d) => d.describe(sql),
+                Some(d) => d.describe(sql, signature),
                 None => Err("no schema to check against".into()),
             };
         };
+        let key = cache::key(self.engine, signature);
+        let key = key.as_deref();
         match &mut self.live {
             Some(live) => {
-                let described = live.describe(sql)?;
-                if self.mode == Mode::Check {
-                    match cache::read(&dir, self.engine, sql) {
+                let described = live.describe(sql, signature)?;
+                if !described.problems.is_empty() {
+                    // Reported by the caller; a description that does not build is not cached.
+                } else if self.mode == Mode::Check {
+                    match cache::read(&dir, self.engine, sql, key) {
                         Some((_, cached)) if cached == described => {}
                         Some((file, _)) => {
                             return Err(format!(
@@ -284,7 +289,7 @@ impl Oracle {
                         }
                     }
                 } else {
-                    match cache::write(&dir, self.engine, sql, &described) {
+                    match cache::write(&dir, self.engine, sql, key, &described) {
                         Ok(file) => self.cache_files_written.push(file),
                         Err(e) => {
                             self.cache_write_error.get_or_insert(e.to_string());
@@ -293,7 +298,7 @@ impl Oracle {
                 }
                 Ok(described)
             }
-            None => match cache::read(&dir, self.engine, sql) {
+            None => match cache::read(&dir, self.engine, sql, key) {
                 Some((file, described)) => {
                     self.cache_files_read.push(file);
                     Ok(described)
@@ -392,13 +397,9 @@ fn open_schema(
 }
 
 /// Renders and describes each variant of a tool's statement.
-fn plan_variants(
-    tool: &Tool,
-    oracle: &mut Oracle,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Vec<(String, schema::Columns)>> {
+fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) -> Option<Vec<emit::Variant>> {
     let Some(statement) = &tool.statement else {
-        return Some(vec![(String::new(), None)]);
+        return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None }]);
     };
     // A statement with a problem of its own (an unset variable, a bad template reference) is
     // already reported at its position; preparing it would only add a confusing SQL error.
@@ -440,12 +441,15 @@ fn plan_variants(
             .map(|(p, i)| format!("{}={}", p.name.value, p.allowed_values[*i].value))
             .collect();
         let which = if chosen.is_empty() { String::new() } else { format!(" (with {})", chosen.join(", ")) };
-        match oracle.describe(&sql) {
-            Ok(Described { parameters, parameter_types, mut columns }) => {
+        let signature: Vec<Signature> =
+            tool.parameters.iter().map(|p| Signature { ty: p.ty, items: p.items.as_ref().map(|i| i.ty) }).collect();
+        match oracle.describe(&sql, &signature) {
+            Ok(Described { parameters, parameter_types, binds, mut columns, problems }) => {
                 if tool.ty.kind == ToolKind::ListTables {
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
                         c.type_name = if tool.ty.engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
+                        c.kind = None;
                     }
                 }
                 let declared = tool.parameters.len();
@@ -466,25 +470,33 @@ fn plan_variants(
                             .with_hint(hint),
                     );
                     failed = true;
-                } else if let Some(types) = &parameter_types {
-                    for (i, (param, described)) in tool.parameters.iter().zip(types).enumerate() {
-                        if let Err(hint) = types::check_parameter(param, described, &sql, i + 1) {
-                            diags.push(
-                                Diagnostic::new(
-                                    param.name.pos,
-                                    format!(
-                                        "parameter `{}` of tool `{}` is declared `{}`, but the statement uses ${} as `{described}`",
-                                        param.name.value,
-                                        tool.name.value,
-                                        param.ty.type_name(),
-                                        i + 1
-                                    ),
-                                )
-                                .with_hint(hint),
-                            );
-                            failed = true;
+                }
+                for problem in &problems {
+                    failed = true;
+                    diags.push(match problem {
+                        Problem::Parameter { index, bind, message } => {
+                            let param = &tool.parameters[*index];
+                            let inferred = parameter_types.as_ref().and_then(|t| t.get(*index)).map_or("?", String::as_str);
+                            Diagnostic::new(
+                                param.ty_pos,
+                                format!(
+                                    "parameter `{}` of tool `{}`{which} is declared `{}`, so its value is sent as `{}`, but the statement uses ${} as `{}` and does not prepare with it: {message}",
+                                    param.name.value,
+                                    tool.name.value,
+                                    param.ty.type_name(),
+                                    bind.to_ascii_lowercase(),
+                                    index + 1,
+                                    inferred.to_ascii_lowercase(),
+                                ),
+                            )
+                            .with_hint(types::parameter_hint(param, inferred, index + 1))
                         }
-                    }
+                        Problem::Column { name, message } => Diagnostic::new(
+                            statement.pos,
+                            format!("column `{name}` of the statement of tool `{}`{which} is {message}", tool.name.value),
+                        )
+                        .with_hint(format!("cast it in the statement, and keep its name with `AS {name}`")),
+                    });
                 }
                 let mut seen = BTreeSet::new();
                 for c in &columns {
@@ -504,7 +516,11 @@ fn plan_variants(
                         failed = true;
                     }
                 }
-                variants.push((sql, if columns.is_empty() { None } else { Some(columns) }));
+                variants.push(emit::Variant {
+                    sql,
+                    columns: if columns.is_empty() { None } else { Some(columns) },
+                    binds,
+                });
             }
             Err(e) if e.starts_with(NO_DESCRIPTION) => {
                 diags.push(
@@ -525,7 +541,11 @@ fn plan_variants(
                             tool.name.value, tool.source.value
                         ),
                     )
-                    .with_hint("check table and column names and the SQL syntax against the schema"),
+                    .with_hint(if e.contains("toolbox does not encode") {
+                        "cast the column in the statement"
+                    } else {
+                        "check table and column names and the SQL syntax against the schema"
+                    }),
                 );
                 failed = true;
             }

@@ -70,7 +70,7 @@ pub fn input_schema(params: &[&Param]) -> Value {
 
 /// The JSON Schema of one column value, from its described type and nullability.
 pub fn column_schema(engine: Engine, c: &DescribedColumn) -> Value {
-    let mut s = crate::types::kind_schema(crate::types::column_kind(engine, &c.type_name));
+    let mut s = crate::types::kind_schema(c.json_kind(engine));
     if c.nullable != Some(false) {
         if let Some(t) = s.get("type").cloned() {
             s["type"] = json!([t, "null"]);
@@ -213,11 +213,12 @@ mod tests {
 
     #[test]
     fn nullable_columns_allow_null() {
-        let c = DescribedColumn { name: "n".into(), type_name: "INTEGER".into(), nullable: None };
+        let c = DescribedColumn { name: "n".into(), type_name: "INTEGER".into(), nullable: None, kind: None };
         assert_eq!(column_schema(Engine::Sqlite, &c), json!({"type": ["integer", "null"]}));
-        let c = DescribedColumn { name: "n".into(), type_name: "NULL".into(), nullable: None };
+        let c = DescribedColumn { name: "n".into(), type_name: "NULL".into(), nullable: None, kind: None };
         assert_eq!(column_schema(Engine::Sqlite, &c), json!({}));
-        let c = DescribedColumn { name: "t".into(), type_name: "TIMESTAMPTZ".into(), nullable: Some(false) };
+        let c =
+            DescribedColumn { name: "t".into(), type_name: "TIMESTAMPTZ".into(), nullable: Some(false), kind: None };
         assert_eq!(column_schema(Engine::Postgres, &c), json!({"type": "string", "format": "date-time"}));
     }
 }

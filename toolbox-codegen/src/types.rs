@@ -1,5 +1,5 @@
-//! The declarative tables of the code generator: the JSON Schema of each column kind, and which
-//! declared parameter types a PostgreSQL placeholder accepts.
+//! The declarative tables of the code generator: the JSON Schema of each column kind, and the
+//! hint for a parameter whose type does not fit its PostgreSQL placeholder.
 
 use serde_json::{Value, json};
 use toolbox_config::model::{Param, ParamType};
@@ -21,62 +21,31 @@ pub fn kind_schema(kind: Kind) -> Value {
     }
 }
 
-/// Whether a declared parameter type can bind to a PostgreSQL placeholder the server typed as
-/// `described`. The toolbox binds strings as `text`, integers as `int8`, floats as `float8`,
-/// booleans as `bool`, arrays as arrays of those and maps as `jsonb`; PostgreSQL converts those
-/// to what the statement needs only where an implicit cast exists. An explicit cast on the
-/// placeholder (`$1::uuid`) makes any text work.
-pub fn check_parameter(param: &Param, described: &str, sql: &str, number: usize) -> Result<(), String> {
-    let text_like = |t: &str| matches!(t, "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" | "CHAR" | "CITEXT" | "UNKNOWN");
-    let numeric = |t: &str| matches!(t, "INT2" | "INT4" | "INT8" | "NUMERIC" | "FLOAT4" | "FLOAT8" | "OID");
-    let ok = match param.ty {
-        ParamType::String => text_like(described) || placeholder_is_cast(sql, number),
-        ParamType::Integer => numeric(described),
-        ParamType::Float => matches!(described, "FLOAT4" | "FLOAT8" | "NUMERIC"),
-        ParamType::Boolean => described == "BOOL",
-        ParamType::Map => matches!(described, "JSON" | "JSONB"),
-        ParamType::Array => match (described.strip_suffix("[]"), param.items.as_deref().map(|i| i.ty)) {
-            (Some(e), Some(ParamType::String)) => text_like(e) || placeholder_is_cast(sql, number),
-            (Some(e), Some(ParamType::Integer)) => numeric(e),
-            (Some(e), Some(ParamType::Float)) => matches!(e, "FLOAT4" | "FLOAT8" | "NUMERIC"),
-            (Some(e), Some(ParamType::Boolean)) => e == "BOOL",
-            _ => matches!(described, "JSON" | "JSONB"),
-        },
+/// The hint for a parameter that PostgreSQL cannot take as it is sent: the declared type that
+/// fits the placeholder (unless that is already the declared type), and the cast that converts
+/// the value in the statement.
+pub fn parameter_hint(param: &Param, described: &str, number: usize) -> String {
+    let element = described.trim_end_matches("[]");
+    let fitting = match element {
+        "INT2" | "INT4" | "INT8" | "OID" => ParamType::Integer,
+        "FLOAT4" | "FLOAT8" | "NUMERIC" => ParamType::Float,
+        "BOOL" => ParamType::Boolean,
+        "JSON" | "JSONB" => ParamType::Map,
+        _ => ParamType::String,
     };
-    if ok {
-        return Ok(());
-    }
-    let suggestion = match described.trim_end_matches("[]") {
-        t if numeric(t) && matches!(t, "INT2" | "INT4" | "INT8" | "OID") => "integer",
-        "FLOAT4" | "FLOAT8" | "NUMERIC" => "float",
-        "BOOL" => "boolean",
-        "JSON" | "JSONB" => "map",
-        _ => "string",
+    let lower = described.to_ascii_lowercase();
+    let cast = format!("`${number}::{lower}` or `CAST(${number} AS {lower})`");
+    let (declared_fits, suggestion) = if described.ends_with("[]") {
+        let items = param.items.as_deref().map(|i| i.ty);
+        (param.ty == ParamType::Array && items == Some(fitting), format!("an array of `{}`", fitting.type_name()))
+    } else {
+        (param.ty == fitting, format!("`{}`", fitting.type_name()))
     };
-    let suggestion = if described.ends_with("[]") { format!("array of {suggestion}") } else { suggestion.to_string() };
-    Err(format!(
-        "declare it `{suggestion}`, or cast the placeholder in the statement (e.g. `${number}::{}`) so the value is converted",
-        described.to_ascii_lowercase()
-    ))
-}
-
-/// Whether `$n` is followed by `::` somewhere in the statement.
-fn placeholder_is_cast(sql: &str, number: usize) -> bool {
-    let needle = format!("${number}");
-    sql.match_indices(&needle).any(|(i, _)| {
-        let rest = &sql[i + needle.len()..];
-        !rest.starts_with(|c: char| c.is_ascii_digit()) && rest.trim_start().starts_with("::")
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn casts_on_placeholders() {
-        assert!(placeholder_is_cast("SELECT * FROM t WHERE id = $1::uuid", 1));
-        assert!(placeholder_is_cast("WHERE a = $1 :: uuid", 1));
-        assert!(!placeholder_is_cast("WHERE a = $10::uuid AND b = $1", 1));
+    if declared_fits {
+        format!("cast the placeholder in the statement so PostgreSQL converts the value: {cast}")
+    } else {
+        format!(
+            "declare it {suggestion}, or cast the placeholder in the statement so PostgreSQL converts the value: {cast}"
+        )
     }
 }

@@ -17,6 +17,7 @@ pub fn list_tables(engine: Engine, pos: Pos) -> (Spanned<String>, Vec<Param>) {
     let param = |name: &str, description: &str, default: &str, allowed: &[&str]| Param {
         name: Spanned::new(name.to_string(), pos),
         ty: ParamType::String,
+        ty_pos: pos,
         description: description.to_string(),
         required: false,
         default: Some(Spanned::new(Value::String(default.to_string()), pos)),

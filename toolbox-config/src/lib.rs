@@ -22,6 +22,7 @@ pub mod model;
 pub mod names;
 #[cfg(feature = "yaml")]
 pub mod parse;
+pub mod pg;
 pub mod template;
 pub mod types;
 pub mod url;

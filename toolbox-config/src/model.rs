@@ -294,6 +294,8 @@ impl Escape {
 pub struct Param {
     pub name: Spanned<String>,
     pub ty: ParamType,
+    /// Where the `type:` value is (the name's position when the type is implicit).
+    pub ty_pos: crate::diag::Pos,
     pub description: String,
     /// As written; see [`Param::is_required`].
     pub required: bool,

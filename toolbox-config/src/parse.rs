@@ -824,7 +824,9 @@ impl Reader<'_> {
         if !place.item {
             obj.what = format!("parameter `{}` of {owner}", name.value);
         }
-        let ty = match obj.string("type", &mut self.diags) {
+        let type_field = obj.string("type", &mut self.diags);
+        let ty_pos = type_field.as_ref().map_or(name.pos, |t| t.pos);
+        let ty = match type_field {
             Some(t) => match lookup(ParamType::ALL, &t.value) {
                 Some(ty) => Some(ty),
                 None => {
@@ -917,6 +919,7 @@ impl Reader<'_> {
         let param = Param {
             name,
             ty,
+            ty_pos,
             description,
             required,
             default,

@@ -70,6 +70,42 @@ impl Kind {
     }
 }
 
+impl Kind {
+    /// The kind as text, for the description cache: the variant name, `Array(Integer)`.
+    pub fn code(self) -> String {
+        match self {
+            Kind::Array(e) => format!("Array({})", element_kind(e).variant()),
+            other => other.variant().to_string(),
+        }
+    }
+
+    /// Reads [`Kind::code`].
+    pub fn from_code(code: &str) -> Option<Kind> {
+        if let Some(inner) = code.strip_prefix("Array(").and_then(|c| c.strip_suffix(')')) {
+            return Some(Kind::Array(crate::pg::element(Kind::from_code(inner)?)));
+        }
+        const SCALARS: [Kind; 16] = [
+            Kind::Integer,
+            Kind::UnsignedInteger,
+            Kind::Real,
+            Kind::Decimal,
+            Kind::Boolean,
+            Kind::Text,
+            Kind::Blob,
+            Kind::Json,
+            Kind::Uuid,
+            Kind::Date,
+            Kind::Time,
+            Kind::Timestamp,
+            Kind::TimestampTz,
+            Kind::Interval,
+            Kind::Any,
+            Kind::Raw,
+        ];
+        SCALARS.into_iter().find(|k| k.variant() == code)
+    }
+}
+
 pub fn element_kind(e: Element) -> Kind {
     match e {
         Element::Integer => Kind::Integer,
@@ -170,5 +206,13 @@ mod tests {
         assert_eq!(column_kind(Engine::Mysql, "BIGINT UNSIGNED"), Kind::UnsignedInteger);
         assert_eq!(column_kind(Engine::Mysql, "BOOLEAN"), Kind::Boolean);
         assert_eq!(column_kind(Engine::Sqlite, "NULL"), Kind::Any);
+    }
+
+    #[test]
+    fn kinds_round_trip_as_text() {
+        for kind in [Kind::Decimal, Kind::Array(Element::Timestamp), Kind::Raw] {
+            assert_eq!(Kind::from_code(&kind.code()), Some(kind));
+        }
+        assert_eq!(Kind::from_code("Nope"), None);
     }
 }

@@ -88,6 +88,17 @@ pub struct CompiledStatement {
     pub sql: &'static str,
     /// `(name, type)` of each result column.
     pub columns: &'static [(&'static str, &'static str)],
+    /// PostgreSQL: the types the parameters are sent as, which the comparison prepares it with.
+    pub pg_params: &'static [crate::postgres::PgParam],
+}
+
+/// One statement of a tool (one per combination of template values).
+pub struct Statement {
+    pub sql: &'static str,
+    /// The result columns, or `None` for a statement that returns no rows.
+    pub columns: Option<&'static [crate::encode::ColumnDef]>,
+    /// PostgreSQL: the type each parameter is sent as.
+    pub pg_params: &'static [crate::postgres::PgParam],
 }
 
 pub struct SqliteSourceDef {

@@ -10,8 +10,13 @@ use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};
 
-/// Encodes the value of column `index` of a row into the buffer.
-pub type Encoder<DB> = fn(&mut Vec<u8>, &<DB as Database>::Row, usize, ColumnKind);
+/// Encodes the value of column `index` of a row into the buffer, or says why it cannot.
+pub type Encoder<DB> = fn(&mut Vec<u8>, &<DB as Database>::Row, usize, ColumnKind) -> Result<(), String>;
+
+/// The answer for a value that could not be encoded.
+fn unencodable(column: &str, problem: String) -> ToolOutput {
+    ToolOutput::Error(format!("column `{column}`: {problem}"))
+}
 
 /// Runs a compiled statement on a connection of the pool: rows when the build described result
 /// columns, else the count of affected rows.
@@ -42,7 +47,7 @@ where
     };
     let mut w = RowsWriter::new(max_rows);
     let mut rows = query.fetch(lease.begin());
-    let outcome = loop {
+    let outcome = 'rows: loop {
         match rows.try_next().await {
             Ok(Some(row)) => {
                 if !w.begin_row() {
@@ -52,20 +57,26 @@ where
                 }
                 for (i, column) in columns.iter().enumerate() {
                     w.column(i, column.key);
-                    encode(&mut w.out, &row, i, column.kind);
+                    if let Err(problem) = encode(&mut w.out, &row, i, column.kind) {
+                        // The rest of the rows are left unread, as above.
+                        let name = column.key.trim_end_matches(':');
+                        let name = serde_json::from_str::<String>(name).unwrap_or_default();
+                        break 'rows Some(Err(Unencodable(unencodable(&name, problem))));
+                    }
                 }
                 w.end_row();
             }
             Ok(None) => break Some(Ok(())),
-            Err(e) => break Some(Err(e)),
+            Err(e) => break Some(Err(Failed(e))),
         }
     };
     drop(rows);
     match outcome {
-        Some(Err(e)) => {
+        Some(Err(Failed(e))) => {
             lease.end(Some(&e));
             database_error(e)
         }
+        Some(Err(Unencodable(output))) => output,
         Some(Ok(())) => {
             lease.end(None);
             w.finish()
@@ -73,6 +84,13 @@ where
         None => w.finish(),
     }
 }
+
+/// How reading a compiled statement's rows stopped early.
+enum Stop {
+    Failed(sqlx::Error),
+    Unencodable(ToolOutput),
+}
+use Stop::{Failed, Unencodable};
 
 /// Encodes the results of client SQL: the rows of every statement, each column by the kind its
 /// run-time type maps to; a script without rows answers the number of affected rows.
@@ -96,7 +114,9 @@ pub async fn collect<DB: Database>(
                 }
                 for (i, column) in row.columns().iter().enumerate() {
                     write_key(&mut w.out, i, column.name());
-                    encode(&mut w.out, &row, i, kind_of(column));
+                    if let Err(problem) = encode(&mut w.out, &row, i, kind_of(column)) {
+                        return unencodable(column.name(), problem);
+                    }
                 }
                 w.end_row();
             }

@@ -45,4 +45,5 @@ pub mod __private {
     pub use crate::{mysql, postgres, sqlite};
     pub use serde_json::Value;
     pub use std::boxed::Box;
+    pub use toolbox_config::pg::{Bind as PgBind, Scalar as PgScalar};
 }

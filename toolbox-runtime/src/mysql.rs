@@ -40,14 +40,14 @@ pub async fn execute_sql(pool: &Pool<MySql>, sql: String, max_rows: Option<u64>,
 
 /// Encodes one value by its described kind; a value no encoder can read is written as its text
 /// (text protocol) or its bytes (base64, binary protocol), never dropped.
-fn encode(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind) {
+fn encode(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind) -> Result<(), String> {
     let Ok(raw) = row.try_get_raw(i) else {
         out.extend_from_slice(b"null");
-        return;
+        return Ok(());
     };
     if raw.is_null() {
         out.extend_from_slice(b"null");
-        return;
+        return Ok(());
     }
     let type_name = raw.type_info().name().to_string();
     let start = out.len();
@@ -58,6 +58,7 @@ fn encode(out: &mut Vec<u8>, row: &MySqlRow, i: usize, kind: ColumnKind) {
             Err(_) => out.extend_from_slice(b"null"),
         }
     }
+    Ok(())
 }
 
 fn encode_typed(

@@ -153,15 +153,20 @@ impl ServerPool {
     /// build described. Differences are pushed to `drift`; an error means the database is down.
     pub async fn check(&self, source: &SourceDef, drift: &mut Vec<String>) -> Result<(), String> {
         let (SourceKindDef::Postgres(def) | SourceKindDef::Mysql(def)) = &source.kind else { return Ok(()) };
-        let live = |sql: &'static str| async move {
+        let live = |statement: &'static crate::def::CompiledStatement| async move {
             match self {
-                ServerPool::Postgres { pool } => live_columns(pool, sql).await,
-                ServerPool::Mysql { pool } => live_columns(pool, sql).await,
+                // Prepared with the parameter types calls send, so the statement this leaves in
+                // the connection's cache is the one a call needs.
+                ServerPool::Postgres { pool } => {
+                    let types: Vec<_> = statement.pg_params.iter().map(crate::postgres::PgParam::type_info).collect();
+                    live_columns(pool, statement.sql, &types).await
+                }
+                ServerPool::Mysql { pool } => live_columns(pool, statement.sql, &[]).await,
             }
         };
         self.ping().await?;
         for statement in def.statements {
-            match live(statement.sql).await {
+            match live(statement).await {
                 Ok(mut columns) => {
                     if matches!(self, ServerPool::Mysql { .. }) {
                         // MySQL's wire types are coarser than what the build refined them to
@@ -193,12 +198,13 @@ impl ServerPool {
 async fn live_columns<DB: sqlx::Database>(
     pool: &Pool<DB>,
     sql: &'static str,
+    parameter_types: &[DB::TypeInfo],
 ) -> Result<Vec<(String, String)>, sqlx::Error>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
     let mut lease = pool.acquire().await?;
-    let statement = lease.prepare(sqlx::SqlSafeStr::into_sql_str(sql)).await?;
+    let statement = lease.prepare_with(sqlx::SqlSafeStr::into_sql_str(sql), parameter_types).await?;
     Ok(statement.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect())
 }
 

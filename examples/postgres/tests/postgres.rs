@@ -106,7 +106,7 @@ async fn every_type_comes_back_as_the_right_json() {
         concat!(
             r#"[{"id":1,"small":-32768,"big":9007199254740993,"exact":49.00,"real4":1.5,"real8":0.1,"flag":true,"#,
             r#""txt":"héllo \"quoted\"","vc":"varchar","ch":"ab ","nm":"a_name","uid":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","#,
-            r#""d":"2025-01-31","t":"13:45:30.500","ts":"2025-01-31T13:45:30.123456","tstz":"2025-01-31T11:45:30Z","#,
+            r#""d":"2025-01-31","t":"13:45:30.5","ts":"2025-01-31T13:45:30.123456","tstz":"2025-01-31T11:45:30Z","#,
             r#""iv":"P1Y2M3DT4H5M6.5S","js":{"a": [1, 2.5, null]},"jsb":{"b": true},"bin":"AP8Q","ints":[1,null,3],"#,
             r#""texts":["x","y z"],"m":"happy"},"#,
             r#"{"id":2,"small":null,"big":null,"exact":null,"real4":null,"real8":null,"flag":null,"txt":null,"vc":null,"#,
@@ -132,6 +132,65 @@ async fn typed_parameters_arrays_and_writes() {
     assert_eq!(rows["structuredContent"]["rows"], json!([{"flight_number": "UA0001", "status": "delayed"}]));
     let rows = call(&mcp, "list_flights_by_airline", json!({"airline": "UA", "limit": 3})).await;
     assert_eq!(rows["structuredContent"]["rows"].as_array().unwrap().len(), 3);
+}
+
+/// Every pooled connection first prepares each statement in the start-up comparison, then serves
+/// calls: the values must be sent as the types those prepared statements take (an `integer`
+/// against INT4 and NUMERIC, a `float` against NUMERIC, a `string` cast to `date`), and the
+/// answers must be psql's.
+#[tokio::test]
+async fn parameters_bind_as_the_placeholder_type_on_every_connection() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = Arc::new(db.mcp());
+    // The comparison runs on a connection of the pool; open all eight first so it runs on each.
+    let warm: Vec<_> = (0..16)
+        .map(|_| {
+            let mcp = mcp.clone();
+            tokio::spawn(async move { call(&mcp, "wait", json!({"seconds": 0.05})).await })
+        })
+        .collect();
+    for w in warm {
+        w.await.unwrap();
+    }
+    for _ in 0..3 {
+        let drift = mcp.sources.connect_all().await;
+        assert!(drift.is_empty(), "{drift:?}");
+    }
+    let mut admin =
+        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let psql = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+    let cheaper_than_300 = psql("SELECT count(*) FROM flights WHERE price < 300").fetch_one(&mut admin).await.unwrap();
+    let cheaper_than_300_5 =
+        psql("SELECT count(*) FROM flights WHERE price < 300.5").fetch_one(&mut admin).await.unwrap();
+    let on_day = psql("SELECT count(*) FROM flights WHERE (departure AT TIME ZONE 'UTC')::date = '2025-01-02'")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(cheaper_than_300 > 0 && cheaper_than_300_5 > cheaper_than_300 && on_day > 0);
+    let cases = [
+        ("flight_by_id", json!({"id": 1}), json!([{"flight_number": "UA0001"}])),
+        ("count_cheaper_than", json!({"price": 300}), json!([{"n": cheaper_than_300}])),
+        ("count_cheaper_than_exactly", json!({"price": 300.5}), json!([{"n": cheaper_than_300_5}])),
+        ("count_departing_on", json!({"day": "2025-01-02"}), json!([{"n": on_day}])),
+    ];
+    let calls: Vec<_> = (0..32)
+        .map(|i| {
+            let (tool, args, expected) = cases[i % cases.len()].clone();
+            let mcp = mcp.clone();
+            tokio::spawn(async move {
+                let r = call(&mcp, tool, args).await;
+                assert_eq!(r["structuredContent"]["rows"], expected, "{tool}: {r}");
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap();
+    }
+    let r = call(&mcp, "flight_by_id", json!({"id": 1i64 << 40})).await;
+    assert_eq!(
+        error_text(&r),
+        "invalid argument \"id\": 1099511627776 is out of range for the statement's integer (-2147483648 to 2147483647)"
+    );
 }
 
 #[tokio::test]

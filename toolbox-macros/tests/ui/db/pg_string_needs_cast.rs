@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_string_needs_cast.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("pg_unencodable_columns.yaml");
+
+fn main() {}

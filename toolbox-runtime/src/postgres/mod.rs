@@ -1,0 +1,68 @@
+//! PostgreSQL execution: compiled statements (prepared once per connection by sqlx's statement
+//! cache, with the parameter types the build chose: [`bind`]) and client SQL, with values
+//! written as JSON by the types sqlx resolved for the columns ([`decode`]).
+
+mod bind;
+mod decode;
+pub(crate) mod text;
+
+use crate::call::ToolOutput;
+use crate::encode::{ColumnDef, ColumnKind};
+use crate::execute;
+use crate::pool::Pool;
+pub use bind::{PgArg, PgParam, PgValue, value};
+use decode::DecodeError;
+use sqlx::postgres::{PgArguments, PgColumn, PgQueryResult, PgRow, PgValueFormat};
+use sqlx::{Column, Postgres, Row, TypeInfo, ValueRef};
+
+pub type Query = sqlx::query::Query<'static, Postgres, PgArguments>;
+
+pub fn query(statement: &'static str) -> Query {
+    sqlx::query(statement)
+}
+
+/// Runs a compiled statement: rows when the build described columns, else the affected count.
+pub async fn run(
+    pool: &Pool<Postgres>,
+    query: Query,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
+    execute::run(pool, query, columns, max_rows, encode, PgQueryResult::rows_affected).await
+}
+
+/// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
+/// `read_only` runs one statement in a read-only transaction, enforced by PostgreSQL.
+pub async fn execute_sql(pool: &Pool<Postgres>, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
+    let setup = read_only.then_some("BEGIN TRANSACTION READ ONLY");
+    execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, PgQueryResult::rows_affected).await
+}
+
+fn kind_of(_: &PgColumn) -> ColumnKind {
+    // Values are decoded by the column's resolved type, not by a kind.
+    ColumnKind::Any
+}
+
+/// Writes one value as JSON, by the type sqlx resolved for its column.
+pub(crate) fn encode(out: &mut Vec<u8>, row: &PgRow, i: usize, _kind: ColumnKind) -> Result<(), String> {
+    let raw = row.try_get_raw(i).map_err(|e| e.to_string())?;
+    if raw.is_null() {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    }
+    let ty = row.columns()[i].type_info();
+    let start = out.len();
+    let written = match raw.format() {
+        PgValueFormat::Binary => decode::binary(out, ty, raw.as_bytes().map_err(|e| e.to_string())?),
+        PgValueFormat::Text => decode::text(out, ty, raw.as_str().map_err(|e| e.to_string())?),
+    };
+    written.map_err(|e| {
+        out.truncate(start);
+        match e {
+            DecodeError::Unsupported { type_name, cast } => {
+                format!("its type `{type_name}` is not one toolbox encodes; cast it in the statement (`::{cast}`)")
+            }
+            DecodeError::Malformed(what) => format!("a malformed value of type `{}` ({what})", ty.name()),
+        }
+    })
+}
