@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql from their
-# schema.sql, on the PostgreSQL and MariaDB of this machine. The examples' builds describe their
+# schema.sql, and the `toolbox_matrix` databases of tests/matrix, on the PostgreSQL and MariaDB of
+# this machine. The examples' builds describe their
 # statements against them (refreshing .toolbox/), and the database compile-fail snapshots need
 # them. Without the services it says so and stops; under CI=true that is an error.
 set -uo pipefail
@@ -10,6 +11,9 @@ if psql -h 127.0.0.1 -U postgres -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; t
   psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_example WITH (FORCE)' -c 'CREATE DATABASE toolbox_example' \
     && psql -h 127.0.0.1 -U postgres -d toolbox_example -q -v ON_ERROR_STOP=1 -f examples/postgres/schema.sql \
     && echo "PostgreSQL: toolbox_example ready" || status=1
+  psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_matrix WITH (FORCE)' -c 'CREATE DATABASE toolbox_matrix' \
+    && psql -h 127.0.0.1 -U postgres -d toolbox_matrix -q -v ON_ERROR_STOP=1 -f tests/matrix/postgres.sql \
+    && echo "PostgreSQL: toolbox_matrix ready" || status=1
 else
   echo "PostgreSQL is not reachable on 127.0.0.1:5432: its example builds from the cache, its tests skip"
   [ "${CI:-}" = "true" ] && status=1

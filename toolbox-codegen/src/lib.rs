@@ -133,6 +133,7 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     if mode == Mode::Auto && all_live && !cache_files_used.is_empty() {
         cache::prune(&cache::dir(path), &cache_files_used);
     }
+    distinguish_statements(&mut tool_plans);
     let tracked: Vec<String> =
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
     let plan = emit::Plan {
@@ -143,6 +144,29 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         scripts,
     };
     Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars, warnings }
+}
+
+/// PostgreSQL keeps one prepared statement per text on each connection, with the parameter types
+/// it was first prepared with. Where two tools of a source run the same text with parameters sent
+/// as different types, each other one gets a comment naming its types in front, so that each is
+/// prepared (and cached) as its own statement.
+fn distinguish_statements(plans: &mut [emit::ToolPlan<'_>]) {
+    let mut first: std::collections::HashMap<(usize, String), Option<Vec<String>>> = Default::default();
+    for plan in plans.iter_mut().filter(|p| p.engine == Engine::Postgres) {
+        for variant in &mut plan.variants {
+            let key = (plan.source_index, variant.sql.clone());
+            match first.get(&key) {
+                None => {
+                    first.insert(key, variant.binds.clone());
+                }
+                Some(binds) if *binds == variant.binds => {}
+                Some(_) => {
+                    let types = variant.binds.iter().flatten().map(|b| b.to_ascii_lowercase()).collect::<Vec<_>>();
+                    variant.sql = format!("/* toolbox: parameters sent as {} */ {}", types.join(", "), variant.sql);
+                }
+            }
+        }
+    }
 }
 
 /// Describes the statements of a source's tools and records a plan for each that checks out.

@@ -70,13 +70,8 @@ pub fn input_schema(params: &[&Param]) -> Value {
 
 /// The JSON Schema of one column value, from its described type and nullability.
 pub fn column_schema(engine: Engine, c: &DescribedColumn) -> Value {
-    let mut s = crate::types::kind_schema(c.json_kind(engine));
-    if c.nullable != Some(false) {
-        if let Some(t) = s.get("type").cloned() {
-            s["type"] = json!([t, "null"]);
-        }
-    }
-    s
+    let s = crate::types::kind_schema(c.json_kind(engine));
+    if c.nullable != Some(false) { crate::types::nullable(s) } else { s }
 }
 
 /// The `outputSchema` of a SQL tool: `{rows: [...]}` (with `truncated` when `maxRows` may cut

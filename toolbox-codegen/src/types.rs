@@ -17,8 +17,24 @@ pub fn kind_schema(kind: Kind) -> Value {
         Kind::Date => json!({"type": "string", "format": "date"}),
         Kind::Timestamp | Kind::TimestampTz => json!({"type": "string", "format": "date-time"}),
         Kind::Json | Kind::Any => json!({}),
-        Kind::Array(e) => json!({"type": "array", "items": kind_schema(element_kind(e))}),
+        // Elements may be NULL, and a PostgreSQL array may have more than one dimension (its type
+        // does not say how many): an element may be an array of elements.
+        Kind::Array(e) => {
+            let mut items = nullable(kind_schema(element_kind(e)));
+            if let Some(Value::Array(types)) = items.get_mut("type") {
+                types.insert(1, json!("array"));
+            }
+            json!({"type": "array", "items": items})
+        }
     }
+}
+
+/// A schema that also allows `null`.
+pub fn nullable(mut schema: Value) -> Value {
+    if let Some(t) = schema.get("type").cloned() {
+        schema["type"] = json!([t, "null"]);
+    }
+    schema
 }
 
 /// The hint for a parameter that PostgreSQL cannot take as it is sent: the declared type that

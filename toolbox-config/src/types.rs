@@ -37,10 +37,13 @@ pub enum Element {
     Decimal,
     Boolean,
     Text,
+    Blob,
     Uuid,
     Date,
+    Time,
     Timestamp,
     TimestampTz,
+    Interval,
     Json,
     Raw,
 }
@@ -113,8 +116,11 @@ pub fn element_kind(e: Element) -> Kind {
         Element::Decimal => Kind::Decimal,
         Element::Boolean => Kind::Boolean,
         Element::Text => Kind::Text,
+        Element::Blob => Kind::Blob,
         Element::Uuid => Kind::Uuid,
         Element::Date => Kind::Date,
+        Element::Time => Kind::Time,
+        Element::Interval => Kind::Interval,
         Element::Timestamp => Kind::Timestamp,
         Element::TimestampTz => Kind::TimestampTz,
         Element::Json => Kind::Json,
@@ -135,19 +141,7 @@ pub fn column_kind(engine: Engine, type_name: &str) -> Kind {
         },
         Engine::Postgres => {
             if let Some(element) = type_name.strip_suffix("[]") {
-                return Kind::Array(match postgres_scalar(element) {
-                    Kind::Integer => Element::Integer,
-                    Kind::Real => Element::Real,
-                    Kind::Decimal => Element::Decimal,
-                    Kind::Boolean => Element::Boolean,
-                    Kind::Text => Element::Text,
-                    Kind::Uuid => Element::Uuid,
-                    Kind::Date => Element::Date,
-                    Kind::Timestamp => Element::Timestamp,
-                    Kind::TimestampTz => Element::TimestampTz,
-                    Kind::Json => Element::Json,
-                    _ => Element::Raw,
-                });
+                return Kind::Array(crate::pg::element(postgres_scalar(element)));
             }
             postgres_scalar(type_name)
         }

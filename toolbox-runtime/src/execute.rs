@@ -93,14 +93,15 @@ enum Stop {
 use Stop::{Failed, Unencodable};
 
 /// Encodes the results of client SQL: the rows of every statement, each column by the kind its
-/// run-time type maps to; a script without rows answers the number of affected rows.
+/// run-time type maps to; a script without rows answers the number of affected rows. An error of
+/// the database is returned for the caller to answer (or to try the script another way).
 pub async fn collect<DB: Database>(
     mut stream: BoxStream<'_, Result<Either<DB::QueryResult, DB::Row>, sqlx::Error>>,
     max_rows: Option<u64>,
     kind_of: fn(&DB::Column) -> ColumnKind,
     encode: Encoder<DB>,
     rows_affected: fn(&DB::QueryResult) -> u64,
-) -> ToolOutput {
+) -> Result<ToolOutput, sqlx::Error> {
     let mut w = RowsWriter::new(max_rows);
     let mut any_rows = false;
     let mut affected = 0;
@@ -115,19 +116,32 @@ pub async fn collect<DB: Database>(
                 for (i, column) in row.columns().iter().enumerate() {
                     write_key(&mut w.out, i, column.name());
                     if let Err(problem) = encode(&mut w.out, &row, i, kind_of(column)) {
-                        return unencodable(column.name(), problem);
+                        return Ok(unencodable(column.name(), problem));
                     }
                 }
                 w.end_row();
             }
             Ok(None) => break,
-            Err(e) => return database_error(e),
+            Err(e) => return Err(e),
         }
     }
     if !any_rows && affected > 0 {
-        return ToolOutput::Affected { rows_affected: affected };
+        return Ok(ToolOutput::Affected { rows_affected: affected });
     }
-    w.finish()
+    Ok(w.finish())
+}
+
+/// How client SQL runs on an engine.
+pub struct ClientSql<DB: Database> {
+    /// Run first, then exactly one statement, for a read-only tool.
+    pub read_only_setup: Option<&'static str>,
+    /// Where the engine can: the error that says the text holds several statements. Such an
+    /// engine runs one statement as a prepared statement (its values typed, as compiled
+    /// statements' are) and only a script of several through the simple protocol.
+    pub several_statements: Option<fn(&sqlx::Error) -> bool>,
+    pub kind_of: fn(&DB::Column) -> ColumnKind,
+    pub encode: Encoder<DB>,
+    pub rows_affected: fn(&DB::QueryResult) -> u64,
 }
 
 /// Runs SQL text sent by the client on a connection of its own, closed afterwards: whatever the
@@ -135,15 +149,7 @@ pub async fn collect<DB: Database>(
 /// other call sees it. With `read_only`, `read_only_setup` runs first and then exactly one
 /// statement (the prepared protocol refuses several), so the setup cannot be undone before a
 /// write; without it the text may hold several statements.
-pub async fn client_sql<DB>(
-    pool: &Pool<DB>,
-    sql: String,
-    max_rows: Option<u64>,
-    read_only: Option<&'static str>,
-    kind_of: fn(&DB::Column) -> ColumnKind,
-    encode: Encoder<DB>,
-    rows_affected: fn(&DB::QueryResult) -> u64,
-) -> ToolOutput
+pub async fn client_sql<DB>(pool: &Pool<DB>, sql: String, max_rows: Option<u64>, how: &ClientSql<DB>) -> ToolOutput
 where
     DB: Database + sqlx::database::HasStatementCache,
     DB::Arguments: IntoArguments<DB>,
@@ -154,29 +160,46 @@ where
         Err(e) => return database_error(e),
     };
     let connection = lease.begin();
-    let output = match read_only {
-        Some(setup) => match sqlx::raw_sql(setup).execute(&mut *connection).await {
-            Ok(_) => {
-                let statement = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)).persistent(false);
-                collect::<DB>(
-                    Executor::fetch_many(&mut *connection, statement),
-                    max_rows,
-                    kind_of,
-                    encode,
-                    rows_affected,
-                )
-                .await
-            }
-            Err(e) => database_error(e),
+    let (kind_of, encode, rows_affected) = (how.kind_of, how.encode, how.rows_affected);
+    let output = match (how.read_only_setup, how.several_statements) {
+        (Some(setup), _) => match sqlx::raw_sql(setup).execute(&mut *connection).await {
+            Ok(_) => prepared(&mut *connection, sql, max_rows, how).await,
+            Err(e) => Err(e),
         },
-        None => {
+        (None, Some(several)) => match prepared(&mut *connection, sql.clone(), max_rows, how).await {
+            Err(e) if several(&e) => {
+                let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection);
+                collect::<DB>(stream, max_rows, kind_of, encode, rows_affected).await
+            }
+            other => other,
+        },
+        (None, None) => {
             let stream = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_many(&mut *connection);
             collect::<DB>(stream, max_rows, kind_of, encode, rows_affected).await
         }
     };
     lease.end(None);
     lease.close().await;
-    output
+    output.unwrap_or_else(database_error)
+}
+
+/// Runs one statement of client SQL as a prepared statement. A named one: sqlx resolves the
+/// types of the database's own (an enum column) with queries of its own between preparing and
+/// running, which would replace an unnamed statement. The connection is closed afterwards.
+async fn prepared<DB>(
+    connection: &mut DB::Connection,
+    sql: String,
+    max_rows: Option<u64>,
+    how: &ClientSql<DB>,
+) -> Result<ToolOutput, sqlx::Error>
+where
+    DB: Database + sqlx::database::HasStatementCache,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let statement = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql)).persistent(true);
+    collect::<DB>(Executor::fetch_many(connection, statement), max_rows, how.kind_of, how.encode, how.rows_affected)
+        .await
 }
 
 /// The database's own message, which names the problem without any credential.

@@ -35,7 +35,14 @@ pub async fn execute_sql(pool: &Pool<MySql>, sql: String, max_rows: Option<u64>,
     let kind_of = |column: &MySqlColumn| {
         toolbox_config::types::column_kind(toolbox_config::model::Engine::Mysql, column.type_info().name())
     };
-    execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, MySqlQueryResult::rows_affected).await
+    let how = execute::ClientSql {
+        read_only_setup: setup,
+        several_statements: None,
+        kind_of,
+        encode,
+        rows_affected: MySqlQueryResult::rows_affected,
+    };
+    execute::client_sql(pool, sql, max_rows, &how).await
 }
 
 /// Encodes one value by its described kind; a value no encoder can read is written as its text

@@ -73,9 +73,16 @@ fn simple_wire(ty: &PgTypeInfo) -> Result<Wire> {
     wire(oid).map_err(|refusal| DecodeError::Unsupported { type_name: ty.name().to_string(), cast: refusal.cast })
 }
 
+/// The structure of a type, or `None` for one sqlx did not resolve (the simple protocol leaves
+/// the types of result columns as bare OIDs; asking sqlx for their kind would panic).
+fn kind(ty: &PgTypeInfo) -> Option<&PgTypeKind> {
+    (ty.name() != "?").then(|| ty.kind())
+}
+
 /// Writes a binary value of type `ty` as JSON.
 pub fn binary(out: &mut Vec<u8>, ty: &PgTypeInfo, bytes: &[u8]) -> Result {
-    match ty.kind() {
+    let Some(kind) = kind(ty) else { return scalar(out, simple_wire(ty)?, bytes) };
+    match kind {
         PgTypeKind::Enum(_) => write_json_string(out, utf8(bytes)?),
         PgTypeKind::Domain(base) => binary(out, base, bytes)?,
         PgTypeKind::Array(element) => array(out, element, bytes)?,
@@ -406,7 +413,7 @@ fn vector(out: &mut Vec<u8>, bytes: &[u8]) -> Result {
 /// spaces or punctuation (`["2025-01-01 00:00:00","2025-02-01 00:00:00")`).
 fn range(subtype: &PgTypeInfo, bytes: &[u8]) -> Result<String> {
     let mut subtype = subtype;
-    while let PgTypeKind::Domain(base) = subtype.kind() {
+    while let Some(PgTypeKind::Domain(base)) = kind(subtype) {
         subtype = base;
     }
     let wire = simple_wire(subtype)?;
@@ -462,7 +469,19 @@ fn record(out: &mut Vec<u8>, fields: &[(String, PgTypeInfo)], bytes: &[u8]) -> R
 /// Writes a value received as text (the simple query protocol) as JSON: the same JSON as
 /// [`binary`] gives for the same value.
 pub fn text(out: &mut Vec<u8>, ty: &PgTypeInfo, s: &str) -> Result {
-    match ty.kind() {
+    let Some(kind) = kind(ty) else {
+        // A built-in type by its OID; a type of the database's own (an enum, a composite) that
+        // sqlx did not resolve is written as its text.
+        return match simple_wire(ty) {
+            Ok(wire) => text_scalar(out, wire, s),
+            Err(_) if ty.oid().is_some_and(|o| o.0 >= 16384) => {
+                write_json_string(out, s);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+    };
+    match kind {
         PgTypeKind::Enum(_) | PgTypeKind::Range(_) => write_json_string(out, s),
         PgTypeKind::Domain(base) => text(out, base, s)?,
         PgTypeKind::Array(element) => {

@@ -32,10 +32,24 @@ pub async fn run(
 }
 
 /// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).
-/// `read_only` runs one statement in a read-only transaction, enforced by PostgreSQL.
+/// `read_only` runs one statement in a read-only transaction, enforced by PostgreSQL. One
+/// statement runs as a prepared statement, so its values come back exactly as a compiled
+/// statement's do; a script of several runs through the simple protocol, where values arrive as
+/// text and a type of the database's own (an enum, a composite) comes back as its text.
 pub async fn execute_sql(pool: &Pool<Postgres>, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
-    let setup = read_only.then_some("BEGIN TRANSACTION READ ONLY");
-    execute::client_sql(pool, sql, max_rows, setup, kind_of, encode, PgQueryResult::rows_affected).await
+    let how = execute::ClientSql {
+        read_only_setup: read_only.then_some("BEGIN TRANSACTION READ ONLY"),
+        several_statements: Some(several_statements),
+        kind_of,
+        encode,
+        rows_affected: PgQueryResult::rows_affected,
+    };
+    execute::client_sql(pool, sql, max_rows, &how).await
+}
+
+/// PostgreSQL's refusal to prepare a text of several statements.
+fn several_statements(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42601") && db.message().contains("multiple commands"))
 }
 
 fn kind_of(_: &PgColumn) -> ColumnKind {

@@ -1,0 +1,8 @@
+//! The toolboxes of the type matrices, compiled from the generated configurations beside this
+//! crate (`gen_*.py` writes them; `tests/` runs them against the engines).
+
+/// PostgreSQL: `postgres.yaml`, described against the `toolbox_matrix` database made from
+/// `postgres.sql` (or the committed `.toolbox/` cache).
+pub mod postgres {
+    toolbox_macros::toolbox!("../postgres.yaml");
+}
