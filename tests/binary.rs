@@ -232,3 +232,46 @@ fn serves_stdio_with_logs_kept_off_stdout() {
     child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
     assert!(log.contains("serving MCP over stdio"), "logs go to stderr: {log}");
 }
+
+/// `--strict-schema` means every statement prepared against the live database, or no start: a
+/// database file made before the tables its statements read were added does not pass.
+#[test]
+fn strict_schema_refuses_a_database_that_lacks_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("airline.db");
+    empty_database_file(&empty);
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0", "--strict-schema"])
+        .env("TOOLBOX_DEMO_DB", &empty)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the server started on a database without its tables under --strict-schema");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not start: {stderr}");
+    assert!(stderr.contains("--strict-schema"), "{stderr}");
+    assert!(
+        stderr.contains("tool `search_flights`: the statement no longer prepares: no such table: flights"),
+        "{stderr}"
+    );
+
+    // The demo's own database (created from its schema at start-up) passes.
+    let (mut child, mut stderr) = spawn(&tempfile::tempdir().unwrap(), &["--strict-schema"]);
+    serving_line(&mut stderr);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// An empty SQLite database: a zero-length file is one.
+fn empty_database_file(path: &std::path::Path) {
+    std::fs::write(path, b"").unwrap();
+}

@@ -200,6 +200,15 @@ fn source_def(
         None => quote!(None),
     };
     let (schema, seed) = (script(&scripts.0), script(&scripts.1));
+    let statements = statements.iter().map(|(tool, sql, columns, binds)| {
+        let (tool, sql) = (lit(tool), lit(sql));
+        let columns = columns.iter().map(|(n, t)| {
+            let (n, t) = (lit(n), lit(t));
+            quote!((#n, #t))
+        });
+        let params = pg_params(binds.as_deref());
+        quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
+    });
     match &source.kind {
         SourceKind::Sqlite(s) => {
             let database = setting(&s.database);
@@ -212,6 +221,7 @@ fn source_def(
                         schema_sql: #schema,
                         seed_sql: #seed,
                         read_only: #read_only,
+                        statements: &[#(#statements),*],
                     }),
                 }
             }
@@ -234,15 +244,6 @@ fn source_def(
             });
             let max_connections = server.max_connections.unwrap_or(4);
             let read_only = server.read_only;
-            let statements = statements.iter().map(|(tool, sql, columns, binds)| {
-                let (tool, sql) = (lit(tool), lit(sql));
-                let columns = columns.iter().map(|(n, t)| {
-                    let (n, t) = (lit(n), lit(t));
-                    quote!((#n, #t))
-                });
-                let params = pg_params(binds.as_deref());
-                quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
-            });
             let variant =
                 format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
             quote! {

@@ -118,9 +118,10 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         if tools.is_empty() {
             continue;
         }
-        let describer = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
-        let mut oracle = Oracle::sqlite(describer);
+        let schema = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
+        let mut oracle = Oracle::sqlite(schema);
         plan_tools(&tools, source_index, source, sqlite.read_only, &mut oracle, &mut diags, &mut tool_plans);
+        warnings.append(&mut oracle.warnings);
     }
     let env_vars = used_vars.into_inner();
     let code_inputs = tracked_files.clone();
@@ -216,6 +217,11 @@ const NO_DESCRIPTION: &str = "\u{0}no description: ";
 struct Oracle {
     engine: &'static str,
     live: Option<Describer>,
+    /// What statements are checked against, for messages (`its schemaFile `schema.sql``).
+    label: String,
+    /// SQLite: an existing database file also checked, for warnings (see [`SqliteSchema`]).
+    existing_file: Option<(Describer, String)>,
+    warnings: Vec<String>,
     /// Why the server was not used, for messages.
     offline_reason: Option<String>,
     cache_dir: Option<PathBuf>,
@@ -227,10 +233,17 @@ struct Oracle {
 }
 
 impl Oracle {
-    fn sqlite(describer: Option<Describer>) -> Self {
+    fn sqlite(schema: Option<SqliteSchema>) -> Self {
+        let (live, label, existing_file) = match schema {
+            Some(s) => (Some(s.describer), s.label, s.existing_file),
+            None => (None, String::new(), None),
+        };
         Oracle {
             engine: "sqlite",
-            live: describer,
+            live,
+            label,
+            existing_file,
+            warnings: Vec::new(),
             offline_reason: None,
             cache_dir: None,
             mode: Mode::Auto,
@@ -253,6 +266,9 @@ impl Oracle {
         let mut oracle = Oracle {
             engine,
             live: None,
+            label: "the live database".into(),
+            existing_file: None,
+            warnings: Vec::new(),
             offline_reason: None,
             cache_dir: Some(cache::dir(config_path)),
             mode,
@@ -261,6 +277,7 @@ impl Oracle {
             cache_write_error: None,
         };
         if mode == Mode::Offline {
+            oracle.label = "the description cache (TOOLBOX_OFFLINE)".into();
             oracle.offline_reason = Some("TOOLBOX_OFFLINE is set".into());
             return oracle;
         }
@@ -269,6 +286,7 @@ impl Oracle {
             Ok(d) => oracle.live = Some(d),
             Err(e) => {
                 let reason = format!("source `{}` cannot be reached at build time: {e}", source.name.value);
+                oracle.label = "the description cache (the database could not be reached)".into();
                 if mode == Mode::Check {
                     diags.push(
                         Diagnostic::new(source.name.pos, format!("{reason} (TOOLBOX_CHECK needs the database)"))
@@ -287,10 +305,20 @@ impl Oracle {
 
     fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let Some(dir) = self.cache_dir.clone() else {
-            return match &mut self.live {
+            let described = match &mut self.live {
                 Some(d) => d.describe(sql, signature),
                 None => Err("no schema to check against".into()),
             };
+            if let (Ok(_), Some((file, shown))) = (&described, &mut self.existing_file) {
+                if let Err(e) = file.describe(sql, signature) {
+                    self.warnings.push(format!(
+                        "the statement `{}` prepares against {} but not against the database file `{shown}`, which exists and is what the server will open: {e}. The schema script only creates a missing file: migrate the file, or delete it so the server re-creates it from the schema (and seed)",
+                        sql.split_whitespace().collect::<Vec<_>>().join(" "),
+                        self.label
+                    ));
+                }
+            }
+            return described;
         };
         let key = cache::key(self.engine, signature);
         let key = key.as_deref();
@@ -369,8 +397,19 @@ fn server_url(
     Ok((toolbox_config::url::connection_url(source.kind.type_name(), &settings), timeout))
 }
 
-/// Opens the schema statements are checked against: the database file if it exists at build
-/// time, else the source's `schemaFile`.
+/// What a SQLite source's statements are checked against, and how messages name it.
+struct SqliteSchema {
+    describer: Describer,
+    label: String,
+    /// The database file, when it exists but the statements are checked against `schemaFile`:
+    /// each statement is also prepared against it, and a failure is a warning (the server runs
+    /// against that file, which predates the schema).
+    existing_file: Option<(Describer, String)>,
+}
+
+/// Opens the schema statements are checked against: the source's `schemaFile` when it names one
+/// (so the build does not depend on a data file that happens to exist on the machine), else the
+/// database file, which must then exist.
 fn open_schema(
     source: &Source,
     sqlite: &SqliteSource,
@@ -379,17 +418,15 @@ fn open_schema(
     env: &dyn Fn(&str) -> Option<String>,
     diags: &mut Vec<Diagnostic>,
     tracked: &mut Vec<PathBuf>,
-) -> Option<Describer> {
+) -> Option<SqliteSchema> {
     let database = env::resolve(&sqlite.database.value, env).ok().filter(|p| p != ":memory:").map(|p| base.join(p));
+    let existing = database.as_ref().filter(|db| db.is_file());
     const SCRIPT_HINT: &str = "statements are checked against an empty in-memory database made by this script, so it must run there without error (try `sqlite3 :memory: < SCRIPT`)";
-    let result = match (&database, schema) {
-        (Some(db), _) if db.is_file() => {
-            tracked.push(db.clone());
-            Describer::open(SchemaSource::DatabaseFile(db))
-                .map_err(|e| (e, "the database file exists, so statements are checked against it: make it readable, or remove it to use `schemaFile`"))
-        }
-        (_, Some(schema_path)) => match std::fs::read_to_string(schema_path) {
+    let shown = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
+    let result = match (schema, existing) {
+        (Some(schema_path), _) => match std::fs::read_to_string(schema_path) {
             Ok(script) => Describer::open(SchemaSource::Script(&script))
+                .map(|d| (d, format!("its schemaFile `{}`", shown(schema_path))))
                 .map_err(|e| (format!("the schema script fails: {e}"), SCRIPT_HINT)),
             Err(e) => Err((
                 format!("cannot read the schema script: {e}"),
@@ -397,8 +434,16 @@ fn open_schema(
             )),
         },
         // A `schemaFile` that cannot be read is already reported.
-        (_, None) if sqlite.schema_file.is_some() => return None,
-        (_, None) => {
+        (None, _) if sqlite.schema_file.is_some() => return None,
+        (None, Some(db)) => {
+            tracked.push(db.clone());
+            Describer::open(SchemaSource::DatabaseFile(db))
+                .map(|d| (d, format!("its database file `{}`", shown(db))))
+                .map_err(|e| {
+                    (e, "statements are checked against this file (there is no `schemaFile`): make it readable")
+                })
+        }
+        (None, None) => {
             let shown = database.as_ref().map_or(sqlite.database.value.clone(), |p| p.display().to_string());
             diags.push(
                 Diagnostic::new(sqlite.database.pos, format!("source `{}`: cannot check its statements: `{shown}` does not exist and no `schemaFile` is named", source.name.value))
@@ -408,11 +453,20 @@ fn open_schema(
         }
     };
     match result {
-        Ok(d) => Some(d),
+        Ok((describer, label)) => {
+            let existing_file = match (schema, existing) {
+                (Some(_), Some(db)) => {
+                    tracked.push(db.clone());
+                    Describer::open(SchemaSource::DatabaseFile(db)).ok().map(|d| (d, shown(db)))
+                }
+                _ => None,
+            };
+            Some(SqliteSchema { describer, label, existing_file })
+        }
         Err((e, hint)) => {
-            let pos = match &database {
-                Some(db) if db.is_file() => sqlite.database.pos,
-                _ => sqlite.schema_file.as_ref().map_or(sqlite.database.pos, |s| s.pos),
+            let pos = match (&sqlite.schema_file, existing) {
+                (Some(s), _) => s.pos,
+                _ => sqlite.database.pos,
             };
             diags.push(Diagnostic::new(pos, format!("source `{}`: {e}", source.name.value)).with_hint(hint));
             None
@@ -561,8 +615,8 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                     Diagnostic::new(
                         statement.pos,
                         format!(
-                            "the statement of tool `{}`{which} does not prepare against the schema of source `{}`: {e}",
-                            tool.name.value, tool.source.value
+                            "the statement of tool `{}`{which} does not prepare against {} (source `{}`): {e}",
+                            tool.name.value, oracle.label, tool.source.value
                         ),
                     )
                     .with_hint(if e.contains("toolbox does not encode") {

@@ -45,24 +45,52 @@ fn a_good_file_tracks_every_input_and_emits_formatted_code() {
     );
 }
 
-#[test]
-fn a_database_file_present_at_build_time_is_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "schema.sql", SCHEMA);
-    write(dir.path(), "tools.yaml", &config("SELECT extra FROM t WHERE id = ?"));
-    // The schema script lacks `extra`; a database file that has it wins.
-    let db = dir.path().join("live.db");
+fn make_database(path: &Path, script: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         use sqlx::ConnectOptions;
         let mut c =
-            sqlx::sqlite::SqliteConnectOptions::new().filename(&db).create_if_missing(true).connect().await.unwrap();
-        sqlx::raw_sql("CREATE TABLE t (id INTEGER, extra TEXT);").execute(&mut c).await.unwrap();
+            sqlx::sqlite::SqliteConnectOptions::new().filename(path).create_if_missing(true).connect().await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(script.to_string())).execute(&mut c).await.unwrap();
     });
+}
+
+/// With a `schemaFile`, the build checks against it, whatever data file exists on the machine;
+/// a database file that lacks what a statement needs (it was made from an older schema, and the
+/// server opens it as it is) is a warning that says so.
+#[test]
+fn the_schema_file_is_the_schema_and_an_older_database_file_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "schema.sql", &format!("{SCHEMA} CREATE TABLE loyalty (id INTEGER, points INTEGER);"));
+    write(dir.path(), "tools.yaml", &config("SELECT points FROM loyalty WHERE id = ?"));
+    make_database(&dir.path().join("live.db"), SCHEMA);
     let env = |name: &str| (name == "APP_DB").then(|| "live.db".to_string());
     let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &env);
     assert_eq!(out.errors, Vec::<String>::new());
     assert!(out.tracked_files.iter().any(|p| p.ends_with("live.db")), "the database file is watched");
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(out.warnings[0].contains("not against the database file `live.db`"), "{}", out.warnings[0]);
+    assert!(out.warnings[0].contains("no such table: loyalty"), "{}", out.warnings[0]);
+
+    // A statement wrong for the schema says what it was checked against.
+    write(dir.path(), "tools.yaml", &config("SELECT nothing FROM loyalty WHERE id = ?"));
+    let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &env);
+    assert!(out.errors[0].contains("does not prepare against its schemaFile `schema.sql`"), "{}", out.errors[0]);
+}
+
+/// Without a `schemaFile`, the database file is the schema.
+#[test]
+fn without_a_schema_file_the_database_file_is_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config("SELECT extra FROM t WHERE id = ?").replace("schemaFile: schema.sql\n", "");
+    write(dir.path(), "tools.yaml", &config);
+    make_database(&dir.path().join("live.db"), "CREATE TABLE t (id INTEGER, extra TEXT);");
+    let env = |name: &str| (name == "APP_DB").then(|| "live.db".to_string());
+    let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &env);
+    assert_eq!(out.errors, Vec::<String>::new());
+    write(dir.path(), "tools.yaml", &config.replace("extra", "missing"));
+    let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &env);
+    assert!(out.errors[0].contains("does not prepare against its database file `live.db`"), "{}", out.errors[0]);
 }
 
 #[test]

@@ -107,6 +107,8 @@ pub struct SqliteSourceDef {
     pub schema_sql: Option<&'static str>,
     pub seed_sql: Option<&'static str>,
     pub read_only: bool,
+    /// Every compiled statement of the source, for the start-up comparison with the database.
+    pub statements: &'static [CompiledStatement],
 }
 
 /// A generated tool handler: checks the arguments, runs the statement, encodes the rows.

@@ -163,20 +163,27 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
     let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
     if cli.strict_schema {
-        // The comparison decides whether to start at all, so it comes first.
-        let drift = sources.connect_all().await;
-        log_drift(&drift);
-        if !drift.is_empty() {
+        // The comparison decides whether to start at all, so it comes first: every statement
+        // prepared against a live database, or no start.
+        let comparison = sources.connect_all().await;
+        log_drift(&comparison.drift);
+        if !comparison.is_clean() {
+            let problems: Vec<String> = comparison
+                .unavailable
+                .iter()
+                .map(|u| format!("{u} (--strict-schema needs every source reachable)"))
+                .chain(comparison.drift.iter().cloned())
+                .collect();
             return Err(format!(
-                "the live schema differs from the one the binary was built against (--strict-schema):\n{}",
-                drift.join("\n")
+                "the live schema could not be confirmed to be the one the binary was built against (--strict-schema):\n{}",
+                problems.join("\n")
             ));
         }
     } else {
         // Otherwise it only informs: the server listens at once, and a slow or absent database
         // does not hold up the start.
         let sources = sources.clone();
-        tokio::spawn(async move { log_drift(&sources.connect_all().await) });
+        tokio::spawn(async move { log_drift(&sources.connect_all().await.drift) });
     }
     let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
     if cli.stdio {

@@ -209,7 +209,7 @@ where
 }
 
 /// The differences between the compiled and the live columns of a statement.
-fn compare(compiled: &[(&str, &str)], live: &[(String, String)]) -> Vec<String> {
+pub(crate) fn compare(compiled: &[(&str, &str)], live: &[(String, String)]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, (name, ty)) in compiled.iter().enumerate() {
         match live.get(i) {

@@ -38,6 +38,64 @@ pub fn resolve_setting(
     })
 }
 
+/// What the start-up comparison found.
+#[derive(Debug, Default)]
+pub struct Comparison {
+    /// Statements whose columns differ from the build's description, or that no longer prepare.
+    pub drift: Vec<String>,
+    /// Sources that could not be reached, with the reason (never a credential).
+    pub unavailable: Vec<String>,
+}
+
+impl Comparison {
+    /// Whether every source answered and every statement matched.
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty() && self.unavailable.is_empty()
+    }
+}
+
+/// Prepares each compiled statement of a SQLite source on the database it will run against:
+/// a table the statement needs may be missing from a database file made before it was added to
+/// the schema. Columns are compared by name (SQLite types are per value, not per column).
+async fn check_sqlite(
+    pool: &SqlitePool,
+    def: &'static SourceDef,
+    statements: &'static [crate::def::CompiledStatement],
+    drift: &mut Vec<String>,
+) -> Result<(), String> {
+    let found = pool
+        .with_connection_blocking(move |c| {
+            statements
+                .iter()
+                .map(|s| match c.prepare(s.sql) {
+                    // The compiled type stands in for the live one: only names are compared.
+                    Ok(prepared) => Ok(prepared
+                        .column_names()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| (n.to_string(), s.columns.get(i).map_or(String::new(), |(_, t)| t.to_string())))
+                        .collect::<Vec<_>>()),
+                    Err(e) => Err(e.to_string()),
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    for (statement, live) in statements.iter().zip(found) {
+        match live {
+            Ok(columns) => {
+                for difference in crate::server_pool::compare(statement.columns, &columns) {
+                    drift.push(format!("source `{}`, tool `{}`: {difference}", def.name, statement.tool));
+                }
+            }
+            Err(e) => drift.push(format!(
+                "source `{}`, tool `{}`: the statement no longer prepares: {e}",
+                def.name, statement.tool
+            )),
+        }
+    }
+    Ok(())
+}
+
 /// Every source of the toolbox, by index.
 pub struct Sources {
     entries: Vec<SourceHandle>,
@@ -105,22 +163,29 @@ impl Sources {
         if errors.is_empty() { Ok(Self { entries }) } else { Err(StartupError(errors.join("\n"))) }
     }
 
-    /// Opens every source once, logging failures; the server starts either way. For server
-    /// sources it also compares the live schema with what the build described and returns the
-    /// differences (naming tool and column).
-    pub async fn connect_all(&self) -> Vec<String> {
-        let mut drift = Vec::new();
+    /// Opens every source once and prepares each of its compiled statements, comparing the
+    /// result columns with what the build described. Failures are logged and returned; the
+    /// server decides whether to start anyway (it does, unless `--strict-schema`).
+    pub async fn connect_all(&self) -> Comparison {
+        let mut comparison = Comparison::default();
         for entry in &self.entries {
-            let result = match &entry.server {
-                Some(server) => server.check(entry.def, &mut drift).await,
-                None => entry.sqlite_pool().await.map(|_| ()),
+            let result = match (&entry.server, &entry.sqlite) {
+                (Some(server), _) => server.check(entry.def, &mut comparison.drift).await,
+                (None, Some(sqlite)) => match entry.sqlite_pool().await {
+                    Ok(pool) => check_sqlite(pool, entry.def, sqlite.def.statements, &mut comparison.drift).await,
+                    Err(e) => Err(e),
+                },
+                (None, None) => Ok(()),
             };
             match result {
                 Ok(()) => tracing::info!(source = entry.def.name, "source ready"),
-                Err(e) => tracing::warn!(source = entry.def.name, "source unavailable, will retry on use: {e}"),
+                Err(e) => {
+                    tracing::warn!(source = entry.def.name, "source unavailable, will retry on use: {e}");
+                    comparison.unavailable.push(format!("source `{}`: {e}", entry.def.name));
+                }
             }
         }
-        drift
+        comparison
     }
 
     pub fn get(&self, index: usize) -> &SourceHandle {

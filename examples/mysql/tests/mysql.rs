@@ -189,7 +189,7 @@ async fn start_up_reports_schema_drift_by_tool_and_column() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let drift = db.mcp().sources.connect_all().await;
+    let drift = db.mcp().sources.connect_all().await.drift;
     assert!(drift.iter().any(|d| d == "source `flights-my`, tool `all_types`: column `extra` is new"), "{drift:?}");
     assert!(
         drift.iter().any(|d| d == "source `flights-my`, tool `search_flights_by_number`: the statement no longer prepares: Unknown column 'seats' in 'SELECT'"),

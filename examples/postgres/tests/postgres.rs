@@ -153,8 +153,8 @@ async fn parameters_bind_as_the_placeholder_type_on_every_connection() {
         w.await.unwrap();
     }
     for _ in 0..3 {
-        let drift = mcp.sources.connect_all().await;
-        assert!(drift.is_empty(), "{drift:?}");
+        let comparison = mcp.sources.connect_all().await;
+        assert!(comparison.is_clean(), "{comparison:?}");
     }
     let mut admin =
         sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
@@ -294,11 +294,39 @@ async fn start_up_reports_schema_drift_by_tool_and_column() {
     let mut conn =
         sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
     sqlx::raw_sql("ALTER TABLE flights ALTER COLUMN seats TYPE BIGINT").execute(&mut conn).await.unwrap();
-    let drift = db.mcp().sources.connect_all().await;
+    let drift = db.mcp().sources.connect_all().await.drift;
     assert!(
         drift
             .iter()
             .any(|d| d == "source `flights-pg`, tool `search_flights_by_number`: column `seats` is `INT8`, was `INT4`"),
         "{drift:?}"
     );
+}
+
+/// `--strict-schema` starts only when every statement prepared against the live database: an
+/// unreachable database is no start, naming the source.
+#[test]
+fn strict_schema_refuses_to_start_without_the_database() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_toolbox-example-postgres"))
+        .args(["--port", "0", "--strict-schema"])
+        .env("PGPORT", "1")
+        .env("PGPASSWORD", "s3cret-pass")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the server started (or hung) without its database under --strict-schema");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not start: {stderr}");
+    assert!(stderr.contains("source `flights-pg`"), "{stderr}");
+    assert!(stderr.contains("--strict-schema needs every source reachable"), "{stderr}");
+    assert!(!stderr.contains("s3cret-pass"), "no credential in the message: {stderr}");
 }
