@@ -419,14 +419,17 @@ fn open_schema(
     diags: &mut Vec<Diagnostic>,
     tracked: &mut Vec<PathBuf>,
 ) -> Option<SqliteSchema> {
-    let database = env::resolve(&sqlite.database.value, env).ok().filter(|p| p != ":memory:").map(|p| base.join(p));
+    let written = env::resolve(&sqlite.database.value, env).ok().filter(|p| p != ":memory:");
+    let database = written.as_ref().map(|p| base.join(p));
     let existing = database.as_ref().filter(|db| db.is_file());
+    // Paths as the configuration wrote them.
+    let schema_shown = sqlite.schema_file.as_ref().map(|s| s.value.clone()).unwrap_or_default();
+    let database_shown = written.clone().unwrap_or_default();
     const SCRIPT_HINT: &str = "statements are checked against an empty in-memory database made by this script, so it must run there without error (try `sqlite3 :memory: < SCRIPT`)";
-    let shown = |p: &Path| p.strip_prefix(base).unwrap_or(p).display().to_string();
     let result = match (schema, existing) {
         (Some(schema_path), _) => match std::fs::read_to_string(schema_path) {
             Ok(script) => Describer::open(SchemaSource::Script(&script))
-                .map(|d| (d, format!("its schemaFile `{}`", shown(schema_path))))
+                .map(|d| (d, format!("its schemaFile `{schema_shown}`")))
                 .map_err(|e| (format!("the schema script fails: {e}"), SCRIPT_HINT)),
             Err(e) => Err((
                 format!("cannot read the schema script: {e}"),
@@ -438,7 +441,7 @@ fn open_schema(
         (None, Some(db)) => {
             tracked.push(db.clone());
             Describer::open(SchemaSource::DatabaseFile(db))
-                .map(|d| (d, format!("its database file `{}`", shown(db))))
+                .map(|d| (d, format!("its database file `{database_shown}`")))
                 .map_err(|e| {
                     (e, "statements are checked against this file (there is no `schemaFile`): make it readable")
                 })
@@ -457,7 +460,7 @@ fn open_schema(
             let existing_file = match (schema, existing) {
                 (Some(_), Some(db)) => {
                     tracked.push(db.clone());
-                    Describer::open(SchemaSource::DatabaseFile(db)).ok().map(|d| (d, shown(db)))
+                    Describer::open(SchemaSource::DatabaseFile(db)).ok().map(|d| (d, database_shown.clone()))
                 }
                 _ => None,
             };
