@@ -159,6 +159,9 @@ where
         Ok(lease) => lease,
         Err(e) => return database_error(e),
     };
+    // Closed however the call ends, even when it is dropped mid-statement (a timeout, a client
+    // gone): the SQL may have changed the session.
+    lease.discard();
     let connection = lease.begin();
     let (kind_of, encode, rows_affected) = (how.kind_of, how.encode, how.rows_affected);
     let output = match (how.read_only_setup, how.several_statements) {

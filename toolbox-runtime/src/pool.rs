@@ -10,8 +10,14 @@
 //! - a lease that ends normally, or with a database error (a constraint, a statement timeout),
 //!   puts its connection straight back;
 //! - a lease dropped mid-statement (the tool's `queryTimeout`, a client gone) hands its
-//!   connection to a task that waits for the statement to end, within [`DRAIN_LIMIT`], before
-//!   the connection is used again; the slot stays taken meanwhile;
+//!   connection to a task that cancels the statement on the server (PostgreSQL's
+//!   `pg_cancel_backend`, MySQL's `KILL QUERY`, from a connection of its own) and waits for it to
+//!   end, within [`DRAIN_LIMIT`], before the connection is used again; the slot stays taken
+//!   meanwhile;
+//! - a lease marked [`Lease::discard`] (client SQL, which may have changed its session) never
+//!   goes back: its connection is closed however the lease ends (normally, on an error, when its
+//!   call times out or is dropped, or when its task panics), its statement cancelled first if it
+//!   was still running;
 //! - a connection-level failure (I/O, TLS, protocol) closes the connection;
 //! - a connection idle for [`PING_AFTER`] is checked before use (the server may have restarted
 //!   while nobody was calling); one idle for [`IDLE_LIMIT`] is closed instead.
@@ -30,10 +36,20 @@ pub const PING_AFTER: Duration = Duration::from_secs(30);
 pub const IDLE_LIMIT: Duration = Duration::from_secs(600);
 /// How long an abandoned statement may take to finish before its connection is closed.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+/// How long cancelling an abandoned statement may take.
+pub const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Runs once on every new connection (session settings).
 pub type Setup<DB> =
     Box<dyn for<'c> Fn(&'c mut <DB as Database>::Connection) -> BoxFuture<'c, Result<(), sqlx::Error>> + Send + Sync>;
+
+/// How the server names a connection's session, and how another session cancels what it runs.
+pub struct Cancel<DB: Database> {
+    /// Asks a new connection for its session's id (`SELECT pg_backend_pid()`).
+    pub identify: for<'c> fn(&'c mut <DB as Database>::Connection) -> BoxFuture<'c, Result<i64, sqlx::Error>>,
+    /// Cancels, from another connection, the running statement of session `id` (`KILL QUERY 42`).
+    pub cancel: for<'c> fn(&'c mut <DB as Database>::Connection, i64) -> BoxFuture<'c, Result<(), sqlx::Error>>,
+}
 
 /// How a pool connects and how many connections it may hold.
 pub struct PoolSettings<DB: Database> {
@@ -42,6 +58,8 @@ pub struct PoolSettings<DB: Database> {
     /// Bounds both the wait for a free slot and the making of a connection.
     pub acquire_timeout: Duration,
     pub setup: Option<Setup<DB>>,
+    /// How an abandoned statement is cancelled on the server; without it, it runs to its end.
+    pub cancel: Option<Cancel<DB>>,
 }
 
 pub struct Pool<DB: Database>(Arc<Shared<DB>>);
@@ -61,6 +79,8 @@ struct Shared<DB: Database> {
 
 struct Idle<DB: Database> {
     connection: DB::Connection,
+    /// The server's id of the connection's session, when the pool can cancel.
+    session: Option<i64>,
     since: Instant,
 }
 
@@ -83,7 +103,7 @@ impl<DB: Database> Pool<DB> {
                 Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
                 Err(_) => return Err(sqlx::Error::PoolTimedOut),
             };
-        let connection = loop {
+        let (connection, session) = loop {
             let Some(idle) = self.take_idle() else {
                 break self.connect().await?;
             };
@@ -94,34 +114,64 @@ impl<DB: Database> Pool<DB> {
             }
             let mut connection = idle.connection;
             if age < PING_AFTER || connection.ping().await.is_ok() {
-                break connection;
+                break (connection, idle.session);
             }
         };
-        Ok(Lease { connection: Some(connection), pool: self.clone(), slot: Some(slot), busy: false })
+        Ok(Lease {
+            connection: Some(connection),
+            session,
+            pool: self.clone(),
+            slot: Some(slot),
+            busy: false,
+            discard: false,
+        })
     }
 
     fn take_idle(&self) -> Option<Idle<DB>> {
         self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
-    fn put_back(&self, connection: DB::Connection) {
+    fn put_back(&self, connection: DB::Connection, session: Option<i64>) {
         if self.0.closed.load(Ordering::Acquire) {
             spawn_detached(connection.close());
             return;
         }
-        self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).push(Idle { connection, since: Instant::now() });
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).push(Idle { connection, session, since: Instant::now() });
     }
 
-    async fn connect(&self) -> Result<DB::Connection, sqlx::Error> {
+    async fn connect(&self) -> Result<(DB::Connection, Option<i64>), sqlx::Error> {
         let settings = &self.0.settings;
         let connecting = async {
             let mut connection = settings.options.connect().await?;
             if let Some(setup) = &settings.setup {
                 setup(&mut connection).await?;
             }
-            Ok(connection)
+            let session = match &settings.cancel {
+                Some(cancel) => (cancel.identify)(&mut connection).await.ok(),
+                None => None,
+            };
+            Ok((connection, session))
         };
         tokio::time::timeout(settings.acquire_timeout, connecting).await.unwrap_or(Err(sqlx::Error::PoolTimedOut))
+    }
+
+    /// Cancels the running statement of session `id`, from a connection of its own (not one of
+    /// the pool's slots: the pool may be full of the very statements to cancel). Best effort,
+    /// within [`CANCEL_LIMIT`].
+    async fn cancel(&self, session: i64) {
+        let settings = &self.0.settings;
+        let Some(cancel) = &settings.cancel else { return };
+        let cancelling = async {
+            let mut connection = settings.options.connect().await?;
+            let result = (cancel.cancel)(&mut connection, session).await;
+            let _ = connection.close().await;
+            result
+        };
+        match tokio::time::timeout(CANCEL_LIMIT, cancelling).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("cancelling an abandoned statement failed: {e}"),
+            Err(_) => tracing::warn!("cancelling an abandoned statement took longer than {CANCEL_LIMIT:?}"),
+        }
     }
 
     /// A round trip on a connection of the pool (`/healthz`, the start-up check).
@@ -149,9 +199,11 @@ impl<DB: Database> Pool<DB> {
 /// [`Lease::end`]; a lease dropped in between is drained before its connection is reused.
 pub struct Lease<DB: Database> {
     connection: Option<DB::Connection>,
+    session: Option<i64>,
     pool: Pool<DB>,
     slot: Option<OwnedSemaphorePermit>,
     busy: bool,
+    discard: bool,
 }
 
 impl<DB: Database> Lease<DB> {
@@ -171,7 +223,13 @@ impl<DB: Database> Lease<DB> {
         }
     }
 
-    /// Closes the connection instead of giving it back (client SQL may have changed its session).
+    /// The connection will be closed, not given back, however the lease ends (client SQL may
+    /// change its session: `SET`, temporary tables, an open transaction).
+    pub fn discard(&mut self) {
+        self.discard = true;
+    }
+
+    /// Closes the connection instead of giving it back, waiting for the close.
     pub async fn close(mut self) {
         if let Some(connection) = self.connection.take() {
             let _ = connection.close().await;
@@ -195,19 +253,32 @@ impl<DB: Database> DerefMut for Lease<DB> {
 impl<DB: Database> Drop for Lease<DB> {
     fn drop(&mut self) {
         let Some(mut connection) = self.connection.take() else { return };
+        let (session, discard) = (self.session, self.discard);
         if !self.busy {
-            self.pool.put_back(connection);
+            if discard {
+                spawn_detached(connection.close());
+            } else {
+                self.pool.put_back(connection, session);
+            }
             return;
         }
-        // Dropped mid-statement: wait for the statement to end (a ping answers after it), holding
-        // the slot, then give the connection back; close it if that takes too long.
+        // Dropped mid-statement: cancel the statement on the server, holding the slot; then close
+        // a discarded connection, or wait for the statement to end (a ping answers after it) and
+        // give the connection back, closing it if that takes too long.
         let pool = self.pool.clone();
         let slot = self.slot.take();
         spawn_detached(async move {
-            match tokio::time::timeout(DRAIN_LIMIT, connection.ping()).await {
-                Ok(Ok(())) => pool.put_back(connection),
-                _ => {
-                    let _ = connection.close_hard().await;
+            if let Some(session) = session {
+                pool.cancel(session).await;
+            }
+            if discard {
+                let _ = connection.close_hard().await;
+            } else {
+                match tokio::time::timeout(DRAIN_LIMIT, connection.ping()).await {
+                    Ok(Ok(())) => pool.put_back(connection, session),
+                    _ => {
+                        let _ = connection.close_hard().await;
+                    }
                 }
             }
             drop(slot);
@@ -240,7 +311,13 @@ mod tests {
 
     fn pool(dir: &tempfile::TempDir, max_connections: u32) -> Pool<Sqlite> {
         let options = SqliteConnectOptions::new().filename(dir.path().join("pool.db")).create_if_missing(true);
-        Pool::new(PoolSettings { options, max_connections, acquire_timeout: Duration::from_millis(300), setup: None })
+        Pool::new(PoolSettings {
+            options,
+            max_connections,
+            acquire_timeout: Duration::from_millis(300),
+            setup: None,
+            cancel: None,
+        })
     }
 
     /// Whether the connection is the one that made the temporary table `marker`.
@@ -304,6 +381,29 @@ mod tests {
         again.end(None);
         drop(again);
         assert!(has_marker(&mut pool.acquire().await.unwrap()).await);
+    }
+
+    #[tokio::test]
+    async fn a_discarded_lease_never_goes_back_however_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = pool(&dir, 1);
+        // Ended normally.
+        let mut lease = pool.acquire().await.unwrap();
+        lease.discard();
+        lease.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        lease.end(None);
+        drop(lease);
+        let mut again = pool.acquire().await.unwrap();
+        assert!(!has_marker(&mut again).await, "a new connection, not the discarded one");
+        drop(again);
+        // Dropped mid-statement (a timeout, a client gone).
+        let mut lease = pool.acquire().await.unwrap();
+        lease.discard();
+        lease.begin().execute("CREATE TEMP TABLE marker (x)").await.unwrap();
+        let _ = lease.begin();
+        drop(lease);
+        let mut again = pool.acquire().await.expect("the slot is given back once the connection is closed");
+        assert!(!has_marker(&mut again).await, "a new connection, not the discarded one");
     }
 
     #[tokio::test]

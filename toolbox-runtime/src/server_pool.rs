@@ -4,7 +4,7 @@
 //! and the start-up comparison of each compiled statement with the live schema.
 
 use crate::def::{ServerSourceDef, Setting, SourceDef, SourceKindDef};
-use crate::pool::{Pool, PoolSettings};
+use crate::pool::{Cancel, Pool, PoolSettings};
 use crate::sources::{StartupError, resolve_setting};
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::postgres::PgConnectOptions;
@@ -95,6 +95,18 @@ pub fn open(
             max_connections: def.max_connections,
             acquire_timeout: connect_timeout,
             setup: None,
+            cancel: Some(Cancel {
+                identify: |c| {
+                    Box::pin(async move {
+                        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(c).await.map(i64::from)
+                    })
+                },
+                cancel: |c, session| {
+                    Box::pin(async move {
+                        sqlx::query("SELECT pg_cancel_backend($1)").bind(session as i32).execute(c).await.map(|_| ())
+                    })
+                },
+            }),
         });
         Ok(ServerPool::Postgres { pool })
     } else {
@@ -121,6 +133,20 @@ pub fn open(
             max_connections: def.max_connections,
             acquire_timeout: connect_timeout,
             setup: Some(setup),
+            cancel: Some(Cancel {
+                identify: |c| {
+                    Box::pin(async move {
+                        sqlx::query_scalar::<_, u64>("SELECT CONNECTION_ID()").fetch_one(c).await.map(|id| id as i64)
+                    })
+                },
+                cancel: |c: &mut sqlx::MySqlConnection, session| {
+                    Box::pin(async move {
+                        // KILL takes no placeholder; the id is a number the server gave.
+                        let kill = format!("KILL QUERY {session}");
+                        c.execute(sqlx::AssertSqlSafe(kill)).await.map(|_| ())
+                    })
+                },
+            }),
         });
         Ok(ServerPool::Mysql { pool })
     }

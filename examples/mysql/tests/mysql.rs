@@ -144,6 +144,83 @@ async fn client_sql_cannot_change_what_other_calls_see() {
     }
 }
 
+/// Client SQL that changes its session and is then abandoned (the client hangs up), timed out
+/// (the tool's queryTimeout) or left in a read-only session never hands its connection to another
+/// call, and its statement is killed on the server; compiled calls meanwhile and afterwards, on
+/// every connection of the pool, see nothing of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_client_sql_never_reaches_another_call() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = Arc::new(db.mcp());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic: Vec<_> = (0..4)
+        .map(|_| {
+            let (mcp, stop) = (mcp.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut calls = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let r = call(&mcp, "list_flights_by_airline", json!({"airline": "UA", "limit": 3})).await;
+                    assert_eq!(r["structuredContent"]["rows"].as_array().map(Vec::len), Some(3), "{r}");
+                    calls += 1;
+                }
+                calls
+            })
+        })
+        .collect();
+    // A session that would return one row per query and refuse writes, then a long statement.
+    let poison = "SET SESSION sql_select_limit = 1; SET SESSION TRANSACTION READ ONLY; SELECT SLEEP(2)";
+    let abandoned =
+        tokio::time::timeout(std::time::Duration::from_millis(700), call(&mcp, "execute_sql", json!({"sql": poison})))
+            .await;
+    assert!(abandoned.is_err(), "the call was still running when its client left");
+    let r = call(&mcp, "execute_sql_briefly", json!({"sql": poison})).await;
+    assert!(error_text(&r).contains("500 ms"), "{r}");
+    let abandoned = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        call(&mcp, "query_sql", json!({"sql": "SELECT SLEEP(2)"})),
+    )
+    .await;
+    assert!(abandoned.is_err());
+    // The sleeping statements are killed on the server, not left to run their two seconds.
+    let mut admin = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{}", db.name)).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let sleeping: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(2)%' AND ID <> CONNECTION_ID()",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if sleeping == 0 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_millis(1500), "abandoned statements still run");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let calls: Vec<_> = (0..32)
+        .map(|i| {
+            let mcp = mcp.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let r = call(&mcp, "update_flight_status", json!({"flight_number": "DL0002", "status": "delayed"}))
+                        .await;
+                    assert_ne!(r["isError"], true, "{r}");
+                } else {
+                    let r = call(&mcp, "list_flights_by_airline", json!({"airline": "UA", "limit": 3})).await;
+                    assert_eq!(r["structuredContent"]["rows"].as_array().map(Vec::len), Some(3), "{r}");
+                }
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    for t in traffic {
+        assert!(t.await.unwrap() > 0);
+    }
+}
+
 #[tokio::test]
 async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
     let Some(db) = TestDb::create().await else { return };

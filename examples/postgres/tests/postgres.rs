@@ -220,6 +220,89 @@ async fn client_sql_cannot_change_what_other_calls_see() {
     }
 }
 
+/// Client SQL that changes its session and is then abandoned (the client hangs up), timed out
+/// (the tool's queryTimeout) or left inside a read-only transaction never hands its connection to
+/// another call, and its statement is cancelled on the server; compiled calls running meanwhile and
+/// afterwards, on every connection of the pool, see nothing of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_client_sql_never_reaches_another_call() {
+    let Some(db) = TestDb::create().await else { return };
+    let mcp = Arc::new(db.mcp());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Compiled calls all along, on the pool's connections.
+    let traffic: Vec<_> = (0..4)
+        .map(|_| {
+            let (mcp, stop) = (mcp.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut calls = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+                    assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "{r}");
+                    calls += 1;
+                }
+                calls
+            })
+        })
+        .collect();
+    // Committed before the sleep, so that cancelling the sleep does not undo it.
+    let poison = "SET search_path TO nowhere; SET default_transaction_read_only = on; COMMIT; SELECT pg_sleep(2)";
+    // A client that hangs up after 0.7 s.
+    let abandoned =
+        tokio::time::timeout(std::time::Duration::from_millis(700), call(&mcp, "execute_sql", json!({"sql": poison})))
+            .await;
+    assert!(abandoned.is_err(), "the call was still running when its client left");
+    // The tool's own timeout.
+    let r = call(&mcp, "execute_sql_briefly", json!({"sql": poison})).await;
+    assert!(error_text(&r).contains("500 ms"), "{r}");
+    // A read-only statement abandoned inside its read-only transaction.
+    let abandoned = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        call(&mcp, "query_sql", json!({"sql": "SELECT pg_sleep(2)"})),
+    )
+    .await;
+    assert!(abandoned.is_err());
+    // The sleeping statements are cancelled on the server, not left to run their two seconds.
+    let mut admin =
+        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let sleeping: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if sleeping == 0 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_millis(1500), "abandoned statements still run");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Every connection of the pool, many times over: reads see the flights, writes are allowed.
+    let calls: Vec<_> = (0..32)
+        .map(|i| {
+            let mcp = mcp.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    let r = call(&mcp, "update_flight_status", json!({"flight_number": "DL0002", "status": "delayed"}))
+                        .await;
+                    assert_eq!(r["structuredContent"]["rows"][0]["status"], "delayed", "{r}");
+                } else {
+                    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+                    assert_eq!(r["structuredContent"]["rows"][0]["seats"], 107, "{r}");
+                }
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    for t in traffic {
+        assert!(t.await.unwrap() > 0);
+    }
+}
+
 #[tokio::test]
 async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
     let Some(db) = TestDb::create().await else { return };
