@@ -141,6 +141,37 @@ async fn writes_return_their_rows_or_the_affected_count() {
     assert_eq!(r.body["result"]["content"][0]["text"], "{\"rowsAffected\":625}");
 }
 
+/// Client SQL reaches no other file of the server's file system (`ATTACH` of an existing database,
+/// `VACUUM INTO` a path of its choosing), and a session it changes ends with the call: each call
+/// runs on a connection of its own.
+#[tokio::test]
+async fn client_sql_stays_inside_its_database_and_its_call() {
+    let t = app();
+    let other = tempfile::tempdir().unwrap();
+    let copy = other.path().join("copy.db");
+    let call = |sql: String| {
+        legacy(&t.app, Some("2025-11-25"), "tools/call", json!({"name": "execute_sql", "arguments": {"sql": sql}}))
+    };
+    for sql in [
+        format!("ATTACH '{}' AS other", other.path().join("other.db").display()),
+        format!("VACUUM INTO '{}'", copy.display()),
+    ] {
+        let r = call(sql.clone()).await;
+        assert_eq!(
+            error_text(&r.body["result"]),
+            "database error: ATTACH, DETACH and VACUUM INTO are refused: client SQL may not reach other database files",
+            "{sql}"
+        );
+    }
+    assert!(!copy.exists());
+    let r = call("CREATE TEMP TABLE scratch (x); PRAGMA foreign_keys = OFF;".into()).await;
+    assert_ne!(r.body["result"]["isError"], true, "{}", r.body);
+    let r = call("SELECT count(*) AS n FROM temp.sqlite_master WHERE name = 'scratch'".into()).await;
+    assert_eq!(rows(&r.body["result"]), json!([{"n": 0}]), "the temporary table ended with its call");
+    let r = call("PRAGMA foreign_keys".into()).await;
+    assert_eq!(rows(&r.body["result"]), json!([{"foreign_keys": 1}]), "the PRAGMA ended with its call");
+}
+
 #[tokio::test]
 async fn bad_arguments_are_tool_errors_that_name_the_parameter() {
     let t = app();

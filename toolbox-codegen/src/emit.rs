@@ -89,6 +89,10 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                     Some(quote!((#name, #header)))
                 })
                 .collect();
+            let timeout = match t.tool.query_timeout_ms {
+                Some(ms) => quote!(Some(#ms)),
+                None => quote!(None),
+            };
             quote! {
                 #rt::ToolDef {
                     name: #name,
@@ -97,6 +101,7 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                     auth_required: &[#(#auth),*],
                     scopes_required: &[#(#scopes),*],
                     header_params: &[#(#headers),*],
+                    query_timeout_ms: #timeout,
                     handler: tools::#m::handler,
                 }
             }
@@ -561,10 +566,6 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let source = plan.source_index;
     let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
     let pool_method = format_ident!("{}_pool", plan.engine.type_name());
-    let timed_run = match tool.query_timeout_ms {
-        Some(ms) => quote!(#rt::with_timeout(#ms, async { #run }).await),
-        None => run.clone(),
-    };
     let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values), its described columns
@@ -605,7 +606,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                         Ok(pool) => pool,
                         Err(e) => return #rt::ToolOutput::Error(e),
                     };
-                    #timed_run
+                    #run
                 })
             }
         }

@@ -119,9 +119,11 @@ fn strip_comments(sql: &str) -> String {
     sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n")
 }
 
-/// The annotations a tool advertises: what `tools.yaml` says, else inferred from the statement.
+/// The annotations a tool advertises: what `tools.yaml` says, else inferred from the statement
+/// (or, for client SQL, from `readOnly`, which the engine enforces).
 pub fn annotations(tool: &Tool, source_read_only: bool) -> Value {
-    let inferred_read_only = source_read_only || tool.statement.as_ref().is_some_and(|s| reads_only(&s.value));
+    let inferred_read_only =
+        source_read_only || tool.read_only || tool.statement.as_ref().is_some_and(|s| reads_only(&s.value));
     let read_only = tool.annotations.read_only_hint.unwrap_or(inferred_read_only);
     let mut a = Map::new();
     a.insert("readOnlyHint".into(), json!(read_only));

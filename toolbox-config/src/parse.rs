@@ -723,7 +723,7 @@ impl Reader<'_> {
                 }
             })
         };
-        let read_only = if ty.kind == ToolKind::ExecuteSql && ty.engine != Engine::Sqlite {
+        let read_only = if ty.kind == ToolKind::ExecuteSql {
             obj.bool("readOnly", &mut self.diags).unwrap_or(false)
         } else {
             false

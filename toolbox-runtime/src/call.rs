@@ -20,24 +20,46 @@ pub enum ToolOutput {
     Error(String),
 }
 
-/// Runs a call with the tool's `queryTimeout`. When it expires the caller gets an error at once
-/// and the call is dropped; a server database's connection is drained before reuse (see
-/// [`crate::pool`]). Work that cannot yield meanwhile (a SQLite statement, which runs on the
-/// calling thread) reads the deadline with [`deadline`] and interrupts itself.
-pub async fn with_timeout(timeout_ms: u64, call: impl std::future::Future<Output = ToolOutput>) -> ToolOutput {
-    let limit = std::time::Duration::from_millis(timeout_ms);
-    let deadline = Deadline { at: std::time::Instant::now() + limit, ms: timeout_ms };
-    match DEADLINE.scope(Some(deadline), tokio::time::timeout(limit, call)).await {
+/// Runs a call within its time limit (the tool's `queryTimeout`, else the server's default).
+/// When it expires the caller gets an error at once and the call is dropped: a server database's
+/// statement is cancelled and its connection drained before reuse (see [`crate::pool`]). Work
+/// that cannot yield meanwhile (a SQLite statement) reads the deadline with [`deadline`] and
+/// interrupts itself.
+pub async fn with_timeout(
+    timeout_ms: u64,
+    limit: Limit,
+    call: impl std::future::Future<Output = ToolOutput>,
+) -> ToolOutput {
+    let duration = std::time::Duration::from_millis(timeout_ms);
+    let deadline = Deadline { at: std::time::Instant::now() + duration, ms: timeout_ms, limit };
+    match DEADLINE.scope(Some(deadline), tokio::time::timeout(duration, call)).await {
         Ok(output) => output,
-        Err(_) => ToolOutput::Error(timeout_message(timeout_ms)),
+        Err(_) => ToolOutput::Error(deadline.message()),
     }
 }
 
-/// The deadline of the running call, when its tool has a `queryTimeout`.
+/// Where a call's time limit comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The tool's `queryTimeout`.
+    Tool,
+    /// The server's `--default-query-timeout`, for a tool without one.
+    Server,
+}
+
+/// The deadline of the running call.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     pub at: std::time::Instant,
     pub ms: u64,
+    pub limit: Limit,
+}
+
+impl Deadline {
+    /// What the caller is told when the deadline passes.
+    pub fn message(&self) -> String {
+        timeout_message(self.ms, self.limit)
+    }
 }
 
 tokio::task_local! {
@@ -48,8 +70,12 @@ pub fn deadline() -> Option<Deadline> {
     DEADLINE.try_with(|d| *d).ok().flatten()
 }
 
-pub fn timeout_message(timeout_ms: u64) -> String {
-    format!("the call did not finish within {timeout_ms} ms (the tool's queryTimeout)")
+pub fn timeout_message(timeout_ms: u64, limit: Limit) -> String {
+    let limit = match limit {
+        Limit::Tool => "the tool's queryTimeout",
+        Limit::Server => "the server's --default-query-timeout",
+    };
+    format!("the call did not finish within {timeout_ms} ms ({limit})")
 }
 
 impl ToolOutput {

@@ -124,6 +124,8 @@ pub struct ToolDef {
     pub scopes_required: &'static [&'static str],
     /// `(parameter, header)`: parameters mirrored in `Mcp-Param-<header>` (lower case).
     pub header_params: &'static [(&'static str, &'static str)],
+    /// The tool's `queryTimeout`; without one, the server's default applies.
+    pub query_timeout_ms: Option<u64>,
     pub handler: ToolHandler,
 }
 

@@ -39,7 +39,7 @@ pub use server::main;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{ArgError, Arguments, ClaimSource, ConstValue, ParamDef, ParamKind};
-    pub use crate::call::{CallContext, ToolOutput, with_timeout};
+    pub use crate::call::{CallContext, ToolOutput};
     pub use crate::def::*;
     pub use crate::encode::{ColumnDef, ColumnKind, Element};
     pub use crate::{mysql, postgres, sqlite};

@@ -5,7 +5,7 @@
 
 use crate::args::{Arguments, ClaimSource, NoClaims};
 use crate::auth::{Denied, authorize_tool};
-use crate::call::{CallContext, ToolOutput};
+use crate::call::{CallContext, Limit, ToolOutput, with_timeout};
 use crate::def::{PromptPart, Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{self, Version, code};
@@ -22,7 +22,12 @@ pub struct Mcp {
     pub sources: Arc<Sources>,
     /// `{"name":..,"version":..}`, written into results as is.
     server_info: String,
+    /// The time limit of a call whose tool has no `queryTimeout`.
+    default_query_timeout_ms: u64,
 }
+
+/// The default of `--default-query-timeout`: a safety net, not a budget.
+pub const DEFAULT_QUERY_TIMEOUT_MS: u64 = 300_000;
 
 /// What a transport knows about a message besides its body.
 #[derive(Default, Clone, Copy)]
@@ -143,7 +148,13 @@ impl Mcp {
     pub fn new(toolbox: &'static Toolbox, sources: Arc<Sources>) -> Self {
         let server_info =
             serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
-        Self { toolbox, sources, server_info }
+        Self { toolbox, sources, server_info, default_query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS }
+    }
+
+    /// Sets the time limit of calls whose tool has no `queryTimeout`.
+    pub fn with_default_query_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.default_query_timeout_ms = (timeout.as_millis() as u64).max(1);
+        self
     }
 
     /// Handles one request body: a message or (2025-03-26 only) a batch.
@@ -540,7 +551,11 @@ impl Mcp {
             return Ok(Ok(ToolOutput::invalid_arguments(e)));
         }
         let context = CallContext { sources: &self.sources, claims };
-        Ok(Ok((tool.handler)(&context, &arguments).await))
+        let (timeout_ms, limit) = match tool.query_timeout_ms {
+            Some(ms) => (ms, Limit::Tool),
+            None => (self.default_query_timeout_ms, Limit::Server),
+        };
+        Ok(Ok(with_timeout(timeout_ms, limit, (tool.handler)(&context, &arguments)).await))
     }
 
     fn get_prompt(&self, w: &mut ResultWriter, toolset: &ToolsetDef, params: &Params<'_>) -> Result<(), RpcError> {

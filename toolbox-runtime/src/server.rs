@@ -49,11 +49,23 @@ pub struct Cli {
     /// <URL>/mcp. Default: the `audience` of the `mcpEnabled` auth service, when it is a URL.
     #[arg(long, env = "TOOLBOX_URL")]
     pub toolbox_url: Option<String>,
+    /// The time limit of a call whose tool has no `queryTimeout` (e.g. `90s`, `5m`): a safety net
+    /// against runaway statements. The call answers an error at the limit and its statement is
+    /// interrupted or cancelled.
+    #[arg(long, env = "TOOLBOX_DEFAULT_QUERY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub default_query_timeout: std::time::Duration,
     /// Worker threads that serve requests. Default: half the CPU cores, at least one; the other
     /// half is left to what a call waits on (SQLite's connection threads, a local database, the
     /// kernel's network work). bench/README.md has the measurements behind this default.
     #[arg(long, env = "TOOLBOX_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+}
+
+/// A duration flag: `500ms`, `30s`, `5m`, `1h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    toolbox_config::duration::parse(text, false)
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}` is not a duration such as 500ms, 30s or 5m"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -94,7 +106,11 @@ pub fn main(toolbox: &'static Toolbox) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(toolbox, cli)) {
+    let result = runtime.block_on(run(toolbox, cli));
+    // Work still on the blocking pool (a statement that did not stop when interrupted) must not
+    // hold the process: dropping the runtime would wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -185,7 +201,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         let sources = sources.clone();
         tokio::spawn(async move { log_drift(&sources.connect_all().await.drift) });
     }
-    let mcp = Arc::new(Mcp::new(toolbox, sources.clone()));
+    let mcp = Arc::new(Mcp::new(toolbox, sources.clone()).with_default_query_timeout(cli.default_query_timeout));
     if cli.stdio {
         // stdio carries no HTTP headers, so no token: tools that need one are refused.
         let guarded =

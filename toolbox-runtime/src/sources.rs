@@ -6,7 +6,7 @@
 
 use crate::def::{Setting, SourceDef, SourceKindDef, SqliteSourceDef, Toolbox};
 use crate::pool::Pool;
-use crate::sqlite::SqlitePool;
+use crate::sqlite::{OpenFor, SqlitePool};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -276,7 +276,8 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
     // An in-memory database lives in its one connection, which the pool never closes; its schema
     // and seed run when that connection is made.
     let scripts = if in_memory { def.schema_sql.map(|schema| (schema, def.seed_sql)) } else { None };
-    let open: crate::sqlite::Open = Box::new(move || {
+    let open: crate::sqlite::Open = Box::new(move |purpose| {
+        let read_only = read_only || purpose == OpenFor::ClientSql { read_only: true };
         let connection = if in_memory {
             Connection::open_in_memory()?
         } else if read_only {
@@ -284,10 +285,16 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
         } else {
             Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?
         };
-        connection.busy_timeout(Duration::from_secs(5))?;
-        connection.set_prepared_statement_cache_capacity(128);
+        match purpose {
+            // Compiled statements first run without waiting for a lock (see `SqlitePool`).
+            OpenFor::Pool => {
+                connection.busy_timeout(Duration::ZERO)?;
+                connection.set_prepared_statement_cache_capacity(128);
+            }
+            OpenFor::ClientSql { .. } => connection.busy_timeout(crate::sqlite::BUSY_TIMEOUT)?,
+        }
         connection.execute_batch("PRAGMA foreign_keys = ON;")?;
-        if !in_memory && !read_only {
+        if !in_memory && !read_only && purpose == OpenFor::Pool {
             connection.pragma_update(None, "journal_mode", "WAL")?;
         }
         if let Some((schema, seed)) = scripts {
@@ -295,7 +302,7 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
         }
         Ok(connection)
     });
-    let pool = SqlitePool::new(if in_memory { 1 } else { 4 }, open);
+    let pool = SqlitePool::new(if in_memory { 1 } else { 4 }, in_memory, open);
     // Connect once now, so that a file that cannot be opened is reported at start-up.
     pool.check().await?;
     Ok(pool)

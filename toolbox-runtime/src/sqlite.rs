@@ -6,14 +6,15 @@
 //! `queryTimeout` interrupts the statement itself through SQLite's progress handler. Client SQL
 //! (`sqlite-execute-sql`) can be anything, so it runs on the blocking pool instead.
 
-use crate::call::{Deadline, ToolOutput, timeout_message};
+use crate::call::{Deadline, ToolOutput};
 use crate::encode::*;
 use rusqlite::fallible_iterator::FallibleIterator;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ToSql};
-use std::sync::Mutex;
+use rusqlite::{Connection, InterruptHandle, ToSql};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,48 +90,140 @@ pub fn query(statement: &'static str) -> Query {
     Query { statement, params: Vec::new() }
 }
 
-/// Makes a new connection of a pool.
-pub type Open = Box<dyn Fn() -> rusqlite::Result<Connection> + Send + Sync>;
+/// What a new connection is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenFor {
+    /// A connection of the pool: compiled statements.
+    Pool,
+    /// A connection of its own for one call of client SQL, closed afterwards; `read_only` opens
+    /// the file read-only.
+    ClientSql { read_only: bool },
+}
+
+/// Makes a new connection.
+pub type Open = Box<dyn Fn(OpenFor) -> rusqlite::Result<Connection> + Send + Sync>;
+
+/// How long a statement waits for another connection's lock, on the blocking pool.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a compiled statement may run on the calling thread before it is stopped and run again
+/// on the blocking pool. A lookup takes microseconds; this bounds how long a worker thread (which
+/// also serves `/healthz` and other sources' calls) can be held by one SQLite statement.
+pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 
 /// A bounded set of connections to one database. Connections are made on demand and never
 /// closed while the pool lives (an in-memory database lives in its one connection).
-pub struct SqlitePool {
+///
+/// Compiled statements first run on the calling thread without waiting for any lock and for at
+/// most [`INLINE_BUDGET`]; one that meets a lock or runs longer is stopped (SQLite rolls it back)
+/// and run again on the blocking pool, where it may wait [`BUSY_TIMEOUT`] for the lock. Work on
+/// the blocking pool keeps its slot until its thread is done, is interrupted when its caller
+/// goes away (a timeout, a client gone) and when the pool closes (shutdown).
+pub struct SqlitePool(Arc<Inner>);
+
+struct Inner {
     idle: Mutex<Vec<Connection>>,
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     open: Open,
+    /// Statements running on the blocking pool, to interrupt at shutdown.
+    running: Mutex<Vec<Weak<Running>>>,
+    in_memory: bool,
+}
+
+/// A statement running on the blocking pool: its interrupt handle while it runs.
+struct Running(Mutex<Option<InterruptHandle>>);
+
+impl Running {
+    fn interrupt(&self) {
+        if let Some(handle) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            handle.interrupt();
+        }
+    }
+
+    /// The statement is over: no interrupt may reach the connection any more.
+    fn finish(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// Interrupts the statement when the call that waits for it is dropped.
+struct InterruptOnDrop(Arc<Running>);
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        self.0.interrupt();
+    }
 }
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SqlitePool {
-    pub fn new(max_connections: usize, open: Open) -> Self {
-        Self { idle: Mutex::new(Vec::new()), slots: Semaphore::new(max_connections.max(1)), open }
+    /// `in_memory`: the database lives in its one connection, which client SQL shares.
+    pub fn new(max_connections: usize, in_memory: bool, open: Open) -> Self {
+        Self(Arc::new(Inner {
+            idle: Mutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            open,
+            running: Mutex::new(Vec::new()),
+            in_memory,
+        }))
     }
 
-    /// Runs `work` on a connection, on this thread.
+    /// Runs `work` on a connection of the pool, on this thread.
     pub async fn with_connection<R>(&self, work: impl FnOnce(&mut Connection) -> R) -> Result<R, String> {
-        let _slot = self.slot().await?;
-        let mut connection = self.take()?;
+        let _slot = self.0.slot().await?;
+        let mut connection = self.0.take()?;
         let result = work(&mut connection);
-        self.give_back(connection);
+        self.0.give_back(connection);
         Ok(result)
     }
 
-    /// Runs `work` on a connection, on the blocking pool: for SQL of unknown cost.
+    /// Runs `work` on a connection of the pool, on the blocking pool: for work that may wait.
     pub async fn with_connection_blocking<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> R + Send + 'static,
     ) -> Result<R, String> {
-        let _slot = self.slot().await?;
-        let mut connection = self.take()?;
-        let (connection, result) = tokio::task::spawn_blocking(move || {
+        self.blocking(None, work).await
+    }
+
+    /// Runs `work` on a connection of its own (closed afterwards), on the blocking pool: for
+    /// client SQL, which may change its session. An in-memory database has only its one
+    /// connection, which is lent instead.
+    pub async fn with_own_connection<R: Send + 'static>(
+        &self,
+        read_only: bool,
+        work: impl FnOnce(&mut Connection) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        self.blocking(Some(OpenFor::ClientSql { read_only }), work).await
+    }
+
+    async fn blocking<R: Send + 'static>(
+        &self,
+        own: Option<OpenFor>,
+        work: impl FnOnce(&mut Connection) -> R + Send + 'static,
+    ) -> Result<R, String> {
+        let slot = self.0.slot().await?;
+        let inner = self.0.clone();
+        let running = Arc::new(Running(Mutex::new(None)));
+        self.0.running.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(&running));
+        let _interrupt = InterruptOnDrop(running.clone());
+        let task = tokio::task::spawn_blocking(move || {
+            // The slot is held until this thread is done, whatever happens to the caller.
+            let _slot = slot;
+            let (mut connection, own) = match own.filter(|_| !inner.in_memory) {
+                Some(purpose) => ((inner.open)(purpose).map_err(|e| e.to_string())?, true),
+                None => (inner.take()?, false),
+            };
+            *running.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(connection.get_interrupt_handle());
             let result = work(&mut connection);
-            (connection, result)
-        })
-        .await
-        .map_err(|e| format!("the statement's thread failed: {e}"))?;
-        self.give_back(connection);
-        Ok(result)
+            running.finish();
+            if !own {
+                inner.give_back(connection);
+            }
+            inner.forget_finished();
+            Ok(result)
+        });
+        task.await.map_err(|e| format!("the statement's thread failed: {e}"))?
     }
 
     /// A round trip to the database (`/healthz`, the start-up check), on the blocking pool: it
@@ -139,14 +232,22 @@ impl SqlitePool {
         self.with_connection_blocking(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await?.map_err(|e| e.to_string())
     }
 
-    /// Closes the idle connections.
+    /// Refuses new work, interrupts what runs on the blocking pool and closes the idle
+    /// connections.
     pub fn close(&self) {
-        self.slots.close();
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.0.slots.close();
+        for running in self.0.running.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            if let Some(running) = running.upgrade() {
+                running.interrupt();
+            }
+        }
+        self.0.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
+}
 
-    async fn slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, String> {
-        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.acquire()).await {
+impl Inner {
+    async fn slot(&self) -> Result<OwnedSemaphorePermit, String> {
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.clone().acquire_owned()).await {
             Ok(Ok(slot)) => Ok(slot),
             Ok(Err(_)) => Err("the source is closed".to_string()),
             Err(_) => Err(format!("no connection became free within {} s", ACQUIRE_TIMEOUT.as_secs())),
@@ -157,7 +258,7 @@ impl SqlitePool {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         match idle {
             Some(connection) => Ok(connection),
-            None => (self.open)().map_err(|e| e.to_string()),
+            None => (self.open)(OpenFor::Pool).map_err(|e| e.to_string()),
         }
     }
 
@@ -166,10 +267,21 @@ impl SqlitePool {
             self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(connection);
         }
     }
+
+    fn forget_finished(&self) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r.strong_count() > 0);
+    }
+}
+
+/// How a compiled statement's first attempt, on the calling thread, ended.
+enum Inline {
+    Done(ToolOutput),
+    /// It met a lock or ran past [`INLINE_BUDGET`]: run it on the blocking pool.
+    Again,
 }
 
 /// Runs a compiled statement: rows when the build described result columns, else the count of
-/// affected rows.
+/// affected rows. On the calling thread first; on the blocking pool when that would wait.
 pub async fn run(
     pool: &SqlitePool,
     query: Query,
@@ -177,11 +289,37 @@ pub async fn run(
     max_rows: Option<u64>,
 ) -> ToolOutput {
     let deadline = crate::call::deadline();
-    let outcome = pool.with_connection(|connection| {
-        let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
-        run_statement(connection, &query, columns, max_rows)
+    let inline = pool.with_connection(|connection| {
+        let budget = Instant::now() + INLINE_BUDGET;
+        let stop = deadline.map_or(budget, |d| d.at.min(budget));
+        let outcome = {
+            let _interrupt = Interrupt::at(connection, stop);
+            run_statement(connection, &query, columns, max_rows)
+        };
+        match outcome {
+            Err(e) if is_interrupt(&e) && deadline.is_none_or(|d| Instant::now() < d.at) => Inline::Again,
+            Err(e) if is_busy(&e) => Inline::Again,
+            other => Inline::Done(output(Ok(other), deadline)),
+        }
     });
-    output(outcome.await, deadline)
+    match inline.await {
+        Ok(Inline::Done(output)) => return output,
+        Ok(Inline::Again) => {}
+        Err(e) => return ToolOutput::Error(format!("database error: {e}")),
+    }
+    let outcome = pool
+        .with_connection_blocking(move |connection| {
+            connection.busy_timeout(BUSY_TIMEOUT)?;
+            let outcome = {
+                let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
+                run_statement(connection, &query, columns, max_rows)
+            };
+            // Back to never waiting, for the next statement that runs inline.
+            connection.busy_timeout(Duration::ZERO)?;
+            outcome
+        })
+        .await;
+    output(outcome, deadline)
 }
 
 /// The answer to a statement's outcome: its rows or count, the tool's timeout message when the
@@ -190,7 +328,7 @@ fn output(outcome: Result<rusqlite::Result<ToolOutput>, String>, deadline: Optio
     match outcome {
         Ok(Ok(output)) => output,
         Ok(Err(e)) => match deadline {
-            Some(d) if is_interrupt(&e) => ToolOutput::Error(timeout_message(d.ms)),
+            Some(d) if is_interrupt(&e) => ToolOutput::Error(d.message()),
             _ => database_error(&e),
         },
         Err(e) => ToolOutput::Error(format!("database error: {e}")),
@@ -208,8 +346,7 @@ fn run_statement(
         statement.raw_bind_parameter(i + 1, param)?;
     }
     let Some(columns) = columns else {
-        statement.raw_execute()?;
-        return Ok(ToolOutput::Affected { rows_affected: connection.changes() });
+        return Ok(ToolOutput::Affected { rows_affected: execute_counting(connection, &mut statement)? });
     };
     let mut w = RowsWriter::new(max_rows);
     let mut rows = statement.raw_query();
@@ -227,24 +364,38 @@ fn run_statement(
 }
 
 /// Runs SQL text sent by the client (the `sqlite-execute-sql` tools), every statement of it, on
-/// the blocking pool. Rows are encoded by their stored values; a script without rows answers the
-/// number of affected rows.
+/// a connection of its own that is closed afterwards, on the blocking pool. Rows are encoded by
+/// their stored values; a script without rows answers the number of affected rows.
 ///
-/// With `read_only`, SQLite itself refuses any change to the database (`PRAGMA query_only`). A
-/// transaction the script leaves open is rolled back, so it cannot hold the write lock or leak
-/// into the next call on the connection.
+/// SQLite's authorizer refuses `ATTACH` and `DETACH` (and so `VACUUM INTO`), which would reach
+/// other files of the server's file system. With `read_only`, the connection is opened read-only
+/// and the authorizer allows only reading: no write, no DDL, no `PRAGMA` that sets anything (so
+/// nothing can switch read-only off). A transaction the script leaves open is rolled back.
 pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, read_only: bool) -> ToolOutput {
     let deadline = crate::call::deadline();
     let outcome = pool
-        .with_connection_blocking(move |connection| {
+        .with_own_connection(read_only, move |connection| {
+            // On an in-memory database's one connection, shared with compiled statements,
+            // `query_only` stands in for opening the file read-only; it is set before the
+            // authorizer, which then refuses any PRAGMA that would unset it.
             if read_only {
                 connection.pragma_update(None, "query_only", true)?;
             }
+            let refused = Arc::new(Mutex::new(None));
+            connection.authorizer(Some(client_sql_authorizer(read_only, refused.clone())))?;
             let result = {
                 // Only the script is interrupted at the deadline, never the clean-up below.
                 let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
                 run_script(connection, &sql, max_rows)
             };
+            // SQLite says only "not authorized"; say what was refused and why.
+            let result = result.map_err(|e| match refused.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                Some(why) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::AuthorizationForStatementDenied) => {
+                    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_AUTH), Some(why))
+                }
+                _ => e,
+            });
+            connection.authorizer(None::<fn(AuthContext<'_>) -> Authorization>)?;
             if !connection.is_autocommit() {
                 let _ = connection.execute_batch("ROLLBACK");
             }
@@ -257,6 +408,33 @@ pub async fn execute_sql(pool: &SqlitePool, sql: String, max_rows: Option<u64>, 
     output(outcome, deadline)
 }
 
+/// What client SQL may do: never reach another file (`ATTACH`, `DETACH`, `VACUUM INTO`); when
+/// read-only, only read. Why something was refused goes to `refused`.
+fn client_sql_authorizer(
+    read_only: bool,
+    refused: Arc<Mutex<Option<String>>>,
+) -> impl FnMut(AuthContext<'_>) -> Authorization + Send + 'static {
+    move |context| {
+        let why = match context.action {
+            AuthAction::Attach { .. } | AuthAction::Detach { .. } => {
+                "ATTACH, DETACH and VACUUM INTO are refused: client SQL may not reach other database files"
+            }
+            _ if !read_only => return Authorization::Allow,
+            AuthAction::Select
+            | AuthAction::Read { .. }
+            | AuthAction::Function { .. }
+            | AuthAction::Recursive
+            | AuthAction::Transaction { .. }
+            | AuthAction::Savepoint { .. }
+            | AuthAction::Pragma { pragma_value: None, .. } => return Authorization::Allow,
+            AuthAction::Pragma { .. } => "this tool is read-only: a PRAGMA that sets a value is refused",
+            _ => "this tool is read-only: only reading statements are allowed",
+        };
+        *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.to_string());
+        Authorization::Deny
+    }
+}
+
 fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusqlite::Result<ToolOutput> {
     let mut w = RowsWriter::new(max_rows);
     let mut any_rows = false;
@@ -264,8 +442,7 @@ fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusq
     let mut batch = rusqlite::Batch::new(connection, sql);
     while let Some(mut statement) = batch.next()? {
         if statement.column_count() == 0 {
-            statement.raw_execute()?;
-            affected += connection.changes();
+            affected += execute_counting(connection, &mut statement)?;
             continue;
         }
         let names: Vec<String> = statement.column_names().into_iter().map(str::to_string).collect();
@@ -286,6 +463,15 @@ fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusq
         return Ok(ToolOutput::Affected { rows_affected: affected });
     }
     Ok(w.finish())
+}
+
+/// Runs a statement without result columns and counts the rows it changed. SQLite's `changes()`
+/// still holds the count of an earlier statement after one that changes nothing (`BEGIN`, DDL),
+/// so it is read only when the connection's total moved.
+fn execute_counting(connection: &Connection, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<u64> {
+    let before = connection.total_changes();
+    statement.raw_execute()?;
+    Ok(if connection.total_changes() != before { connection.changes() } else { 0 })
 }
 
 /// SQLite is dynamically typed, so the stored value's class decides between number, text and
@@ -322,6 +508,11 @@ fn is_interrupt(e: &rusqlite::Error) -> bool {
     e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted)
 }
 
+/// Another connection holds the lock the statement needs.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 /// SQLite's own message, which names the problem (a missing table, a constraint).
 fn database_error(e: &rusqlite::Error) -> ToolOutput {
     let message = match e {
@@ -334,11 +525,13 @@ fn database_error(e: &rusqlite::Error) -> ToolOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::call::{Limit, timeout_message};
 
     fn memory_pool(schema: &'static str) -> SqlitePool {
         SqlitePool::new(
             1,
-            Box::new(move || {
+            true,
+            Box::new(move |_| {
                 let c = Connection::open_in_memory()?;
                 c.execute_batch(schema)?;
                 Ok(c)
@@ -381,7 +574,27 @@ mod tests {
     async fn read_only_client_sql_cannot_write_and_open_transactions_end_with_the_call() {
         let pool = memory_pool("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
         let refused = execute_sql(&pool, "DELETE FROM t".into(), None, true).await;
-        assert_eq!(refused, ToolOutput::Error("database error: attempt to write a readonly database".into()));
+        assert_eq!(
+            refused,
+            ToolOutput::Error("database error: this tool is read-only: only reading statements are allowed".into())
+        );
+        // Nothing switches read-only off, and no other file is reached, whatever the tool.
+        let refused = execute_sql(&pool, "PRAGMA query_only = 0; DELETE FROM t".into(), None, true).await;
+        assert_eq!(
+            refused,
+            ToolOutput::Error("database error: this tool is read-only: a PRAGMA that sets a value is refused".into())
+        );
+        for (sql, read_only) in
+            [("ATTACH 'other.db' AS o", false), ("VACUUM INTO 'copy.db'", false), ("ATTACH ':memory:' AS m", true)]
+        {
+            let refused = execute_sql(&pool, sql.into(), None, read_only).await;
+            assert_eq!(
+                refused,
+                ToolOutput::Error("database error: ATTACH, DETACH and VACUUM INTO are refused: client SQL may not reach other database files".into()),
+                "{sql}"
+            );
+        }
+        assert!(!std::path::Path::new("copy.db").exists());
         let read = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, true).await;
         assert_eq!(read, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), truncated: false });
         // The same connection writes again once the read-only call is over.
@@ -391,20 +604,59 @@ mod tests {
         assert_eq!(after, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), truncated: false }, "rolled back");
     }
 
+    /// A call dropped while its statement runs on the blocking pool (a client gone) interrupts
+    /// the statement, and its slot stays taken until the statement's thread is done, so the
+    /// pool's bound holds; closing the pool interrupts what still runs.
+    #[tokio::test]
+    async fn abandoned_statements_are_interrupted_and_keep_their_slot_until_they_stop() {
+        let pool = SqlitePool::new(1, false, Box::new(|_| Connection::open_in_memory()));
+        let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = stopped.clone();
+        let call = pool.with_connection_blocking(move |c| {
+            let outcome = c.query_row(endless, [], |_| Ok(()));
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+            outcome
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(200), call).await.is_err(), "still running");
+        // The next call waits for the one slot, which the interrupted statement gives back.
+        let started = Instant::now();
+        let next = pool.with_connection_blocking(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))).await;
+        assert_eq!(next.unwrap().unwrap(), 1);
+        assert!(
+            stopped.load(std::sync::atomic::Ordering::SeqCst),
+            "the slot came back only after the statement stopped"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2), "the statement was interrupted, not run on");
+        // Closing the pool interrupts a statement that is still running.
+        let pool = Arc::new(SqlitePool::new(1, false, Box::new(|_| Connection::open_in_memory())));
+        let running = {
+            let pool = pool.clone();
+            tokio::spawn(
+                async move { pool.with_connection_blocking(move |c| c.query_row(endless, [], |_| Ok(()))).await },
+            )
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        pool.close();
+        let outcome = tokio::time::timeout(Duration::from_secs(2), running).await.expect("interrupted at close");
+        assert!(is_interrupt(&outcome.unwrap().unwrap().unwrap_err()));
+    }
+
     #[tokio::test]
     async fn a_query_timeout_interrupts_the_statement() {
         let pool = memory_pool("");
         let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
         let started = Instant::now();
-        let output = crate::call::with_timeout(50, run(&pool, query(endless), Some(&COLUMNS[..1]), None)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50)));
+        let output =
+            crate::call::with_timeout(50, Limit::Tool, run(&pool, query(endless), Some(&COLUMNS[..1]), None)).await;
+        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
         assert!(started.elapsed() < Duration::from_secs(5), "interrupted, not run to the end");
-        let output = crate::call::with_timeout(50, execute_sql(&pool, endless.into(), None, false)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50)));
+        let output = crate::call::with_timeout(50, Limit::Tool, execute_sql(&pool, endless.into(), None, false)).await;
+        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
         // A script stopped at the deadline inside a transaction leaves nothing behind.
         let script = format!("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1); {endless};");
-        let output = crate::call::with_timeout(50, execute_sql(&pool, script, None, false)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50)));
+        let output = crate::call::with_timeout(50, Limit::Tool, execute_sql(&pool, script, None, false)).await;
+        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
         let left = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, false).await;
         assert_eq!(left, ToolOutput::Rows { json: r#"[{"n":0}]"#.into(), truncated: false }, "rolled back");
         // The connection is usable afterwards and no handler is left behind.

@@ -316,6 +316,18 @@ async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
     let r = call(&mcp, "query_sql", json!({"sql": "SELECT id FROM flights ORDER BY id"})).await;
     assert_eq!(r["structuredContent"]["rows"].as_array().unwrap().len(), 100);
     assert_eq!(r["structuredContent"]["truncated"], true);
+    // The annotations say what the engine enforces.
+    let toolset = mcp.toolbox.toolset(None).unwrap();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}).to_string();
+    let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
+    let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
+    let list: Value = serde_json::from_slice(&reply.body.unwrap()).unwrap();
+    let annotations = |name: &str| {
+        list["result"]["tools"].as_array().unwrap().iter().find(|t| t["name"] == name).unwrap()["annotations"].clone()
+    };
+    assert_eq!(annotations("query_sql")["readOnlyHint"], true);
+    assert_eq!(annotations("query_sql").get("destructiveHint"), None);
+    assert_eq!(annotations("execute_sql")["readOnlyHint"], false);
 }
 
 #[tokio::test]

@@ -1,0 +1,216 @@
+//! Faults a server meets in production, against the real binary (`reliability.yaml`: a SQLite
+//! database beside the PostgreSQL example database): a SQLite write lock held by another process,
+//! client SQL abandoned mid-statement, runaway statements at shutdown.
+//!
+//! Needs PostgreSQL on 127.0.0.1:5432 with the `toolbox_example` database (tests/setup-databases.sh);
+//! without it the tests skip with a reason, except under `CI=true`, where they fail.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_toolbox-reliability");
+
+fn postgres_reachable() -> bool {
+    if TcpStream::connect("127.0.0.1:5432").is_ok() {
+        return true;
+    }
+    assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL is not reachable on 127.0.0.1:5432");
+    eprintln!("skipping: PostgreSQL is not reachable on 127.0.0.1:5432");
+    false
+}
+
+/// The server, killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with one worker thread (so a blocked worker would stall everything) on a
+/// fresh SQLite file, and reads its port from the start-up line.
+fn start(extra: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("reliability.db");
+    let mut child = Command::new(BINARY)
+        .args(["--port", "0", "--threads", "1"])
+        .args(extra)
+        .env("RELIABILITY_DB", &db)
+        .env("PGDATABASE", "toolbox_example")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut port = None;
+    let mut line = String::new();
+    while port.is_none() {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server exited before listening");
+        port = line.split("http://127.0.0.1:").nth(1).and_then(|r| r.split('/').next()).and_then(|p| p.parse().ok());
+    }
+    std::thread::spawn(move || while stderr.read_line(&mut String::new()).unwrap_or(0) > 0 {});
+    Server { child, port: port.unwrap(), db, _dir: dir }
+}
+
+/// One request over a connection of its own; the status and body.
+fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn call_body(tool: &str, arguments: Value) -> String {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+        .to_string()
+}
+
+/// A tool call's result.
+fn call(port: u16, tool: &str, arguments: Value) -> Value {
+    let (status, body) = http(port, "POST", "/mcp", &call_body(tool, arguments));
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["result"].clone()
+}
+
+/// How long `/healthz` and a PostgreSQL tool take, the slower of the two, over `rounds` rounds.
+fn slowest(port: u16, rounds: usize) -> Duration {
+    let mut slowest = Duration::ZERO;
+    for _ in 0..rounds {
+        let started = Instant::now();
+        let (status, _) = http(port, "GET", "/healthz", "");
+        assert_eq!(status, 200);
+        let r = call(port, "flight", json!({"flight_number": "UA0001"}));
+        assert_eq!(r["structuredContent"]["rows"][0]["flight_number"], "UA0001", "{r}");
+        slowest = slowest.max(started.elapsed());
+    }
+    slowest
+}
+
+/// The process's CPU time so far (user and system), from /proc.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// A write waiting for SQLite's lock (held by another process) holds no worker thread:
+/// `/healthz` and PostgreSQL tools answer as fast as before, and the write goes through once the
+/// lock is released.
+#[test]
+fn a_sqlite_lock_wait_stalls_nothing_else() {
+    if !postgres_reachable() {
+        return;
+    }
+    let server = start(&[]);
+    let port = server.port;
+    let before = slowest(port, 10);
+    // Another process takes the write lock for three seconds.
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys, time\n\
+             c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+             c.execute('BEGIN IMMEDIATE')\n\
+             c.execute(\"INSERT INTO notes (body) VALUES ('held')\")\n\
+             print('locked', flush=True)\n\
+             time.sleep(3)\n\
+             c.execute('COMMIT')\n",
+        )
+        .arg(&server.db)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut locked = String::new();
+    BufReader::new(holder.stdout.take().unwrap()).read_line(&mut locked).unwrap();
+    assert_eq!(locked.trim(), "locked");
+    let writers: Vec<_> =
+        (0..3).map(|i| std::thread::spawn(move || call(port, "add_note", json!({"body": format!("w{i}")})))).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let during = slowest(port, 10);
+    for w in writers {
+        let r = w.join().unwrap();
+        assert_eq!(r["structuredContent"]["rowsAffected"], 1, "the write waited for the lock: {r}");
+    }
+    holder.wait().unwrap();
+    assert!(
+        during < before + Duration::from_millis(500),
+        "while SQLite waited for its lock, /healthz and PostgreSQL took up to {during:?} (before: {before:?})"
+    );
+    let r = call(port, "count_notes", json!({}));
+    assert_eq!(r["structuredContent"]["rows"][0]["n"], 5, "the first note, the held one and three writes: {r}");
+}
+
+/// Client SQL whose client hangs up mid-statement stops: six abandoned endless statements (more
+/// than the pool's four connections) leave no thread spinning, and SIGTERM then ends the process
+/// promptly.
+#[test]
+fn abandoned_sqlite_statements_stop() {
+    if !postgres_reachable() {
+        return;
+    }
+    let server = start(&[]);
+    let port = server.port;
+    let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
+    let clients: Vec<TcpStream> = (0..6)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let body = call_body("local_sql", json!({"sql": endless}));
+            write!(
+                stream,
+                "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    drop(clients);
+    std::thread::sleep(Duration::from_millis(700));
+    let pid = server.child.id();
+    let start = cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = cpu_time(pid) - start;
+    assert!(spent < Duration::from_millis(300), "abandoned statements still run: {spent:?} of CPU in one second");
+    // The server still answers, and shuts down promptly: nothing is left running.
+    let r = call(port, "count_notes", json!({}));
+    assert_eq!(r["structuredContent"]["rows"][0]["n"], 1, "{r}");
+    let mut server = server;
+    let started = Instant::now();
+    send_sigterm(server.child.id());
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "SIGTERM did not end the process");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+/// Sends SIGTERM with the `kill` command (the tests link no libc wrapper).
+fn send_sigterm(pid: u32) {
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+}
