@@ -519,3 +519,43 @@ async fn a_database_that_cannot_open_answers_errors_and_the_server_keeps_serving
     assert_eq!((health.status, health.body["status"].clone()), (503, json!("degraded")));
     assert_eq!(health.body["sources"][0]["up"], false);
 }
+
+/// Every tool is rate-limited per caller: over the rate, a call is an `isError` result that says
+/// when to try again; a 2026-07-28 call, which names its tool in a header, gets a 429 with
+/// `Retry-After` before its body is read. Callers are counted apart.
+#[tokio::test]
+async fn calls_over_the_rate_are_refused_with_the_time_to_wait() {
+    let rate = toolbox_runtime::rate::Rate { calls: 2, period: std::time::Duration::from_secs(60) };
+    let t = app_with_rate_limit(rate);
+    let call = || {
+        legacy(
+            &t.app,
+            Some("2025-11-25"),
+            "tools/call",
+            json!({"name": "get_flight", "arguments": {"flight_number": "CY0001"}}),
+        )
+    };
+    for _ in 0..2 {
+        assert_ne!(call().await.body["result"]["isError"], true);
+    }
+    let r = call().await;
+    let text = error_text(&r.body["result"]);
+    assert!(
+        text.starts_with("rate limit: tool `get_flight` takes 2 calls per 1 min per caller; try again in "),
+        "{text}"
+    );
+    let r = modern(&t.app, "tools/call", json!({"name": "get_flight", "arguments": {"flight_number": "CY0001"}})).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert!(r.body["error"]["message"].as_str().unwrap().starts_with("rate limit: tool `get_flight`"));
+    // Another tool has a budget of its own.
+    let r = legacy(
+        &t.app,
+        Some("2025-11-25"),
+        "tools/call",
+        json!({"name": "list_bookings", "arguments": {"flight_number": "CY0001"}}),
+    )
+    .await;
+    assert_ne!(r.body["result"]["isError"], true, "{}", r.body);
+}

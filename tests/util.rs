@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use toolbox_runtime::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::rate::Rate;
 use toolbox_runtime::sources::Sources;
 use tower::ServiceExt;
 
@@ -24,11 +25,22 @@ pub fn app() -> TestApp {
 }
 
 pub fn app_with_database(db: &str, max_body_bytes: usize) -> Router {
+    app_with(db, max_body_bytes, None)
+}
+
+/// An app over its own copy of the demo database whose tools take at most `rate` per caller.
+pub fn app_with_rate_limit(rate: Rate) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("airline.db").display().to_string();
+    TestApp { app: app_with(&db, 1 << 20, Some(rate)), _dir: dir }
+}
+
+fn app_with(db: &str, max_body_bytes: usize, rate: Option<Rate>) -> Router {
     let db = db.to_string();
     let sources =
         Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
             .expect("settings resolve");
-    let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources));
+    let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)).with_default_rate_limit(rate);
     let config =
         HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
     router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))

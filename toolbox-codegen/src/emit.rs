@@ -93,6 +93,13 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                 Some(ms) => quote!(Some(#ms)),
                 None => quote!(None),
             };
+            let rate = match t.tool.rate_limit {
+                Some(r) => {
+                    let (calls, ms) = (r.calls, r.period.as_millis() as u64);
+                    quote!(Some(#rt::Rate { calls: #calls, period: #rt::Duration::from_millis(#ms) }))
+                }
+                None => quote!(None),
+            };
             quote! {
                 #rt::ToolDef {
                     name: #name,
@@ -102,6 +109,7 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                     scopes_required: &[#(#scopes),*],
                     header_params: &[#(#headers),*],
                     query_timeout_ms: #timeout,
+                    rate_limit: #rate,
                     handler: tools::#m::handler,
                 }
             }

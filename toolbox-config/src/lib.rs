@@ -23,6 +23,7 @@ pub mod names;
 #[cfg(feature = "yaml")]
 pub mod parse;
 pub mod pg;
+pub mod rate;
 pub mod template;
 pub mod types;
 pub mod url;

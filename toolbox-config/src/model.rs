@@ -196,6 +196,8 @@ pub struct Tool {
     /// Our extension: the longest a call may take, in milliseconds. Past it the call answers an
     /// error and its connection is dropped rather than reused.
     pub query_timeout_ms: Option<u64>,
+    /// Our extension: at most this many calls per period, per caller (`rateLimit: 30/m`).
+    pub rate_limit: Option<crate::rate::Rate>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
     pub read_only: bool,
 }

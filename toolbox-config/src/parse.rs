@@ -704,6 +704,19 @@ impl Reader<'_> {
                     }
                 }
             });
+        let rate_limit = obj.string("rateLimit", &mut self.diags).and_then(|r| match crate::rate::parse(&r.value) {
+            Some(rate) => Some(rate),
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        r.pos,
+                        format!("`rateLimit` of {what} must be calls per period, found `{}`", r.value),
+                    )
+                    .with_hint("write e.g. `30/m` (30 calls a minute per caller), `5/s` or `100/10m`"),
+                );
+                None
+            }
+        });
         let max_rows = if ty.kind == ToolKind::ListTables {
             None
         } else {
@@ -753,6 +766,7 @@ impl Reader<'_> {
             annotations,
             max_rows,
             query_timeout_ms,
+            rate_limit,
             read_only,
         });
     }

@@ -191,6 +191,11 @@ pub trait ClaimSource: Sync {
     fn has_scope(&self, _scope: &str) -> bool {
         false
     }
+
+    /// Who the verified token says the caller is (`iss` and `sub`), for per-caller limits.
+    fn subject(&self) -> Option<String> {
+        None
+    }
 }
 
 /// No verified tokens.

@@ -126,6 +126,8 @@ pub struct ToolDef {
     pub header_params: &'static [(&'static str, &'static str)],
     /// The tool's `queryTimeout`; without one, the server's default applies.
     pub query_timeout_ms: Option<u64>,
+    /// The tool's `rateLimit` (per caller); without one, the server's default applies.
+    pub rate_limit: Option<toolbox_config::rate::Rate>,
     pub handler: ToolHandler,
 }
 

@@ -35,7 +35,7 @@ where
 {
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(e) => return database_error(e),
+        Err(e) => return ToolOutput::Error(e.to_string()),
     };
     let Some(columns) = columns else {
         let done = query.execute(lease.begin()).await;
@@ -157,7 +157,7 @@ where
 {
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(e) => return database_error(e),
+        Err(e) => return ToolOutput::Error(e.to_string()),
     };
     // Closed however the call ends, even when it is dropped mid-statement (a timeout, a client
     // gone): the SQL may have changed the session.

@@ -10,12 +10,12 @@ use crate::error::RpcError;
 use crate::mcp::{Headers, Mcp, Transport, error_reply};
 use crate::protocol::{code, decode_header_value};
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -189,20 +189,19 @@ async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Requ
     next.run(request).await
 }
 
-async fn post_default(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    handle_post(&state, None, &headers, body).await
+async fn post_default(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    handle_post(&state, None, request).await
 }
 
-async fn post_toolset(
-    State(state): State<Arc<AppState>>,
-    Path(toolset): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    handle_post(&state, Some(&toolset), &headers, body).await
+async fn post_toolset(State(state): State<Arc<AppState>>, Path(toolset): Path<String>, request: Request) -> Response {
+    handle_post(&state, Some(&toolset), request).await
 }
 
-async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMap, body: Body) -> Response {
+async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) -> Response {
+    // The peer's address, when the server recorded it (not in tests that drive the router).
+    let client = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     // Credentials first: an unauthenticated client learns nothing else about the server.
     let caller = match state.auth.authenticate(headers).await {
         Ok(caller) => caller,
@@ -219,6 +218,23 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
         let name = toolset.unwrap_or_default();
         return rpc_error_response(RpcError::new(404, code::INVALID_REQUEST, format!("unknown toolset `{name}`")));
     };
+    let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
+    let (version, method, name) = (decoded("mcp-protocol-version"), decoded("mcp-method"), decoded("mcp-name"));
+    // A 2026-07-28 call names its tool in headers: a call over its rate is refused before its
+    // body is read, with the time to wait.
+    let mut rate_checked = false;
+    if let (Some("tools/call"), Some(tool)) = (method.as_deref(), name.as_deref()) {
+        if let Some((index, _)) = state.mcp.toolbox.tool(tool).filter(|(i, _)| toolset.has_tool(*i)) {
+            let caller_key = crate::rate::caller_key(&caller, client, false);
+            if let Err(refused) = state.mcp.rate_limits.check(index, &caller_key) {
+                let mut response = rpc_error_response(RpcError::new(429, code::INVALID_REQUEST, refused.message(tool)));
+                let seconds = refused.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                return response;
+            }
+            rate_checked = true;
+        }
+    }
     let limit = state.config.max_body_bytes;
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
@@ -230,8 +246,6 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
             ));
         }
     };
-    let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
-    let (version, method, name) = (decoded("mcp-protocol-version"), decoded("mcp-method"), decoded("mcp-name"));
     let params: Vec<(String, Option<String>)> = headers
         .iter()
         .filter_map(|(k, v)| {
@@ -244,6 +258,8 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
         method: method.as_deref(),
         name: name.as_deref(),
         params: &params,
+        client,
+        rate_checked,
     });
     let reply = state.mcp.handle_body(toolset, &bytes, transport, &caller).await;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);

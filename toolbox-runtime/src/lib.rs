@@ -21,6 +21,7 @@ pub mod mysql;
 pub mod pool;
 pub mod postgres;
 pub mod protocol;
+pub mod rate;
 pub mod server;
 pub mod server_pool;
 pub mod sources;
@@ -45,5 +46,7 @@ pub mod __private {
     pub use crate::{mysql, postgres, sqlite};
     pub use serde_json::Value;
     pub use std::boxed::Box;
+    pub use std::time::Duration;
     pub use toolbox_config::pg::{Bind as PgBind, Scalar as PgScalar};
+    pub use toolbox_config::rate::Rate;
 }

@@ -24,6 +24,7 @@ pub struct Mcp {
     server_info: String,
     /// The time limit of a call whose tool has no `queryTimeout`.
     default_query_timeout_ms: u64,
+    pub rate_limits: crate::rate::RateLimits,
 }
 
 /// The default of `--default-query-timeout`: a safety net, not a budget.
@@ -41,6 +42,18 @@ pub struct Headers<'a> {
     /// `Mcp-Param-*` headers: the lower-case name after the prefix, and the decoded value
     /// (`None` when the `=?base64?...?=` form does not decode).
     pub params: &'a [(String, Option<String>)],
+    /// The client's address, which rate limits count calls by when no token names the caller.
+    pub client: Option<std::net::IpAddr>,
+    /// The call was already counted against its tool's rate limit (from its `Mcp-Name` header).
+    pub rate_checked: bool,
+}
+
+/// Where a message came from, as the method layer needs it.
+#[derive(Clone, Copy)]
+struct Origin {
+    stdio: bool,
+    client: Option<std::net::IpAddr>,
+    rate_checked: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -148,7 +161,14 @@ impl Mcp {
     pub fn new(toolbox: &'static Toolbox, sources: Arc<Sources>) -> Self {
         let server_info =
             serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
-        Self { toolbox, sources, server_info, default_query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS }
+        let rate_limits = crate::rate::RateLimits::new(toolbox.tools, None);
+        Self { toolbox, sources, server_info, default_query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS, rate_limits }
+    }
+
+    /// Limits every tool without a `rateLimit` of its own to `rate` per caller.
+    pub fn with_default_rate_limit(mut self, rate: Option<toolbox_config::rate::Rate>) -> Self {
+        self.rate_limits = crate::rate::RateLimits::new(self.toolbox.tools, rate);
+        self
     }
 
     /// Sets the time limit of calls whose tool has no `queryTimeout`.
@@ -262,8 +282,13 @@ impl Mcp {
             Ok(v) => v,
             Err(e) => return error_reply(Some(id), e),
         };
-        let stdio = matches!(transport, Transport::Stdio { .. });
-        match self.dispatch(toolset, id, method, &params, version, claims, stdio).await {
+        let origin = match transport {
+            Transport::Stdio { .. } => Origin { stdio: true, client: None, rate_checked: false },
+            Transport::Http(headers) => {
+                Origin { stdio: false, client: headers.client, rate_checked: headers.rate_checked }
+            }
+        };
+        match self.dispatch(toolset, id, method, &params, version, claims, origin).await {
             Ok(mut reply) => {
                 if method == "initialize" {
                     reply.negotiated = negotiate(&params);
@@ -415,7 +440,7 @@ impl Mcp {
         params: &Params<'_>,
         version: Version,
         claims: &dyn ClaimSource,
-        stdio: bool,
+        origin: Origin,
     ) -> Result<Reply, RpcError> {
         let mut w = ResultWriter::new(id, version, &self.server_info);
         match method {
@@ -449,7 +474,7 @@ impl Mcp {
                 w.cache_hints(toolset);
             }
             "tools/call" => {
-                let output = match self.call_tool(toolset, params, claims, stdio).await? {
+                let output = match self.call_tool(toolset, params, claims, origin).await? {
                     Ok(output) => output,
                     Err((denied, error)) => {
                         let mut reply = error_reply(Some(id), error);
@@ -513,10 +538,11 @@ impl Mcp {
         toolset: &'static ToolsetDef,
         params: &Params<'_>,
         claims: &dyn ClaimSource,
-        stdio: bool,
+        origin: Origin,
     ) -> Result<Result<ToolOutput, (Denied, RpcError)>, RpcError> {
+        let stdio = origin.stdio;
         let name = params.name.as_deref().ok_or_else(|| RpcError::invalid_params("`params.name` is required"))?;
-        let (_, tool) = self
+        let (index, tool) = self
             .toolbox
             .tool(name)
             .filter(|(i, _)| toolset.has_tool(*i))
@@ -549,6 +575,12 @@ impl Mcp {
         let arguments = Arguments::new(arguments);
         if let Err(e) = arguments.check_names(tool.params) {
             return Ok(Ok(ToolOutput::invalid_arguments(e)));
+        }
+        if !origin.rate_checked {
+            let caller = crate::rate::caller_key(claims, origin.client, origin.stdio);
+            if let Err(refused) = self.rate_limits.check(index, &caller) {
+                return Ok(Ok(ToolOutput::Error(refused.message(name))));
+            }
         }
         let context = CallContext { sources: &self.sources, claims };
         let (timeout_ms, limit) = match tool.query_timeout_ms {
@@ -850,7 +882,7 @@ mod tests {
     }
 
     fn legacy() -> Headers<'static> {
-        Headers { protocol_version: Some("2025-11-25"), method: None, name: None, params: &[] }
+        Headers { protocol_version: Some("2025-11-25"), ..Headers::default() }
     }
 
     #[tokio::test]

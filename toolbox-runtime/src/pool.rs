@@ -25,7 +25,7 @@
 use futures_util::future::BoxFuture;
 use sqlx::{ConnectOptions, Connection, Database};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -53,8 +53,12 @@ pub struct Cancel<DB: Database> {
 
 /// How a pool connects and how many connections it may hold.
 pub struct PoolSettings<DB: Database> {
+    /// The source's name, for messages.
+    pub source: &'static str,
     pub options: <DB::Connection as Connection>::Options,
     pub max_connections: u32,
+    /// How many calls may wait for a connection; past it a call fails at once.
+    pub max_waiting: usize,
     /// Bounds both the wait for a free slot and the making of a connection.
     pub acquire_timeout: Duration,
     pub setup: Option<Setup<DB>>,
@@ -75,6 +79,54 @@ struct Shared<DB: Database> {
     idle: Mutex<Vec<Idle<DB>>>,
     slots: Arc<Semaphore>,
     closed: AtomicBool,
+    /// Calls waiting for a slot.
+    waiting: AtomicUsize,
+}
+
+/// Why no connection was had.
+#[derive(Debug)]
+pub enum AcquireError {
+    /// Too many calls already wait for the source's connections.
+    Busy { source: &'static str, waiting: usize, connections: u32 },
+    /// No connection became free in time.
+    TimedOut { source: &'static str, after: Duration },
+    /// The pool is closed (the server is stopping).
+    Closed { source: &'static str },
+    /// Connecting failed: the database is down, refuses the credentials, ...
+    Unavailable { source: &'static str, error: sqlx::Error },
+}
+
+impl std::fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AcquireError::Busy { source, waiting, connections } => write!(
+                f,
+                "source `{source}` is busy: {waiting} calls already wait for its {connections} connections; try again shortly"
+            ),
+            AcquireError::TimedOut { source, after } => {
+                write!(f, "source `{source}` had no free connection within {} s", after.as_secs_f64())
+            }
+            AcquireError::Closed { source } => write!(f, "source `{source}` is closed: the server is stopping"),
+            AcquireError::Unavailable { source, error } => {
+                let message = match error {
+                    sqlx::Error::Database(db) => db.message().to_string(),
+                    other => other.to_string(),
+                };
+                write!(f, "source `{source}` is unavailable: {message}")
+            }
+        }
+    }
+}
+
+impl AcquireError {
+    /// As sqlx's error, for code that tells a database that is down from a bad statement.
+    pub fn into_sqlx(self) -> sqlx::Error {
+        match self {
+            AcquireError::Unavailable { error, .. } => error,
+            AcquireError::Closed { .. } => sqlx::Error::PoolClosed,
+            AcquireError::Busy { .. } | AcquireError::TimedOut { .. } => sqlx::Error::PoolTimedOut,
+        }
+    }
 }
 
 struct Idle<DB: Database> {
@@ -88,24 +140,44 @@ impl<DB: Database> Pool<DB> {
     /// A pool that has not connected yet; the first lease connects.
     pub fn new(settings: PoolSettings<DB>) -> Self {
         let slots = Arc::new(Semaphore::new(settings.max_connections.max(1) as usize));
-        Self(Arc::new(Shared { settings, idle: Mutex::new(Vec::new()), slots, closed: AtomicBool::new(false) }))
+        Self(Arc::new(Shared {
+            settings,
+            idle: Mutex::new(Vec::new()),
+            slots,
+            closed: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+        }))
     }
 
-    /// A connection of the pool, idle or new.
-    pub async fn acquire(&self) -> Result<Lease<DB>, sqlx::Error> {
+    /// A connection of the pool, idle or new. When every connection is in use the call waits,
+    /// unless [`PoolSettings::max_waiting`] calls already do.
+    pub async fn acquire(&self) -> Result<Lease<DB>, AcquireError> {
         let shared = &self.0;
+        let source = shared.settings.source;
         if shared.closed.load(Ordering::Acquire) {
-            return Err(sqlx::Error::PoolClosed);
+            return Err(AcquireError::Closed { source });
         }
-        let slot =
-            match tokio::time::timeout(shared.settings.acquire_timeout, shared.slots.clone().acquire_owned()).await {
-                Ok(Ok(slot)) => slot,
-                Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
-                Err(_) => return Err(sqlx::Error::PoolTimedOut),
-            };
+        let slot = match shared.slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(AcquireError::Closed { source }),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                let waiting = shared.waiting.fetch_add(1, Ordering::AcqRel);
+                let _leave = Leave(&shared.waiting);
+                if waiting >= shared.settings.max_waiting {
+                    let connections = shared.settings.max_connections;
+                    return Err(AcquireError::Busy { source, waiting, connections });
+                }
+                let after = shared.settings.acquire_timeout;
+                match tokio::time::timeout(after, shared.slots.clone().acquire_owned()).await {
+                    Ok(Ok(slot)) => slot,
+                    Ok(Err(_)) => return Err(AcquireError::Closed { source }),
+                    Err(_) => return Err(AcquireError::TimedOut { source, after }),
+                }
+            }
+        };
         let (connection, session) = loop {
             let Some(idle) = self.take_idle() else {
-                break self.connect().await?;
+                break self.connect().await.map_err(|error| AcquireError::Unavailable { source, error })?;
             };
             let age = idle.since.elapsed();
             if age >= IDLE_LIMIT {
@@ -176,7 +248,7 @@ impl<DB: Database> Pool<DB> {
 
     /// A round trip on a connection of the pool (`/healthz`, the start-up check).
     pub async fn check(&self) -> Result<(), sqlx::Error> {
-        let mut lease = self.acquire().await?;
+        let mut lease = self.acquire().await.map_err(AcquireError::into_sqlx)?;
         let result = lease.begin().ping().await;
         lease.end(result.as_ref().err());
         result
@@ -286,6 +358,15 @@ impl<DB: Database> Drop for Lease<DB> {
     }
 }
 
+/// Leaves the count of waiting calls when dropped.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Spawns work nobody waits for; outside a runtime (a lease dropped at exit) it is dropped, which
 /// closes the socket.
 fn spawn_detached<F: std::future::Future + Send + 'static>(work: F)
@@ -304,6 +385,26 @@ fn is_connection_failure(error: &sqlx::Error) -> bool {
 }
 
 #[cfg(test)]
+impl<DB: Database> Shared<DB>
+where
+    <DB::Connection as Connection>::Options: Clone,
+{
+    /// The settings of a pool, copied (cancel and setup left out), to make another in tests.
+    fn settings_for_test(&self) -> PoolSettings<DB> {
+        let s = &self.settings;
+        PoolSettings {
+            source: s.source,
+            options: s.options.clone(),
+            max_connections: s.max_connections,
+            max_waiting: s.max_waiting,
+            acquire_timeout: s.acquire_timeout,
+            setup: None,
+            cancel: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use sqlx::sqlite::SqliteConnectOptions;
@@ -312,8 +413,10 @@ mod tests {
     fn pool(dir: &tempfile::TempDir, max_connections: u32) -> Pool<Sqlite> {
         let options = SqliteConnectOptions::new().filename(dir.path().join("pool.db")).create_if_missing(true);
         Pool::new(PoolSettings {
+            source: "test",
             options,
             max_connections,
+            max_waiting: 4,
             acquire_timeout: Duration::from_millis(300),
             setup: None,
             cancel: None,
@@ -346,7 +449,7 @@ mod tests {
         let pool = pool(&dir, 2);
         let first = pool.acquire().await.unwrap();
         let _second = pool.acquire().await.unwrap();
-        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
+        assert!(matches!(pool.acquire().await, Err(AcquireError::TimedOut { .. })));
         drop(first);
         assert!(pool.acquire().await.is_ok(), "a slot given back is taken by the next caller");
     }
@@ -406,12 +509,38 @@ mod tests {
         assert!(!has_marker(&mut again).await, "a new connection, not the discarded one");
     }
 
+    /// A bounded number of calls wait for a connection; the next one fails at once, saying so.
+    #[tokio::test]
+    async fn past_the_waiting_bound_a_call_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = Pool::new(PoolSettings {
+            max_waiting: 1,
+            acquire_timeout: Duration::from_secs(5),
+            ..pool(&dir, 1).0.settings_for_test()
+        });
+        let held = pool.acquire().await.unwrap();
+        let waiter = {
+            let pool = pool.clone();
+            tokio::spawn(async move { pool.acquire().await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let refused = pool.acquire().await.err().expect("refused");
+        assert!(started.elapsed() < Duration::from_millis(100), "at once, not after the timeout");
+        assert_eq!(
+            refused.to_string(),
+            "source `test` is busy: 1 calls already wait for its 1 connections; try again shortly"
+        );
+        drop(held);
+        assert!(waiter.await.unwrap(), "the waiting call got the connection");
+    }
+
     #[tokio::test]
     async fn a_closed_pool_refuses_leases() {
         let dir = tempfile::tempdir().unwrap();
         let pool = pool(&dir, 1);
         drop(pool.acquire().await.unwrap());
         pool.close().await;
-        assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolClosed)));
+        assert!(matches!(pool.acquire().await, Err(AcquireError::Closed { .. })));
     }
 }

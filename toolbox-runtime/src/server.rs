@@ -54,6 +54,10 @@ pub struct Cli {
     /// interrupted or cancelled.
     #[arg(long, env = "TOOLBOX_DEFAULT_QUERY_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub default_query_timeout: std::time::Duration,
+    /// The default rate limit of a tool without a `rateLimit`, per caller (the token's subject,
+    /// else the client's address): calls per period, e.g. `600/m`, `20/s`; `off` for none.
+    #[arg(long, env = "TOOLBOX_RATE_LIMIT", default_value = "600/m", value_parser = parse_rate)]
+    pub rate_limit: RateFlag,
     /// Worker threads that serve requests. Default: half the CPU cores, at least one; the other
     /// half is left to what a call waits on (SQLite's connection threads, a local database, the
     /// kernel's network work). bench/README.md has the measurements behind this default.
@@ -66,6 +70,20 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     toolbox_config::duration::parse(text, false)
         .filter(|d| !d.is_zero())
         .ok_or_else(|| format!("`{text}` is not a duration such as 500ms, 30s or 5m"))
+}
+
+/// A rate flag's value: a rate, or none (`off`).
+#[derive(Clone, Copy, Debug)]
+pub struct RateFlag(pub Option<toolbox_config::rate::Rate>);
+
+/// A rate flag: `600/m`, `20/s`, or `off`.
+fn parse_rate(text: &str) -> Result<RateFlag, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(RateFlag(None));
+    }
+    toolbox_config::rate::parse(text)
+        .map(|r| RateFlag(Some(r)))
+        .ok_or_else(|| format!("`{text}` is not a rate such as 600/m, 20/s or off"))
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -201,7 +219,11 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         let sources = sources.clone();
         tokio::spawn(async move { log_drift(&sources.connect_all().await.drift) });
     }
-    let mcp = Arc::new(Mcp::new(toolbox, sources.clone()).with_default_query_timeout(cli.default_query_timeout));
+    let mcp = Arc::new(
+        Mcp::new(toolbox, sources.clone())
+            .with_default_query_timeout(cli.default_query_timeout)
+            .with_default_rate_limit(cli.rate_limit.0),
+    );
     if cli.stdio {
         // stdio carries no HTTP headers, so no token: tools that need one are refused.
         let guarded =
@@ -245,7 +267,10 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
     );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.map_err(|e| format!("server error: {e}"))?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
     sources.close().await;
     tracing::info!("stopped");
     Ok(())

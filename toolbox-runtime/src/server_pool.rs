@@ -13,6 +13,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many calls may wait for a source's connections before more fail at once.
+pub const DEFAULT_MAX_WAITING: usize = 256;
 
 pub enum ServerPool {
     Postgres { pool: Pool<Postgres> },
@@ -22,11 +24,12 @@ pub enum ServerPool {
 /// Resolves a source's settings and makes its pool, without connecting.
 pub fn open(
     config_path: &str,
-    owner: &str,
+    owner_name: &'static str,
     def: &ServerSourceDef,
     postgres: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ServerPool, StartupError> {
+    let owner = &format!("source `{owner_name}`");
     let mut errors = Vec::new();
     let mut resolve = |s: &Setting| match resolve_setting(config_path, owner, s, lookup) {
         Ok(v) => v,
@@ -91,8 +94,10 @@ pub fn open(
             options = options.options(session);
         }
         let pool = Pool::new(PoolSettings {
+            source: owner_name,
             options,
             max_connections: def.max_connections,
+            max_waiting: DEFAULT_MAX_WAITING,
             acquire_timeout: connect_timeout,
             setup: None,
             cancel: Some(Cancel {
@@ -129,8 +134,10 @@ pub fn open(
             })
         });
         let pool = Pool::new(PoolSettings {
+            source: owner_name,
             options,
             max_connections: def.max_connections,
+            max_waiting: DEFAULT_MAX_WAITING,
             acquire_timeout: connect_timeout,
             setup: Some(setup),
             cancel: Some(Cancel {
@@ -229,7 +236,7 @@ async fn live_columns<DB: sqlx::Database>(
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
-    let mut lease = pool.acquire().await?;
+    let mut lease = pool.acquire().await.map_err(crate::pool::AcquireError::into_sqlx)?;
     let statement = lease.prepare_with(sqlx::SqlSafeStr::into_sql_str(sql), parameter_types).await?;
     Ok(statement.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect())
 }

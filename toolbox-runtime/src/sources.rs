@@ -108,6 +108,7 @@ pub struct SourceHandle {
 }
 
 struct SqliteHandle {
+    name: &'static str,
     def: &'static SqliteSourceDef,
     path: String,
     pool: OnceCell<SqlitePool>,
@@ -145,7 +146,7 @@ impl Sources {
                     match resolve_setting(toolbox.config_path, &owner, &sqlite.database, lookup) {
                         Ok(path) => entries.push(SourceHandle {
                             def,
-                            sqlite: Some(SqliteHandle { def: sqlite, path, pool: OnceCell::new() }),
+                            sqlite: Some(SqliteHandle { name: def.name, def: sqlite, path, pool: OnceCell::new() }),
                             server: None,
                         }),
                         Err(e) => errors.push(e.0),
@@ -153,7 +154,7 @@ impl Sources {
                 }
                 SourceKindDef::Postgres(server) | SourceKindDef::Mysql(server) => {
                     let postgres = matches!(def.kind, SourceKindDef::Postgres(_));
-                    match crate::server_pool::open(toolbox.config_path, &owner, server, postgres, lookup) {
+                    match crate::server_pool::open(toolbox.config_path, def.name, server, postgres, lookup) {
                         Ok(pool) => entries.push(SourceHandle { def, sqlite: None, server: Some(pool) }),
                         Err(e) => errors.push(e.0),
                     }
@@ -302,7 +303,8 @@ async fn open_sqlite(handle: &SqliteHandle) -> Result<SqlitePool, String> {
         }
         Ok(connection)
     });
-    let pool = SqlitePool::new(if in_memory { 1 } else { 4 }, in_memory, open);
+    let max_waiting = crate::server_pool::DEFAULT_MAX_WAITING;
+    let pool = SqlitePool::new(handle.name, if in_memory { 1 } else { 4 }, max_waiting, in_memory, open);
     // Connect once now, so that a file that cannot be opened is reported at start-up.
     pool.check().await?;
     Ok(pool)

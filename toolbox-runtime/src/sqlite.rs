@@ -122,8 +122,14 @@ pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 pub struct SqlitePool(Arc<Inner>);
 
 struct Inner {
+    /// The source's name, for messages.
+    source: &'static str,
     idle: Mutex<Vec<Connection>>,
     slots: Arc<Semaphore>,
+    max_connections: usize,
+    /// Calls waiting for a slot, and how many may.
+    waiting: std::sync::atomic::AtomicUsize,
+    max_waiting: usize,
     open: Open,
     /// Statements running on the blocking pool, to interrupt at shutdown.
     running: Mutex<Vec<Weak<Running>>>,
@@ -159,10 +165,15 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl SqlitePool {
     /// `in_memory`: the database lives in its one connection, which client SQL shares.
-    pub fn new(max_connections: usize, in_memory: bool, open: Open) -> Self {
+    /// `max_waiting` calls may wait for a connection; past it a call fails at once.
+    pub fn new(source: &'static str, max_connections: usize, max_waiting: usize, in_memory: bool, open: Open) -> Self {
         Self(Arc::new(Inner {
+            source,
             idle: Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(max_connections.max(1))),
+            max_connections: max_connections.max(1),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            max_waiting,
             open,
             running: Mutex::new(Vec::new()),
             in_memory,
@@ -211,7 +222,10 @@ impl SqlitePool {
             // The slot is held until this thread is done, whatever happens to the caller.
             let _slot = slot;
             let (mut connection, own) = match own.filter(|_| !inner.in_memory) {
-                Some(purpose) => ((inner.open)(purpose).map_err(|e| e.to_string())?, true),
+                Some(purpose) => {
+                    let opened = (inner.open)(purpose);
+                    (opened.map_err(|e| format!("source `{}` is unavailable: {e}", inner.source))?, true)
+                }
                 None => (inner.take()?, false),
             };
             *running.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(connection.get_interrupt_handle());
@@ -247,18 +261,39 @@ impl SqlitePool {
 
 impl Inner {
     async fn slot(&self) -> Result<OwnedSemaphorePermit, String> {
-        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.clone().acquire_owned()).await {
-            Ok(Ok(slot)) => Ok(slot),
-            Ok(Err(_)) => Err("the source is closed".to_string()),
-            Err(_) => Err(format!("no connection became free within {} s", ACQUIRE_TIMEOUT.as_secs())),
+        use std::sync::atomic::Ordering;
+        let source = self.source;
+        match self.slots.clone().try_acquire_owned() {
+            Ok(slot) => return Ok(slot),
+            Err(tokio::sync::TryAcquireError::Closed) => {
+                return Err(format!("source `{source}` is closed: the server is stopping"));
+            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => {}
         }
+        let waiting = self.waiting.fetch_add(1, Ordering::AcqRel);
+        let result = if waiting >= self.max_waiting {
+            Err(format!(
+                "source `{source}` is busy: {waiting} calls already wait for its {} connections; try again shortly",
+                self.max_connections
+            ))
+        } else {
+            match tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.clone().acquire_owned()).await {
+                Ok(Ok(slot)) => Ok(slot),
+                Ok(Err(_)) => Err(format!("source `{source}` is closed: the server is stopping")),
+                Err(_) => {
+                    Err(format!("source `{source}` had no free connection within {} s", ACQUIRE_TIMEOUT.as_secs()))
+                }
+            }
+        };
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        result
     }
 
     fn take(&self) -> Result<Connection, String> {
         let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         match idle {
             Some(connection) => Ok(connection),
-            None => (self.open)(OpenFor::Pool).map_err(|e| e.to_string()),
+            None => (self.open)(OpenFor::Pool).map_err(|e| format!("source `{}` is unavailable: {e}", self.source)),
         }
     }
 
@@ -305,7 +340,7 @@ pub async fn run(
     match inline.await {
         Ok(Inline::Done(output)) => return output,
         Ok(Inline::Again) => {}
-        Err(e) => return ToolOutput::Error(format!("database error: {e}")),
+        Err(e) => return ToolOutput::Error(e),
     }
     let outcome = pool
         .with_connection_blocking(move |connection| {
@@ -331,7 +366,8 @@ fn output(outcome: Result<rusqlite::Result<ToolOutput>, String>, deadline: Optio
             Some(d) if is_interrupt(&e) => ToolOutput::Error(d.message()),
             _ => database_error(&e),
         },
-        Err(e) => ToolOutput::Error(format!("database error: {e}")),
+        // The pool's own messages name the source.
+        Err(e) => ToolOutput::Error(e),
     }
 }
 
@@ -529,7 +565,9 @@ mod tests {
 
     fn memory_pool(schema: &'static str) -> SqlitePool {
         SqlitePool::new(
+            "test",
             1,
+            8,
             true,
             Box::new(move |_| {
                 let c = Connection::open_in_memory()?;
@@ -609,7 +647,7 @@ mod tests {
     /// pool's bound holds; closing the pool interrupts what still runs.
     #[tokio::test]
     async fn abandoned_statements_are_interrupted_and_keep_their_slot_until_they_stop() {
-        let pool = SqlitePool::new(1, false, Box::new(|_| Connection::open_in_memory()));
+        let pool = SqlitePool::new("test", 1, 8, false, Box::new(|_| Connection::open_in_memory()));
         let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let seen = stopped.clone();
@@ -629,7 +667,7 @@ mod tests {
         );
         assert!(started.elapsed() < Duration::from_secs(2), "the statement was interrupted, not run on");
         // Closing the pool interrupts a statement that is still running.
-        let pool = Arc::new(SqlitePool::new(1, false, Box::new(|_| Connection::open_in_memory())));
+        let pool = Arc::new(SqlitePool::new("test", 1, 8, false, Box::new(|_| Connection::open_in_memory())));
         let running = {
             let pool = pool.clone();
             tokio::spawn(

@@ -145,6 +145,13 @@ impl ClaimSource for Caller {
     fn has_scope(&self, scope: &str) -> bool {
         self.mcp.as_ref().is_some_and(|(_, p)| p.has_scope(scope))
     }
+
+    fn subject(&self) -> Option<String> {
+        let (service, principal) = self.mcp.as_ref().or(self.native.first())?;
+        let claim = |name: &str| principal.claim(name).and_then(serde_json::Value::as_str);
+        let subject = claim("sub")?;
+        Some(format!("{service} {} {subject}", claim("iss").unwrap_or_default()))
+    }
 }
 
 /// Verifies JWTs from one provider for one audience.
