@@ -44,12 +44,15 @@ cleanup() {
 }
 trap cleanup EXIT
 export BENCH_SQLITE_DB=$work/airline.db BENCH_ISSUER=http://127.0.0.1:$issuer_port BENCH_AUDIENCE=http://127.0.0.1:$port/mcp
+# Rate limiting is off in the rows (they send tens of thousands of calls from one client); its cost
+# is measured on its own below, with a rate no row reaches.
 server_args=(--port "$port" --log-level warn ${threads:+--threads "$threads"})
+extra_args=(--rate-limit off)
 
 ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 hz=$(getconf CLK_TCK)
 start_server() { # start_server [AUTHORIZATION]: sets $server and $ready_ms
-  read -r server ready_ms < <(python3 bench/wait_ready.py "$port" "$@" -- "$binary" "${server_args[@]}")
+  read -r server ready_ms < <(python3 bench/wait_ready.py "$port" "$@" -- "$binary" "${server_args[@]}" "${extra_args[@]}")
 }
 idle_rss_kb() { sleep 0.5; awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
 stop_server() {
@@ -147,6 +150,19 @@ for _ in 1 2 3; do
   stop_server
   jwt_extra+=("$(python3 -c "print(round(${cpu[jwt/16]} - ${cpu[plain/16]}, 1))")")
 done
+# The same for rate limiting: every call counted against a rate it never reaches.
+rate_extra=()
+for _ in 1 2 3; do
+  start_server
+  load plain 16 "$(call flight_sqlite UA0008)"
+  stop_server
+  extra_args=(--rate-limit 1000000000/s)
+  start_server
+  load limited 16 "$(call flight_sqlite UA0008)"
+  stop_server
+  extra_args=(--rate-limit off)
+  rate_extra+=("$(python3 -c "print(round(${cpu[limited/16]} - ${cpu[plain/16]}, 1))")")
+done
 quiet=
 
 pgbench_tps=
@@ -166,6 +182,8 @@ row_kv() { printf '%-52s %s\n' "$1" "$2"; }
 }
 row_kv "extra CPU per call for a JWT, 16 connections (us)" \
   "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${jwt_extra[@]}")"
+row_kv "extra CPU per call for rate limiting, 16 connections (us)" \
+  "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${rate_extra[@]}")"
 mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 row_kv "spawning /bin/true the same way (ms)" "$(python3 bench/wait_ready.py --spawn-floor)"
 row_kv "default toolbox: spawn to first answer (ms)" "$default_spawn_ms"
