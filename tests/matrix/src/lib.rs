@@ -6,3 +6,9 @@
 pub mod postgres {
     toolbox_macros::toolbox!("../postgres.yaml");
 }
+
+/// MySQL/MariaDB: `mysql.yaml`, described against the `toolbox_matrix` database made from
+/// `mysql.sql` (or the committed `.toolbox/` cache).
+pub mod mysql {
+    toolbox_macros::toolbox!("../mysql.yaml");
+}
