@@ -24,7 +24,9 @@ pub struct DescribedColumn {
     /// `Some(false)`: never NULL; otherwise it may be.
     pub nullable: Option<bool>,
     /// PostgreSQL: the JSON kind of the column's type ([`toolbox_config::types::Kind::code`]),
-    /// worked out from the type's structure (enums, domains, composites, ranges).
+    /// worked out from the type's structure (enums, domains, composites, ranges). SQLite: the
+    /// exact kind of a column whose storage class is certain (a STRICT table's, a rowid alias);
+    /// other SQLite columns may hold any class their affinity lets through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -146,7 +148,16 @@ impl Describer {
     pub fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let statement = || AssertSqlSafe(sql.to_string()).into_sql_str();
         match &mut self.connection {
-            Connection::Sqlite(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
+            Connection::Sqlite(c) => self.runtime.block_on(async {
+                let described = c.describe(statement()).await;
+                let origins: Vec<Option<(String, String)>> = match &described {
+                    Ok(d) => d.columns.iter().map(|col| table_origin(col.origin())).collect(),
+                    Err(_) => Vec::new(),
+                };
+                let mut described = collect(described)?;
+                refine_sqlite_columns(c, &mut described, &origins).await;
+                Ok(described)
+            }),
             Connection::Postgres(c) => self.runtime.block_on(crate::postgres::describe(c, sql, signature)),
             Connection::Mysql(c) => self.runtime.block_on(async {
                 let described = c.describe(statement()).await;
@@ -155,13 +166,10 @@ impl Describer {
                         .columns
                         .iter()
                         .map(|col| {
-                            let origin = match col.origin() {
-                                sqlx_core::column::ColumnOrigin::Table(t) => {
-                                    Some((t.table.to_string(), t.name.to_string()))
-                                }
-                                _ => None,
-                            };
-                            (origin, <str as sqlx::Type<sqlx_mysql::MySql>>::compatible(col.type_info()))
+                            (
+                                table_origin(col.origin()),
+                                <str as sqlx::Type<sqlx_mysql::MySql>>::compatible(col.type_info()),
+                            )
                         })
                         .unzip(),
                     Err(_) => Default::default(),
@@ -171,6 +179,67 @@ impl Describer {
                 mysql_problems(sql, &mut described);
                 Ok(described)
             }),
+        }
+    }
+}
+
+/// The table and column a result column is read from, when it is read straight from one.
+fn table_origin(origin: sqlx_core::column::ColumnOrigin) -> Option<(String, String)> {
+    match origin {
+        sqlx_core::column::ColumnOrigin::Table(t) => Some((t.table.to_string(), t.name.to_string())),
+        _ => None,
+    }
+}
+
+/// SQLite stores a value of any class in a column of an ordinary table: its declared type only
+/// gives an affinity. A column's class is certain in two cases, which are marked with their exact
+/// kind (the output schema of other columns allows every class their affinity lets through): a
+/// column of a STRICT table declared INTEGER, REAL, TEXT or BLOB, and a rowid alias (`INTEGER
+/// PRIMARY KEY`), which holds integers only.
+async fn refine_sqlite_columns(
+    c: &mut SqliteConnection,
+    described: &mut Described,
+    origins: &[Option<(String, String)>],
+) {
+    for (column, origin) in described.columns.iter_mut().zip(origins) {
+        let Some((table, name)) = origin else {
+            // An expression: sqlx infers its type and nullability from the first row or the
+            // statement's byte code, which a row of another class or a NULL operand belies
+            // (`coalesce(v, 'none')` said TEXT, `v = 1` never NULL). Its class is known only
+            // when it runs.
+            column.type_name = "NULL".into();
+            column.nullable = None;
+            continue;
+        };
+        let (schema, table) = table.split_once('.').unwrap_or(("main", table));
+        let table_sql = format!("SELECT \"strict\", wr FROM pragma_table_list WHERE schema = ?1 AND name = ?2");
+        let Ok(Some((strict, without_rowid))) = sqlx::query_as::<_, (bool, bool)>(AssertSqlSafe(table_sql))
+            .bind(schema)
+            .bind(table)
+            .fetch_optional(&mut *c)
+            .await
+        else {
+            continue;
+        };
+        let columns_sql = "SELECT name, upper(type), pk FROM pragma_table_info(?1, ?2)";
+        let Ok(columns) =
+            sqlx::query_as::<_, (String, String, i64)>(columns_sql).bind(table).bind(schema).fetch_all(&mut *c).await
+        else {
+            continue;
+        };
+        let Some((_, declared, pk)) = columns.iter().find(|(n, _, _)| n == name) else { continue };
+        let keys = columns.iter().filter(|(_, _, pk)| *pk > 0).count();
+        let rowid_alias = !without_rowid && *pk == 1 && keys == 1 && declared == "INTEGER";
+        let exact = match declared.as_str() {
+            _ if rowid_alias => Some(toolbox_config::types::Kind::Integer),
+            "INT" | "INTEGER" if strict => Some(toolbox_config::types::Kind::Integer),
+            "REAL" if strict => Some(toolbox_config::types::Kind::Real),
+            "TEXT" if strict => Some(toolbox_config::types::Kind::Text),
+            "BLOB" if strict => Some(toolbox_config::types::Kind::Blob),
+            _ => None,
+        };
+        if let Some(kind) = exact {
+            column.kind = Some(kind.code());
         }
     }
 }
