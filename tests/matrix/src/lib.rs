@@ -12,3 +12,9 @@ pub mod postgres {
 pub mod mysql {
     toolbox_macros::toolbox!("../mysql.yaml");
 }
+
+/// SQLite: `sqlite.yaml`, described against `sqlite.sql` (the test points the source at a
+/// database file it makes in a temporary directory).
+pub mod sqlite {
+    toolbox_macros::toolbox!("../sqlite.yaml");
+}
