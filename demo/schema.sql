@@ -1,11 +1,13 @@
 -- Schema of the demo airline database. The build checks every statement in tools.yaml against
 -- it, and the server runs it (then seed.sql) to create the database file on first start.
+-- STRICT tables hold only their columns' declared types, so their output schemas are exact
+-- (`seats` an integer, `price` a number); an ordinary table's column may hold any class.
 CREATE TABLE airports (
     code    TEXT PRIMARY KEY,
     name    TEXT NOT NULL,
     city    TEXT NOT NULL,
     country TEXT NOT NULL
-);
+) STRICT;
 
 CREATE TABLE flights (
     id            INTEGER PRIMARY KEY,
@@ -17,7 +19,7 @@ CREATE TABLE flights (
     status        TEXT    NOT NULL,
     seats         INTEGER NOT NULL,
     price         REAL    NOT NULL
-);
+) STRICT;
 CREATE INDEX flights_route_idx ON flights (origin, destination, departure);
 CREATE INDEX flights_airline_idx ON flights (airline);
 

@@ -22,6 +22,9 @@ if mariadb -h 127.0.0.1 -uroot -e 'SELECT 1' >/dev/null 2>&1; then
   mariadb -h 127.0.0.1 -uroot -e 'DROP DATABASE IF EXISTS toolbox_example; CREATE DATABASE toolbox_example' \
     && mariadb -h 127.0.0.1 -uroot toolbox_example < examples/mysql/schema.sql \
     && echo "MariaDB: toolbox_example ready" || status=1
+  mariadb -h 127.0.0.1 -uroot -e 'DROP DATABASE IF EXISTS toolbox_matrix; CREATE DATABASE toolbox_matrix' \
+    && mariadb -h 127.0.0.1 -uroot --default-character-set=utf8mb4 toolbox_matrix < tests/matrix/mysql.sql \
+    && echo "MariaDB: toolbox_matrix ready" || status=1
 else
   echo "MariaDB is not reachable on 127.0.0.1:3306: its example builds from the cache, its tests skip"
   [ "${CI:-}" = "true" ] && status=1

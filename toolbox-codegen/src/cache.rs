@@ -88,12 +88,17 @@ pub fn write(
     Ok(path)
 }
 
-/// Removes cache files that no statement of the configuration uses any more.
-pub fn prune(dir: &Path, used: &[PathBuf]) {
+/// Removes cache files of `engines` that no statement of the configuration uses any more. Files
+/// of other engines are left alone: they may belong to another configuration in the same
+/// directory (two configurations of one engine in one directory share its files, and should each
+/// have a directory of their own).
+pub fn prune(dir: &Path, used: &[PathBuf], engines: &[&str]) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "json") && !used.contains(&path) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let of_engine = engines.iter().any(|e| name.strip_prefix(e).is_some_and(|rest| rest.starts_with('-')));
+        if of_engine && path.extension().is_some_and(|e| e == "json") && !used.contains(&path) {
             let _ = std::fs::remove_file(&path);
         }
     }
@@ -126,5 +131,18 @@ mod tests {
         assert!(read(dir.path(), "postgres", sql, Some("float")).is_none(), "keyed by the declared types");
         assert!(read(dir.path(), "mysql", sql, None).is_none(), "keyed by engine too");
         assert!(read(dir.path(), "postgres", "SELECT 2", Some("")).is_none());
+    }
+
+    #[test]
+    fn pruning_leaves_other_engines_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let d =
+            Described { parameters: 0, parameter_types: None, binds: None, columns: Vec::new(), problems: Vec::new() };
+        let kept = write(dir.path(), "postgres", "SELECT 1", Some(""), &d).unwrap();
+        let stale = write(dir.path(), "postgres", "SELECT 2", Some(""), &d).unwrap();
+        let other = write(dir.path(), "mysql", "SELECT 2", None, &d).unwrap();
+        prune(dir.path(), std::slice::from_ref(&kept), &["postgres"]);
+        assert!(kept.exists() && !stale.exists());
+        assert!(other.exists(), "another configuration's engine");
     }
 }

@@ -24,7 +24,9 @@ pub struct DescribedColumn {
     /// `Some(false)`: never NULL; otherwise it may be.
     pub nullable: Option<bool>,
     /// PostgreSQL: the JSON kind of the column's type ([`toolbox_config::types::Kind::code`]),
-    /// worked out from the type's structure (enums, domains, composites, ranges).
+    /// worked out from the type's structure (enums, domains, composites, ranges). SQLite: the
+    /// exact kind of a column whose storage class is certain (a STRICT table's, a rowid alias);
+    /// other SQLite columns may hold any class their affinity lets through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
@@ -62,6 +64,8 @@ pub enum Problem {
     Parameter { index: usize, bind: String, message: String },
     /// A result column of a type toolbox does not encode.
     Column { name: String, message: String },
+    /// The statement as a whole cannot be served as described.
+    Statement { message: String, hint: String },
 }
 
 /// A declared parameter, as far as describing needs it.
@@ -144,27 +148,98 @@ impl Describer {
     pub fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let statement = || AssertSqlSafe(sql.to_string()).into_sql_str();
         match &mut self.connection {
-            Connection::Sqlite(c) => self.runtime.block_on(async { collect(c.describe(statement()).await) }),
-            Connection::Postgres(c) => self.runtime.block_on(crate::postgres::describe(c, sql, signature)),
-            Connection::Mysql(c) => self.runtime.block_on(async {
+            Connection::Sqlite(c) => self.runtime.block_on(async {
                 let described = c.describe(statement()).await;
                 let origins: Vec<Option<(String, String)>> = match &described {
-                    Ok(d) => d
-                        .columns
-                        .iter()
-                        .map(|col| match col.origin() {
-                            sqlx_core::column::ColumnOrigin::Table(t) => {
-                                Some((t.table.to_string(), t.name.to_string()))
-                            }
-                            _ => None,
-                        })
-                        .collect(),
+                    Ok(d) => d.columns.iter().map(|col| table_origin(col.origin())).collect(),
                     Err(_) => Vec::new(),
                 };
                 let mut described = collect(described)?;
-                refine_mysql_binary_columns(c, &mut described, &origins).await;
+                refine_sqlite_columns(c, &mut described, &origins).await;
                 Ok(described)
             }),
+            Connection::Postgres(c) => self.runtime.block_on(crate::postgres::describe(c, sql, signature)),
+            Connection::Mysql(c) => self.runtime.block_on(async {
+                let described = c.describe(statement()).await;
+                let (origins, texts): (Vec<Option<(String, String)>>, Vec<bool>) = match &described {
+                    Ok(d) => d
+                        .columns
+                        .iter()
+                        .map(|col| {
+                            (
+                                table_origin(col.origin()),
+                                <str as sqlx::Type<sqlx_mysql::MySql>>::compatible(col.type_info()),
+                            )
+                        })
+                        .unzip(),
+                    Err(_) => Default::default(),
+                };
+                let mut described = collect(described)?;
+                refine_mysql_text_columns(c, &mut described, &origins, &texts).await;
+                mysql_problems(sql, &mut described);
+                Ok(described)
+            }),
+        }
+    }
+}
+
+/// The table and column a result column is read from, when it is read straight from one.
+fn table_origin(origin: sqlx_core::column::ColumnOrigin) -> Option<(String, String)> {
+    match origin {
+        sqlx_core::column::ColumnOrigin::Table(t) => Some((t.table.to_string(), t.name.to_string())),
+        _ => None,
+    }
+}
+
+/// SQLite stores a value of any class in a column of an ordinary table: its declared type only
+/// gives an affinity. A column's class is certain in two cases, which are marked with their exact
+/// kind (the output schema of other columns allows every class their affinity lets through): a
+/// column of a STRICT table declared INTEGER, REAL, TEXT or BLOB, and a rowid alias (`INTEGER
+/// PRIMARY KEY`), which holds integers only.
+async fn refine_sqlite_columns(
+    c: &mut SqliteConnection,
+    described: &mut Described,
+    origins: &[Option<(String, String)>],
+) {
+    for (column, origin) in described.columns.iter_mut().zip(origins) {
+        let Some((table, name)) = origin else {
+            // An expression: sqlx infers its type and nullability from the first row or the
+            // statement's byte code, which a row of another class or a NULL operand belies
+            // (`coalesce(v, 'none')` said TEXT, `v = 1` never NULL). Its class is known only
+            // when it runs.
+            column.type_name = "NULL".into();
+            column.nullable = None;
+            continue;
+        };
+        let (schema, table) = table.split_once('.').unwrap_or(("main", table));
+        let table_sql = format!("SELECT \"strict\", wr FROM pragma_table_list WHERE schema = ?1 AND name = ?2");
+        let Ok(Some((strict, without_rowid))) = sqlx::query_as::<_, (bool, bool)>(AssertSqlSafe(table_sql))
+            .bind(schema)
+            .bind(table)
+            .fetch_optional(&mut *c)
+            .await
+        else {
+            continue;
+        };
+        let columns_sql = "SELECT name, upper(type), pk FROM pragma_table_info(?1, ?2)";
+        let Ok(columns) =
+            sqlx::query_as::<_, (String, String, i64)>(columns_sql).bind(table).bind(schema).fetch_all(&mut *c).await
+        else {
+            continue;
+        };
+        let Some((_, declared, pk)) = columns.iter().find(|(n, _, _)| n == name) else { continue };
+        let keys = columns.iter().filter(|(_, _, pk)| *pk > 0).count();
+        let rowid_alias = !without_rowid && *pk == 1 && keys == 1 && declared == "INTEGER";
+        let exact = match declared.as_str() {
+            _ if rowid_alias => Some(toolbox_config::types::Kind::Integer),
+            "INT" | "INTEGER" if strict => Some(toolbox_config::types::Kind::Integer),
+            "REAL" if strict => Some(toolbox_config::types::Kind::Real),
+            "TEXT" if strict => Some(toolbox_config::types::Kind::Text),
+            "BLOB" if strict => Some(toolbox_config::types::Kind::Blob),
+            _ => None,
+        };
+        if let Some(kind) = exact {
+            column.kind = Some(kind.code());
         }
     }
 }
@@ -192,21 +267,27 @@ fn collect<DB: sqlx::Database>(
     Ok(Described { parameters, parameter_types, binds: None, columns, problems: Vec::new() })
 }
 
-/// MySQL reports a text column with a binary collation (`utf8mb4_bin`, which is what MariaDB's
-/// JSON type is) as a BLOB. For columns read straight from a table, the table's definition tells
-/// the truth: such columns become TEXT, or JSON when the column is JSON (MySQL) or carries
-/// MariaDB's `json_valid` check.
-async fn refine_mysql_binary_columns(
+/// MySQL flags text of a binary collation (`utf8mb4_bin`, which MariaDB's JSON, UUID and INET
+/// types use) as binary, and sqlx names it BLOB, VARBINARY or BINARY; only the `binary`
+/// collation holds bytes (`texts`: the column's collation is another). Such columns become TEXT,
+/// and for columns read straight from a table the table's definition says more: JSON when the
+/// column is JSON (MySQL) or carries MariaDB's `json_valid` check, UUID, INET4 and INET6.
+async fn refine_mysql_text_columns(
     c: &mut sqlx_mysql::MySqlConnection,
     described: &mut Described,
     origins: &[Option<(String, String)>],
+    texts: &[bool],
 ) {
-    for (column, origin) in described.columns.iter_mut().zip(origins) {
+    for ((column, origin), is_text) in described.columns.iter_mut().zip(origins).zip(texts) {
         let binary = matches!(
             column.type_name.as_str(),
             "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY"
         );
-        let Some((table, name)) = origin.as_ref().filter(|_| binary) else { continue };
+        if !(binary && *is_text) {
+            continue;
+        }
+        column.type_name = "TEXT".into();
+        let Some((table, name)) = origin.as_ref() else { continue };
         let table = table.rsplit('.').next().unwrap_or(table);
         let data_type: Option<String> = sqlx::query_scalar(
             "SELECT CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
@@ -218,22 +299,97 @@ async fn refine_mysql_binary_columns(
         .ok()
         .flatten();
         let Some(data_type) = data_type else { continue };
-        if data_type == "json" {
-            column.type_name = "JSON".into();
-        } else if data_type.contains("text") || data_type.contains("char") {
-            let check = format!("json_valid(`{name}`)");
-            let is_json: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CHECK_CLAUSE = ?",
-            )
-            .bind(table)
-            .bind(&check)
-            .fetch_optional(&mut *c)
-            .await
-            .ok()
-            .flatten();
-            column.type_name = if is_json.is_some() { "JSON".into() } else { "TEXT".into() };
+        match data_type.as_str() {
+            "json" => column.type_name = "JSON".into(),
+            "uuid" => column.type_name = "UUID".into(),
+            "inet4" => column.type_name = "INET4".into(),
+            "inet6" => column.type_name = "INET6".into(),
+            t if t.contains("text") || t.contains("char") => {
+                let check = format!("json_valid(`{name}`)");
+                let is_json: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ? AND CHECK_CLAUSE = ?",
+                )
+                .bind(table)
+                .bind(&check)
+                .fetch_optional(&mut *c)
+                .await
+                .ok()
+                .flatten();
+                if is_json.is_some() {
+                    column.type_name = "JSON".into();
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// What a MySQL statement prepares with but toolbox cannot serve: spatial columns (sent in
+/// MySQL's internal binary form), and `RETURNING`, whose columns MariaDB does not describe when
+/// preparing (the build would take the statement for one without rows).
+fn mysql_problems(sql: &str, described: &mut Described) {
+    for column in &described.columns {
+        if column.type_name == "GEOMETRY" {
+            let name = &column.name;
+            described.problems.push(Problem::Column {
+                name: name.clone(),
+                message: format!(
+                    "of a spatial type, which toolbox does not encode (MySQL sends its internal binary form): select `ST_AsText({name}) AS {name}` (WKT) or `ST_AsGeoJSON({name}) AS {name}` (GeoJSON)"
+                ),
+            });
+        }
+    }
+    if described.columns.is_empty() && has_keyword(sql, "RETURNING") {
+        described.problems.push(Problem::Statement {
+            message: "ends in `RETURNING`, whose columns MariaDB does not describe when it prepares the statement, so the build cannot check what it returns".into(),
+            hint: "run the write without `RETURNING` (its answer is the number of rows changed) and read the rows with a `SELECT` tool".into(),
+        });
+    }
+}
+
+/// Whether `word` is a keyword of `sql`: a word outside quotes, backticks and comments.
+fn has_keyword(sql: &str, word: &str) -> bool {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' && q != b'`' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b if b.is_ascii_alphanumeric() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if sql[start..i].eq_ignore_ascii_case(word) {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// An error message with any trace of the connection URL (and so its password) removed.
@@ -267,5 +423,14 @@ mod tests {
         assert_eq!(out.columns[1].nullable, Some(false));
         assert_eq!(d.describe("SELECT nmae FROM t", &[]).unwrap_err(), "no such column: nmae");
         assert_eq!(d.describe("UPDATE t SET name = ? WHERE id = ?", &[]).unwrap().columns, vec![]);
+    }
+
+    #[test]
+    fn keywords_outside_quotes_and_comments() {
+        assert!(has_keyword("INSERT INTO t (v) VALUES (?) returning v", "RETURNING"));
+        assert!(!has_keyword("INSERT INTO t (v) VALUES ('returning')", "RETURNING"));
+        assert!(!has_keyword("INSERT INTO t (`returning`) VALUES ('it\\'s') -- returning", "RETURNING"));
+        assert!(!has_keyword("UPDATE t SET v = 1 /* RETURNING */", "RETURNING"));
+        assert!(!has_keyword("SELECT returning_at FROM t", "RETURNING"));
     }
 }

@@ -132,7 +132,13 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         return Output { code: error_tokens(&errors), errors, tracked_files, env_vars, warnings };
     }
     if mode == Mode::Auto && all_live && !cache_files_used.is_empty() {
-        cache::prune(&cache::dir(path), &cache_files_used);
+        let engines: Vec<&str> = config
+            .sources
+            .iter()
+            .filter(|s| !matches!(s.kind, SourceKind::Sqlite(_)))
+            .map(|s| s.kind.type_name())
+            .collect();
+        cache::prune(&cache::dir(path), &cache_files_used, &engines);
     }
     distinguish_statements(&mut tool_plans);
     let tracked: Vec<String> =
@@ -577,6 +583,11 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                             format!("column `{name}` of the statement of tool `{}`{which} is {message}", tool.name.value),
                         )
                         .with_hint(format!("cast it in the statement, and keep its name with `AS {name}`")),
+                        Problem::Statement { message, hint } => Diagnostic::new(
+                            statement.pos,
+                            format!("the statement of tool `{}`{which} {message}", tool.name.value),
+                        )
+                        .with_hint(hint.clone()),
                     });
                 }
                 let mut seen = BTreeSet::new();

@@ -70,8 +70,23 @@ pub fn input_schema(params: &[&Param]) -> Value {
 
 /// The JSON Schema of one column value, from its described type and nullability.
 pub fn column_schema(engine: Engine, c: &DescribedColumn) -> Value {
-    let s = crate::types::kind_schema(c.json_kind(engine));
+    let s = if engine == Engine::Sqlite && c.kind.is_none() {
+        sqlite_schema(&c.type_name)
+    } else {
+        crate::types::kind_schema(c.json_kind(engine))
+    };
     if c.nullable != Some(false) { crate::types::nullable(s) } else { s }
+}
+
+/// What a SQLite column whose storage class is not certain can hold: any class (an integer or a
+/// real is a number, text and a blob in base64 are strings), except what its affinity converts.
+/// A TEXT-affinity column converts numbers to text; an integer in a BOOLEAN column is a boolean.
+fn sqlite_schema(declared: &str) -> Value {
+    match declared {
+        "TEXT" => json!({"type": "string"}),
+        "BOOLEAN" => json!({"type": ["boolean", "number", "string"]}),
+        _ => json!({"type": ["number", "string"]}),
+    }
 }
 
 /// The `outputSchema` of a SQL tool: `{rows: [...]}` (with `truncated` when `maxRows` may cut
@@ -211,9 +226,9 @@ mod tests {
     #[test]
     fn nullable_columns_allow_null() {
         let c = DescribedColumn { name: "n".into(), type_name: "INTEGER".into(), nullable: None, kind: None };
-        assert_eq!(column_schema(Engine::Sqlite, &c), json!({"type": ["integer", "null"]}));
-        let c = DescribedColumn { name: "n".into(), type_name: "NULL".into(), nullable: None, kind: None };
-        assert_eq!(column_schema(Engine::Sqlite, &c), json!({}));
+        assert_eq!(column_schema(Engine::Sqlite, &c), json!({"type": ["number", "string", "null"]}));
+        let exact = DescribedColumn { kind: Some("Integer".into()), nullable: Some(false), ..c };
+        assert_eq!(column_schema(Engine::Sqlite, &exact), json!({"type": "integer"}));
         let c =
             DescribedColumn { name: "t".into(), type_name: "TIMESTAMPTZ".into(), nullable: Some(false), kind: None };
         assert_eq!(column_schema(Engine::Postgres, &c), json!({"type": "string", "format": "date-time"}));

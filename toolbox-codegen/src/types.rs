@@ -31,8 +31,10 @@ pub fn kind_schema(kind: Kind) -> Value {
 
 /// A schema that also allows `null`.
 pub fn nullable(mut schema: Value) -> Value {
-    if let Some(t) = schema.get("type").cloned() {
-        schema["type"] = json!([t, "null"]);
+    match schema.get_mut("type") {
+        Some(Value::Array(types)) => types.push(json!("null")),
+        Some(t) => *t = json!([t.take(), "null"]),
+        None => {}
     }
     schema
 }

@@ -40,8 +40,8 @@ fn a_good_file_tracks_every_input_and_emits_formatted_code() {
     assert!(code.contains("raw: \"${APP_DB:missing.db}\""), "source settings keep their placeholders");
     assert!(code.contains("Find rows."), "descriptions are resolved at build time");
     assert!(
-        code.contains("\\\"flag\\\":{\\\"type\\\":[\\\"boolean\\\",\\\"null\\\"]}"),
-        "the output schema follows nullability: {code}"
+        code.contains("\\\"flag\\\":{\\\"type\\\":[\\\"boolean\\\",\\\"number\\\",\\\"string\\\",\\\"null\\\"]}"),
+        "the output schema says what an ordinary table's BOOLEAN column can hold, NULL too: {code}"
     );
 }
 

@@ -153,10 +153,12 @@ pub fn column_kind(engine: Engine, type_name: &str) -> Kind {
                 "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Kind::Integer,
                 "FLOAT" | "DOUBLE" => Kind::Real,
                 "DECIMAL" => Kind::Decimal,
-                "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" => Kind::Text,
-                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BIT" | "GEOMETRY" => {
-                    Kind::Blob
-                }
+                // BIT(n): its bits as an unsigned integer.
+                "BIT" => Kind::UnsignedInteger,
+                "CHAR" | "VARCHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "ENUM" | "SET" | "INET4"
+                | "INET6" => Kind::Text,
+                "BINARY" | "VARBINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" => Kind::Blob,
+                "UUID" => Kind::Uuid,
                 "JSON" => Kind::Json,
                 "DATE" => Kind::Date,
                 "TIME" => Kind::Time,
@@ -199,6 +201,8 @@ mod tests {
         assert_eq!(column_kind(Engine::Postgres, "mood"), Kind::Raw);
         assert_eq!(column_kind(Engine::Mysql, "BIGINT UNSIGNED"), Kind::UnsignedInteger);
         assert_eq!(column_kind(Engine::Mysql, "BOOLEAN"), Kind::Boolean);
+        assert_eq!(column_kind(Engine::Mysql, "BIT"), Kind::UnsignedInteger);
+        assert_eq!(column_kind(Engine::Mysql, "UUID"), Kind::Uuid);
         assert_eq!(column_kind(Engine::Sqlite, "NULL"), Kind::Any);
     }
 

@@ -482,6 +482,8 @@ fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusq
             continue;
         }
         let names: Vec<String> = statement.column_names().into_iter().map(str::to_string).collect();
+        // A column declared BOOLEAN answers its integers as booleans, as a compiled statement's.
+        let kinds: Vec<ColumnKind> = statement.columns().iter().map(|c| declared_kind(c.decl_type())).collect();
         let mut rows = statement.raw_query();
         while let Some(row) = rows.next()? {
             any_rows = true;
@@ -490,7 +492,7 @@ fn run_script(connection: &Connection, sql: &str, max_rows: Option<u64>) -> rusq
             }
             for (i, name) in names.iter().enumerate() {
                 write_key(&mut w.out, i, name);
-                encode_value(&mut w.out, row.get_ref(i)?, ColumnKind::Any);
+                encode_value(&mut w.out, row.get_ref(i)?, kinds[i]);
             }
             w.end_row();
         }
@@ -508,6 +510,15 @@ fn execute_counting(connection: &Connection, statement: &mut rusqlite::Statement
     let before = connection.total_changes();
     statement.raw_execute()?;
     Ok(if connection.total_changes() != before { connection.changes() } else { 0 })
+}
+
+/// The kind client SQL encodes a column by: BOOLEAN (or BOOL) as the build reads a declared type,
+/// else by the stored value.
+fn declared_kind(declared: Option<&str>) -> ColumnKind {
+    match declared {
+        Some(d) if d.eq_ignore_ascii_case("boolean") || d.eq_ignore_ascii_case("bool") => ColumnKind::Boolean,
+        _ => ColumnKind::Any,
+    }
 }
 
 /// SQLite is dynamically typed, so the stored value's class decides between number, text and

@@ -6,3 +6,15 @@
 pub mod postgres {
     toolbox_macros::toolbox!("../postgres.yaml");
 }
+
+/// MySQL/MariaDB: `mysql.yaml`, described against the `toolbox_matrix` database made from
+/// `mysql.sql` (or the committed `.toolbox/` cache).
+pub mod mysql {
+    toolbox_macros::toolbox!("../mysql.yaml");
+}
+
+/// SQLite: `sqlite.yaml`, described against `sqlite.sql` (the test points the source at a
+/// database file it makes in a temporary directory).
+pub mod sqlite {
+    toolbox_macros::toolbox!("../sqlite.yaml");
+}

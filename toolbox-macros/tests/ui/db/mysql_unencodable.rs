@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("mysql_unencodable.yaml");
+
+fn main() {}
