@@ -2,8 +2,10 @@
 //!
 //! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
 //! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and
-//! hands it to [`Mcp`]. With MCP authorization on, the RFC 9728 document is served at
-//! `/.well-known/oauth-protected-resource` and its path form for `/mcp`, without credentials.
+//! hands it to [`Mcp`]. `/mcp/` and `/mcp/{toolset}/` are the same endpoints as `/mcp` and
+//! `/mcp/{toolset}`. With MCP authorization on, the RFC 9728 document is served at
+//! `/.well-known/oauth-protected-resource` and its path forms for `/mcp` and `/mcp/`, without
+//! credentials.
 
 use crate::auth::Auth;
 use crate::error::RpcError;
@@ -146,13 +148,23 @@ pub fn router(state: Arc<AppState>) -> Router {
             .collect::<Vec<_>>(),
         )
         .expose_headers([header::WWW_AUTHENTICATE, header::HeaderName::from_static("mcp-session-id")]);
-    let mut mcp = Router::new()
-        .route("/mcp", post(post_default).get(no_stream).delete(no_stream))
-        .route("/mcp/{toolset}", post(post_toolset).get(no_stream).delete(no_stream));
+    // The reference's SDKs post to `/mcp/` (and `/mcp/{toolset}/` when a base URL ends in a
+    // slash): each path is served with and without its trailing slash.
+    let mut mcp = Router::new();
+    for path in ["/mcp", "/mcp/"] {
+        mcp = mcp.route(path, post(post_default).get(no_stream).delete(no_stream));
+    }
+    for path in ["/mcp/{toolset}", "/mcp/{toolset}/"] {
+        mcp = mcp.route(path, post(post_toolset).get(no_stream).delete(no_stream));
+    }
     if state.auth.mcp_enabled() {
-        mcp = mcp
-            .route("/.well-known/oauth-protected-resource", get(protected_resource_metadata))
-            .route("/.well-known/oauth-protected-resource/mcp", get(protected_resource_metadata));
+        for path in [
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-protected-resource/mcp/",
+        ] {
+            mcp = mcp.route(path, get(protected_resource_metadata));
+        }
     }
     let mcp = mcp.layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin)).layer(cors);
     Router::new()

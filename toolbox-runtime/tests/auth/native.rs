@@ -80,3 +80,16 @@ async fn any_one_of_the_listed_services_will_do() {
     let r = post(&app, &[("Google_Token", id_token.as_str())], &call_body("whoami", json!({}))).await;
     assert_eq!(r.status, 200);
 }
+
+/// The SDKs send every token they hold as `<service>_token` on every call, to `/mcp/`.
+#[tokio::test]
+async fn tokens_in_service_headers_work_on_the_sdk_paths() {
+    let (issuer, _google, app) = setup().await;
+    let token = corp_token(&issuer, "alice", "sales");
+    let body = call_body("dept_bookings", json!({}));
+    let r = post_to(&app, "/mcp/", &[("corp_token", token.as_str()), ("google_token", "not-a-token")], &body).await;
+    assert_eq!(r.rows(), json!([{"id": 1, "flight": "UA0001"}, {"id": 2, "flight": "UA0002"}]));
+    let r = post_to(&app, "/mcp/", &[], &body).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.challenge(), ("Toolbox-Token".to_string(), params(&[("header", "corp_token")])));
+}
