@@ -547,3 +547,32 @@ async fn trailing_slashes_name_the_same_endpoints() {
         assert_eq!(send(&t.app, post(path, &v, list)).await.status, 404, "{path}");
     }
 }
+
+/// The reference's SDKs speaking 2025-03-26 refuse a server whose `initialize` response has no
+/// `Mcp-Session-Id`; one is sent there (and only there), and never needed afterwards.
+#[tokio::test]
+async fn an_initialize_negotiated_to_2025_03_26_gets_a_session_id_that_is_never_checked() {
+    let t = app();
+    let init = |v: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).to_string()
+    };
+    let first = send(&t.app, post("/mcp/", &[], init("2025-03-26"))).await;
+    assert_eq!(first.body["result"]["protocolVersion"], "2025-03-26");
+    let id = first.headers["mcp-session-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    let second = send(&t.app, post("/mcp/", &[], init("2025-03-26"))).await;
+    assert_ne!(second.headers["mcp-session-id"].to_str().unwrap(), id, "each initialize gets its own id");
+    for v in ["2024-11-05", "2025-06-18", "2025-11-25"] {
+        let r = send(&t.app, post("/mcp", &[], init(v))).await;
+        assert_eq!(r.body["result"]["protocolVersion"], v);
+        assert!(r.headers.get("mcp-session-id").is_none(), "no session id at {v}");
+    }
+    // Any id, or none, is served alike.
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    for session in [id.as_str(), "made-up"] {
+        let r = send(&t.app, post("/mcp/", &[("mcp-session-id", session)], list)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["result"]["tools"].as_array().unwrap().len(), 7);
+    }
+}

@@ -10,7 +10,7 @@
 use crate::auth::Auth;
 use crate::error::RpcError;
 use crate::mcp::{Headers, Mcp, Transport, error_reply};
-use crate::protocol::{code, decode_header_value};
+use crate::protocol::{Version, code, decode_header_value};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -140,14 +140,14 @@ pub fn router(state: Arc<AppState>) -> Router {
                 header::HeaderName::from_static("mcp-protocol-version"),
                 header::HeaderName::from_static("mcp-method"),
                 header::HeaderName::from_static("mcp-name"),
-                header::HeaderName::from_static("mcp-session-id"),
+                SESSION_ID,
                 header::HeaderName::from_static("last-event-id"),
             ]
             .into_iter()
             .chain(state.auth.token_headers())
             .collect::<Vec<_>>(),
         )
-        .expose_headers([header::WWW_AUTHENTICATE, header::HeaderName::from_static("mcp-session-id")]);
+        .expose_headers([header::WWW_AUTHENTICATE, SESSION_ID]);
     // The reference's SDKs post to `/mcp/` (and `/mcp/{toolset}/` when a base URL ends in a
     // slash): each path is served with and without its trailing slash.
     let mut mcp = Router::new();
@@ -266,7 +266,26 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
     if let Some(challenge) = reply.denied.and_then(|d| state.auth.challenge(d)) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
+    if reply.negotiated == Some(Version::V20250326) {
+        response.headers_mut().insert(SESSION_ID, session_id());
+    }
     response
+}
+
+const SESSION_ID: header::HeaderName = header::HeaderName::from_static("mcp-session-id");
+
+/// An `Mcp-Session-Id` for an `initialize` negotiated to 2025-03-26, as the reference sends:
+/// its SDKs refuse a 2025-03-26 server without one. The server keeps no session: the id is
+/// never stored or checked (requests are answered on their own, with or without it), so it is
+/// no credential; it is only unique and unguessable, 128 bits from std's randomly keyed SipHash.
+fn session_id() -> HeaderValue {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let keys = RandomState::new();
+    let id = format!("{:016x}{:016x}", keys.hash_one((n, 0u8)), keys.hash_one((n, 1u8)));
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// RFC 9728 Protected Resource Metadata, made at start-up.
