@@ -559,3 +559,91 @@ async fn calls_over_the_rate_are_refused_with_the_time_to_wait() {
     .await;
     assert_ne!(r.body["result"]["isError"], true, "{}", r.body);
 }
+
+/// The reference's SDKs post to `/mcp/`, and to `/mcp/{toolset}/` under a base URL with a slash.
+#[tokio::test]
+async fn trailing_slashes_name_the_same_endpoints() {
+    let t = app();
+    let v = [("mcp-protocol-version", "2025-11-25")];
+    let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    let call = r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_flight","arguments":{"flight_number":"UA0008"}}}"#;
+    for (plain, slashed) in [("/mcp", "/mcp/"), ("/mcp/traveller", "/mcp/traveller/")] {
+        for body in [init, list, call] {
+            let a = send(&t.app, post(plain, &v, body)).await;
+            let b = send(&t.app, post(slashed, &v, body)).await;
+            assert_eq!((a.status, &a.body), (200, &b.body), "{slashed} answers {body} as {plain} does");
+            assert_eq!(b.status, 200);
+        }
+        let notification =
+            send(&t.app, post(slashed, &v, r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)).await;
+        assert_eq!((notification.status, notification.text.as_str()), (202, ""));
+        for method in ["GET", "DELETE"] {
+            let request =
+                Request::builder().method(method).uri(slashed).header("host", "localhost").body(Body::empty());
+            let r = send(&t.app, request.unwrap()).await;
+            assert_eq!((r.status, r.headers["allow"].to_str().unwrap()), (405, "POST"), "{method} {slashed}");
+        }
+        // The same guards.
+        let evil_host = Request::post(slashed)
+            .header("host", "evil.example.com")
+            .header("content-type", "application/json")
+            .body(Body::from(list))
+            .unwrap();
+        assert_eq!(send(&t.app, evil_host).await.status, 403, "Host on {slashed}");
+        let r = send(&t.app, post(slashed, &[("origin", "https://evil.example.com")], list)).await;
+        assert_eq!(r.status, 403, "Origin on {slashed}");
+        let r = send(&t.app, post(slashed, &[("origin", "http://localhost:6274")], list)).await;
+        assert_eq!(r.headers["access-control-allow-origin"], "http://localhost:6274");
+        let wrong_type = Request::post(slashed)
+            .header("host", "localhost")
+            .header("content-type", "text/plain")
+            .body(Body::from(list));
+        assert_eq!(send(&t.app, wrong_type.unwrap()).await.status, 415);
+    }
+    // The toolset is a boundary under either spelling.
+    let r = send(&t.app, post("/mcp/traveller/", &v, r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute_sql","arguments":{"sql":"SELECT 1"}}}"#)).await;
+    assert_eq!(r.body["error"]["message"], "unknown tool `execute_sql`");
+    let r = send(&t.app, post("/mcp/nope/", &v, list)).await;
+    assert_eq!((r.status, r.body["error"]["message"].clone()), (404, json!("unknown toolset `nope`")));
+    // The 2026-07-28 generation too.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    let body = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": meta}}).to_string();
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")];
+    let a = send(&t.app, post("/mcp", &headers, body.clone())).await;
+    let b = send(&t.app, post("/mcp/", &headers, body)).await;
+    assert_eq!((b.status, &b.body), (200, &a.body));
+    // Only one trailing slash: anything else is not an endpoint.
+    for path in ["/mcp//", "/mcp/traveller//", "/mcp/traveller/x"] {
+        assert_eq!(send(&t.app, post(path, &v, list)).await.status, 404, "{path}");
+    }
+}
+
+/// The reference's SDKs speaking 2025-03-26 refuse a server whose `initialize` response has no
+/// `Mcp-Session-Id`; one is sent there (and only there), and never needed afterwards.
+#[tokio::test]
+async fn an_initialize_negotiated_to_2025_03_26_gets_a_session_id_that_is_never_checked() {
+    let t = app();
+    let init = |v: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}).to_string()
+    };
+    let first = send(&t.app, post("/mcp/", &[], init("2025-03-26"))).await;
+    assert_eq!(first.body["result"]["protocolVersion"], "2025-03-26");
+    let id = first.headers["mcp-session-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    let second = send(&t.app, post("/mcp/", &[], init("2025-03-26"))).await;
+    assert_ne!(second.headers["mcp-session-id"].to_str().unwrap(), id, "each initialize gets its own id");
+    for v in ["2024-11-05", "2025-06-18", "2025-11-25"] {
+        let r = send(&t.app, post("/mcp", &[], init(v))).await;
+        assert_eq!(r.body["result"]["protocolVersion"], v);
+        assert!(r.headers.get("mcp-session-id").is_none(), "no session id at {v}");
+    }
+    // Any id, or none, is served alike.
+    let list = r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#;
+    for session in [id.as_str(), "made-up"] {
+        let r = send(&t.app, post("/mcp/", &[("mcp-session-id", session)], list)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["result"]["tools"].as_array().unwrap().len(), 7);
+    }
+}

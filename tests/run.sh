@@ -17,3 +17,8 @@ bash tests/peers/install.sh
 bash tests/peers/python_sdk.sh
 bash tests/peers/python_sdk_auth.sh
 bash tests/peers/conformance.sh
+
+echo "== the reference's own SDKs (toolbox-core, toolbox-langchain, @toolbox-sdk/core)"
+bash tests/peers/install_toolbox_sdks.sh
+bash tests/peers/toolbox_sdks.sh
+bash tests/peers/hotels.sh

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql from their
-# schema.sql, and the `toolbox_matrix` databases of tests/matrix, on the PostgreSQL and MariaDB of
-# this machine. The examples' builds describe their
-# statements against them (refreshing .toolbox/), and the database compile-fail snapshots need
-# them. Without the services it says so and stops; under CI=true that is an error.
+# (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql, the
+# `toolbox_hotels` database of examples/hotels and the `toolbox_matrix` databases of tests/matrix,
+# from their schema files, on the PostgreSQL and MariaDB of this machine. The builds describe
+# their statements against them (refreshing .toolbox/), and the database compile-fail snapshots
+# need them. Without the services it says so and stops; under CI=true that is an error.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -14,8 +14,11 @@ if psql -h 127.0.0.1 -U postgres -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; t
   psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_matrix WITH (FORCE)' -c 'CREATE DATABASE toolbox_matrix' \
     && psql -h 127.0.0.1 -U postgres -d toolbox_matrix -q -v ON_ERROR_STOP=1 -f tests/matrix/postgres.sql \
     && echo "PostgreSQL: toolbox_matrix ready" || status=1
+  psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_hotels WITH (FORCE)' -c 'CREATE DATABASE toolbox_hotels' \
+    && psql -h 127.0.0.1 -U postgres -d toolbox_hotels -q -v ON_ERROR_STOP=1 -f examples/hotels/schema.sql >/dev/null \
+    && echo "PostgreSQL: toolbox_hotels ready" || status=1
 else
-  echo "PostgreSQL is not reachable on 127.0.0.1:5432: its example builds from the cache, its tests skip"
+  echo "PostgreSQL is not reachable on 127.0.0.1:5432: its examples build from their caches, their tests skip"
   [ "${CI:-}" = "true" ] && status=1
 fi
 if mariadb -h 127.0.0.1 -uroot -e 'SELECT 1' >/dev/null 2>&1; then

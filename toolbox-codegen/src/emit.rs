@@ -658,7 +658,7 @@ fn prompt_def(p: &Prompt) -> TokenStream {
 
 fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) -> Vec<TokenStream> {
     let rt = rt();
-    let entries: Vec<[Value; 3]> = sorted
+    let entries: Vec<[Value; 4]> = sorted
         .iter()
         .map(|t| {
             let params: Vec<&Param> = t.tool.parameters.iter().chain(&t.tool.template_parameters).collect();
@@ -703,7 +703,7 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
             };
             serde_json::to_string(&list).unwrap_or_default()
         };
-        let shapes = [lit(&pick(0)), lit(&pick(1)), lit(&pick(2))];
+        let shapes = [lit(&pick(0)), lit(&pick(1)), lit(&pick(2)), lit(&pick(3))];
         let prompts_json = match &prompt_list {
             None => serde_json::to_string(&prompt_entries),
             Some(ix) => serde_json::to_string(&ix.iter().map(|i| &prompt_entries[*i]).collect::<Vec<_>>()),

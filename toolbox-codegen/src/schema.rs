@@ -152,18 +152,15 @@ pub fn annotations(tool: &Tool, source_read_only: bool) -> Value {
     Value::Object(a)
 }
 
-/// The `tools/list` entry of a tool for each generation: 2024-11-05, 2025-03-26, 2025-06-18+.
-pub fn tool_entries(tool: &Tool, params: &[&Param], output: Option<Value>, annotations: Value) -> [Value; 3] {
-    let mut base = Map::new();
-    base.insert("name".into(), json!(tool.name.value));
-    base.insert("description".into(), json!(tool.description));
-    base.insert("inputSchema".into(), input_schema(params));
-    let v2024 = Value::Object(base.clone());
-    base.insert("annotations".into(), annotations);
-    let v2025 = Value::Object(base.clone());
-    if let Some(output) = output {
-        base.insert("outputSchema".into(), output);
-    }
+/// The `tools/list` entry of a tool for each generation: 2024-11-05, 2025-03-26,
+/// 2025-06-18 to 2025-11-25, and 2026-07-28 (the order of `ToolShape` in the runtime).
+///
+/// Every generation carries the `_meta` the reference's SDKs read to know which services'
+/// tokens a tool needs: `toolbox/authParam` (`{parameter: [services]}`, the parameters filled
+/// from a token's claim) and `toolbox/authInvoke` (the services of `authRequired`). At
+/// 2026-07-28 the same two are also given as `com.google.cloud/authParam` and
+/// `com.google.cloud/authInvoke`, the keys the SDKs read at that version.
+pub fn tool_entries(tool: &Tool, params: &[&Param], output: Option<Value>, annotations: Value) -> [Value; 4] {
     let auth_params: Map<String, Value> = params
         .iter()
         .filter(|p| !p.auth_services.is_empty())
@@ -171,20 +168,39 @@ pub fn tool_entries(tool: &Tool, params: &[&Param], output: Option<Value>, annot
             (p.name.value.clone(), json!(p.auth_services.iter().map(|a| a.service.value.clone()).collect::<Vec<_>>()))
         })
         .collect();
-    let mut meta = Map::new();
-    if !auth_params.is_empty() {
-        meta.insert("toolbox/authParam".into(), Value::Object(auth_params));
+    let auth_invoke: Vec<&str> = tool.auth_required.iter().map(|a| a.value.as_str()).collect();
+    let meta = |prefixes: &[&str]| -> Option<Value> {
+        let mut meta = Map::new();
+        for prefix in prefixes {
+            if !auth_params.is_empty() {
+                meta.insert(format!("{prefix}/authParam"), Value::Object(auth_params.clone()));
+            }
+            if !auth_invoke.is_empty() {
+                meta.insert(format!("{prefix}/authInvoke"), json!(auth_invoke));
+            }
+        }
+        (!meta.is_empty()).then_some(Value::Object(meta))
+    };
+    let legacy_meta = meta(&["toolbox"]);
+    let with_meta = |mut entry: Map<String, Value>, meta: &Option<Value>| {
+        if let Some(meta) = meta {
+            entry.insert("_meta".into(), meta.clone());
+        }
+        Value::Object(entry)
+    };
+    let mut base = Map::new();
+    base.insert("name".into(), json!(tool.name.value));
+    base.insert("description".into(), json!(tool.description));
+    base.insert("inputSchema".into(), input_schema(params));
+    let v2024 = with_meta(base.clone(), &legacy_meta);
+    base.insert("annotations".into(), annotations);
+    let v2025 = with_meta(base.clone(), &legacy_meta);
+    if let Some(output) = output {
+        base.insert("outputSchema".into(), output);
     }
-    if !tool.auth_required.is_empty() {
-        meta.insert(
-            "toolbox/authInvoke".into(),
-            json!(tool.auth_required.iter().map(|a| &a.value).collect::<Vec<_>>()),
-        );
-    }
-    if !meta.is_empty() {
-        base.insert("_meta".into(), Value::Object(meta));
-    }
-    [v2024, v2025, Value::Object(base)]
+    let v2025_06 = with_meta(base.clone(), &legacy_meta);
+    let v2026 = with_meta(base, &meta(&["toolbox", "com.google.cloud"]));
+    [v2024, v2025, v2025_06, v2026]
 }
 
 /// The `prompts/list` entry of a prompt.

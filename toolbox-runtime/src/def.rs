@@ -131,15 +131,18 @@ pub struct ToolDef {
     pub handler: ToolHandler,
 }
 
-/// How `tools/list` entries look in each protocol generation.
+/// How `tools/list` entries look in each protocol generation. Each also carries the
+/// `toolbox/authParam` / `toolbox/authInvoke` `_meta` of a tool that takes tokens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToolShape {
     /// 2024-11-05: name, description, inputSchema.
     V20241105 = 0,
     /// 2025-03-26: plus annotations.
     V20250326 = 1,
-    /// 2025-06-18 and later: plus title and outputSchema.
+    /// 2025-06-18 and 2025-11-25: plus title and outputSchema.
     V20250618 = 2,
+    /// 2026-07-28: the same, with the auth `_meta` also under the `com.google.cloud/` keys.
+    V20260728 = 3,
 }
 
 pub struct ToolsetDef {
@@ -149,7 +152,7 @@ pub struct ToolsetDef {
     /// `None`: every prompt.
     pub prompts: Option<&'static [u16]>,
     /// The JSON array of `tools/list`, per [`ToolShape`].
-    pub tools_json: [&'static str; 3],
+    pub tools_json: [&'static str; 4],
     /// The JSON array of `prompts/list`.
     pub prompts_json: &'static str,
     pub instructions: Option<&'static str>,

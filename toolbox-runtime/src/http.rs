@@ -2,13 +2,15 @@
 //!
 //! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
 //! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and
-//! hands it to [`Mcp`]. With MCP authorization on, the RFC 9728 document is served at
-//! `/.well-known/oauth-protected-resource` and its path form for `/mcp`, without credentials.
+//! hands it to [`Mcp`]. `/mcp/` and `/mcp/{toolset}/` are the same endpoints as `/mcp` and
+//! `/mcp/{toolset}`. With MCP authorization on, the RFC 9728 document is served at
+//! `/.well-known/oauth-protected-resource` and its path forms for `/mcp` and `/mcp/`, without
+//! credentials.
 
 use crate::auth::Auth;
 use crate::error::RpcError;
 use crate::mcp::{Headers, Mcp, Transport, error_reply};
-use crate::protocol::{code, decode_header_value};
+use crate::protocol::{Version, code, decode_header_value};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -138,21 +140,31 @@ pub fn router(state: Arc<AppState>) -> Router {
                 header::HeaderName::from_static("mcp-protocol-version"),
                 header::HeaderName::from_static("mcp-method"),
                 header::HeaderName::from_static("mcp-name"),
-                header::HeaderName::from_static("mcp-session-id"),
+                SESSION_ID,
                 header::HeaderName::from_static("last-event-id"),
             ]
             .into_iter()
             .chain(state.auth.token_headers())
             .collect::<Vec<_>>(),
         )
-        .expose_headers([header::WWW_AUTHENTICATE, header::HeaderName::from_static("mcp-session-id")]);
-    let mut mcp = Router::new()
-        .route("/mcp", post(post_default).get(no_stream).delete(no_stream))
-        .route("/mcp/{toolset}", post(post_toolset).get(no_stream).delete(no_stream));
+        .expose_headers([header::WWW_AUTHENTICATE, SESSION_ID]);
+    // The reference's SDKs post to `/mcp/` (and `/mcp/{toolset}/` when a base URL ends in a
+    // slash): each path is served with and without its trailing slash.
+    let mut mcp = Router::new();
+    for path in ["/mcp", "/mcp/"] {
+        mcp = mcp.route(path, post(post_default).get(no_stream).delete(no_stream));
+    }
+    for path in ["/mcp/{toolset}", "/mcp/{toolset}/"] {
+        mcp = mcp.route(path, post(post_toolset).get(no_stream).delete(no_stream));
+    }
     if state.auth.mcp_enabled() {
-        mcp = mcp
-            .route("/.well-known/oauth-protected-resource", get(protected_resource_metadata))
-            .route("/.well-known/oauth-protected-resource/mcp", get(protected_resource_metadata));
+        for path in [
+            "/.well-known/oauth-protected-resource",
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-protected-resource/mcp/",
+        ] {
+            mcp = mcp.route(path, get(protected_resource_metadata));
+        }
     }
     let mcp = mcp.layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin)).layer(cors);
     Router::new()
@@ -270,7 +282,26 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) 
     if let Some(challenge) = reply.denied.and_then(|d| state.auth.challenge(d)) {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
     }
+    if reply.negotiated == Some(Version::V20250326) {
+        response.headers_mut().insert(SESSION_ID, session_id());
+    }
     response
+}
+
+const SESSION_ID: header::HeaderName = header::HeaderName::from_static("mcp-session-id");
+
+/// An `Mcp-Session-Id` for an `initialize` negotiated to 2025-03-26, as the reference sends:
+/// its SDKs refuse a 2025-03-26 server without one. The server keeps no session: the id is
+/// never stored or checked (requests are answered on their own, with or without it), so it is
+/// no credential; it is only unique and unguessable, 128 bits from std's randomly keyed SipHash.
+fn session_id() -> HeaderValue {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let keys = RandomState::new();
+    let id = format!("{:016x}{:016x}", keys.hash_one((n, 0u8)), keys.hash_one((n, 1u8)));
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
 /// RFC 9728 Protected Resource Metadata, made at start-up.

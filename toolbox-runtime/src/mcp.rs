@@ -854,7 +854,7 @@ mod tests {
         name: "",
         tools: None,
         prompts: None,
-        tools_json: ["[]", "[]", "[]"],
+        tools_json: ["[]", "[]", "[]", "[]"],
         prompts_json: "[]",
         instructions: None,
         ttl_ms: 0,

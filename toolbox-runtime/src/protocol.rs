@@ -43,7 +43,8 @@ impl Version {
         match self {
             Version::V20241105 => 0,
             Version::V20250326 => 1,
-            _ => 2,
+            Version::V20250618 | Version::V20251125 => 2,
+            Version::V20260728 => 3,
         }
     }
 

@@ -176,7 +176,12 @@ pub async fn send(router: &Router, request: Request<Body>) -> Reply {
 
 /// A POST to `/mcp` at protocol 2025-11-25 with these headers.
 pub async fn post(app: &App, headers: &[(&str, &str)], body: &Value) -> Reply {
-    let mut builder = Request::post("/mcp")
+    post_to(app, "/mcp", headers, body).await
+}
+
+/// A POST to `path` at protocol 2025-11-25 (unless the headers name another) with these headers.
+pub async fn post_to(app: &App, path: &str, headers: &[(&str, &str)], body: &Value) -> Reply {
+    let mut builder = Request::post(path)
         .header("host", "127.0.0.1:5000")
         .header("content-type", "application/json")
         .header("accept", "application/json, text/event-stream");

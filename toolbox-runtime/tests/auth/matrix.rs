@@ -497,7 +497,11 @@ async fn discovery_is_retried_until_the_provider_comes_up() {
 #[tokio::test]
 async fn protected_resource_metadata() {
     let (issuer, _google, app) = setup().await;
-    for path in ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"] {
+    for path in [
+        "/.well-known/oauth-protected-resource/mcp",
+        "/.well-known/oauth-protected-resource/mcp/",
+        "/.well-known/oauth-protected-resource",
+    ] {
         let r = get(&app, path).await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.headers["content-type"], "application/json");
@@ -516,6 +520,19 @@ async fn protected_resource_metadata() {
     let r = post(&app, &[], &call_body("list_flights", json!({}))).await;
     let url = r.challenge().1["resource_metadata"].clone();
     assert_eq!(get(&app, url.strip_prefix(TOOLBOX_URL).unwrap()).await.status, 200);
+}
+
+#[tokio::test]
+async fn the_trailing_slash_endpoints_are_guarded_alike() {
+    let (issuer, _google, app) = setup().await;
+    for path in ["/mcp/", "/mcp/bookings/"] {
+        let r = post_to(&app, path, &[], &call_body("list_flights", json!({}))).await;
+        assert_eq!((r.status, r.challenge().1), (401, bare_challenge()), "{path}");
+    }
+    let token = issuer.key.jwt(&issuer.claims(RESOURCE, ALL));
+    let bearer = format!("Bearer {token}");
+    let r = post_to(&app, "/mcp/", &[("authorization", bearer.as_str())], &call_body("list_flights", json!({}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]
