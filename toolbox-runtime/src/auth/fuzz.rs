@@ -196,6 +196,8 @@ fn plainly_valid(payload: &[u8]) -> bool {
         && c.get("nbf").is_none_or(|n| n.as_i64().is_some_and(|n| n < now - 120))
         && c.get("iss") == Some(&json!(ISSUER))
         && (c.get("aud") == Some(&json!(AUDIENCE)) || c.get("aud") == Some(&json!([AUDIENCE])))
+        // RFC 7519 §4.1.2: `sub` is a string; a token with another `sub` may well be refused.
+        && c.get("sub").is_none_or(Value::is_string)
 }
 
 /// A header naming the test's key and nothing else.
