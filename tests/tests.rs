@@ -9,5 +9,9 @@ mod router;
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 
+// Property-based fuzzing of `Mcp::handle_body`: any body and headers, both transports, every
+// protocol version (`TOOLBOX_FUZZ_CASES` sets the number of cases).
+mod fuzz;
+
 // Repository rules: module comments, the README's first commands.
 mod tidy;

@@ -13,6 +13,35 @@ impl Pos {
     pub const fn new(line: u32, col: u32) -> Self {
         Self { line, col }
     }
+
+    /// The same position moved inside `source`: at most one column past the end of its line,
+    /// and on the last line when it is below it. The YAML parser notices some errors at the end
+    /// of the input on a line after the last (`{a` is reported at line 2 of a one-line file),
+    /// which no excerpt can show; the fuzz suite found it.
+    pub fn within(self, source: &str) -> Pos {
+        let lines = lines(source);
+        let line = (self.line as usize).clamp(1, lines.len());
+        let width = lines[line - 1].chars().count();
+        if line < self.line as usize {
+            return Pos::new(line as u32, width as u32 + 1);
+        }
+        Pos::new(line as u32, (self.col as usize).clamp(1, width + 1) as u32)
+    }
+}
+
+/// The lines of a text as YAML counts them, which positions refer to: `\n`, `\r\n` and a lone
+/// `\r` each end a line (`str::lines` does not split at a lone `\r`). The text after the last
+/// break is a line too, possibly empty: where a diagnostic about the end of the file points.
+pub fn lines(source: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut rest = source;
+    while let Some(end) = rest.find(['\n', '\r']) {
+        lines.push(&rest[..end]);
+        let next = if rest[end..].starts_with("\r\n") { end + 2 } else { end + 1 };
+        rest = &rest[next..];
+    }
+    lines.push(rest);
+    lines
 }
 
 /// A value with the position it was read from.
@@ -57,7 +86,8 @@ impl Diagnostic {
     /// the hint. `source` is the text the positions refer to.
     pub fn render(&self, path: &str, source: &str) -> String {
         let mut out = format!("{path}:{}:{}: {}", self.pos.line, self.pos.col, self.message);
-        if let Some(text) = source.lines().nth(self.pos.line.saturating_sub(1) as usize) {
+        let line = (self.pos.line as usize).checked_sub(1).and_then(|i| lines(source).get(i).copied());
+        if let Some(text) = line {
             let number = self.pos.line.to_string();
             let gutter = " ".repeat(number.len());
             let excerpt: String = text.chars().take(100).collect();

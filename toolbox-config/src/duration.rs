@@ -17,7 +17,9 @@ pub fn parse(text: &str, bare_seconds: bool) -> Option<Duration> {
         "h" => value * 3600.0,
         _ => return None,
     };
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // `try_from`: a duration beyond `Duration`'s range (`20000000000000000000000ms`) is not a
+    // duration, where `from_secs_f64` panics; the fuzz suite found it in `queryTimeout`.
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 #[cfg(test)]
@@ -33,5 +35,8 @@ mod tests {
         assert_eq!(parse("10", false), None);
         assert_eq!(parse("ten", true), None);
         assert_eq!(parse("5d", false), None);
+        assert_eq!(parse("20000000000000000000000ms", false), None, "beyond Duration's range");
+        assert_eq!(parse("99999999999999999999h", true), None);
+        assert_eq!(parse("-1s", false), None);
     }
 }

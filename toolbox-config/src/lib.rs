@@ -37,3 +37,7 @@ pub use parse::{LoadOptions, load_str};
 
 #[cfg(all(test, feature = "yaml"))]
 mod tests;
+
+// Property-based fuzzing of the reader (proptest); `TOOLBOX_FUZZ_CASES` sets the number of cases.
+#[cfg(all(test, feature = "yaml"))]
+mod fuzz;

@@ -30,10 +30,14 @@ pub fn load_str(source: &str, options: &LoadOptions<'_>) -> (Config, Vec<Diagnos
                 reader.document(document);
             }
         }
-        Err(d) => return (Config::default(), vec![d]),
+        Err(d) => return (Config::default(), vec![Diagnostic { pos: d.pos.within(source), ..d }]),
     }
     let Reader { mut diags, config, .. } = reader;
     crate::validate::validate(&config, &mut diags);
+    // Every position inside the text, so that each diagnostic shows its line.
+    for d in &mut diags {
+        d.pos = d.pos.within(source);
+    }
     crate::diag::sort(&mut diags);
     (config, diags)
 }
@@ -688,22 +692,23 @@ impl Reader<'_> {
                 (Some(statement), params, Vec::new())
             }
         };
-        let query_timeout_ms =
-            obj.string("queryTimeout", &mut self.diags).and_then(|t| {
-                match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
-                    Some(d) => Some(d.as_millis() as u64),
-                    None => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                t.pos,
-                                format!("`queryTimeout` of {what} must be a duration above zero, found `{}`", t.value),
-                            )
-                            .with_hint("write e.g. `5s` or `500ms`"),
-                        );
-                        None
-                    }
+        let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
+            match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
+                // Saturating: `as` would wrap a duration of more than u64::MAX ms to a
+                // short timeout.
+                Some(d) => Some(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                None => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            t.pos,
+                            format!("`queryTimeout` of {what} must be a duration above zero, found `{}`", t.value),
+                        )
+                        .with_hint("write e.g. `5s` or `500ms`"),
+                    );
+                    None
                 }
-            });
+            }
+        });
         let rate_limit = obj.string("rateLimit", &mut self.diags).and_then(|r| match crate::rate::parse(&r.value) {
             Some(rate) => Some(rate),
             None => {

@@ -6,8 +6,58 @@ use serde_json::Value;
 
 pub(crate) type Node = MarkedYamlOwned;
 
+/// The deepest nesting of sequences and mappings a file may have. Real files nest a few levels
+/// (a parameter's `items` of `items`); saphyr's loader recurses once per level, and so do
+/// [`to_json`] and the reader, so a deeper file would overflow the stack of the build instead of
+/// failing it (`- - - ... x` on one line, found by the fuzz suite).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Where a file nests deeper than [`MAX_DEPTH`], read from the parser's events one by one (no
+/// recursion). An alias counts as deep as its anchor. A syntax error ends the scan: the loader
+/// reports it.
+fn too_deep(source: &str) -> Option<Diagnostic> {
+    use saphyr_parser::{Event, Parser};
+    // Per open collection: its anchor, and the deepest level reached inside it.
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    // Per anchor: how many levels its value spans.
+    let mut heights: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for event in Parser::new_from_str(source) {
+        let Ok((event, span)) = event else { return None };
+        let reached = match event {
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, open.len() + 1));
+                open.len()
+            }
+            Event::Alias(anchor) => open.len() + heights.get(&anchor).copied().unwrap_or(0),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, deepest)) = open.pop() {
+                    if anchor != 0 {
+                        heights.insert(anchor, deepest - open.len());
+                    }
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if reached > MAX_DEPTH {
+            let at = Pos::new(span.start.line() as u32, span.start.col() as u32 + 1);
+            return Some(
+                Diagnostic::new(at, format!("the file nests lists and mappings more than {MAX_DEPTH} levels deep"))
+                    .with_hint("tools.yaml needs a few levels; this is likely a stray run of `- ` or `[`"),
+            );
+        }
+        for frame in &mut open {
+            frame.1 = frame.1.max(reached);
+        }
+    }
+    None
+}
+
 /// Parses every document of a YAML stream, or returns the syntax error.
 pub(crate) fn load(source: &str) -> Result<Vec<Node>, Diagnostic> {
+    if let Some(d) = too_deep(source) {
+        return Err(d);
+    }
     Node::load_from_str(source).map_err(|e| {
         let m = e.marker();
         let hint = if e.info().contains("mapping values are not allowed") {

@@ -30,6 +30,11 @@ pub mod stdio;
 
 pub use def::Toolbox;
 
+// Property-based fuzzing of header decoding and argument checking (proptest); the strategies and
+// the case count (`TOOLBOX_FUZZ_CASES`) are shared with `auth/fuzz.rs`.
+#[cfg(test)]
+mod fuzz;
+
 /// Every binary that links the runtime allocates through mimalloc (see Cargo.toml).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]

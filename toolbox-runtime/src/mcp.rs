@@ -829,11 +829,14 @@ impl ResultWriter {
     }
 }
 
-/// An error response. The id is echoed when it could be read.
+/// An error response. The id is echoed when it could be read and is a string or a number;
+/// any other id (`false`, `{}`, `[1]`) is answered with `null`, since a reply's id can only be
+/// one of those (the refusals of a missing `jsonrpc` or `method` echoed it as sent; found by
+/// the fuzz suite).
 pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    out.extend_from_slice(id.map_or(NULL_ID, |i| i.get()).as_bytes());
+    out.extend_from_slice(id.filter(|i| is_valid_id(i)).map_or(NULL_ID, |i| i.get()).as_bytes());
     out.extend_from_slice(b",\"error\":{\"code\":");
     out.extend_from_slice(itoa::Buffer::new().format(error.code).as_bytes());
     out.extend_from_slice(b",\"message\":");

@@ -272,8 +272,9 @@ impl Introspector {
         })
     }
 
-    /// The verdict on an answer, and how long to remember it (`None`: not at all).
-    fn judge(
+    /// The verdict on an answer, and how long to remember it (`None`: not at all). Visible to
+    /// the rest of `auth` for its fuzz suite.
+    pub(super) fn judge(
         &self,
         fetched: &Fetched,
         issuer: Option<&str>,
@@ -292,7 +293,11 @@ impl Introspector {
         let Ok(text) = std::str::from_utf8(&fetched.body) else {
             return (Err(IntrospectionError::Unavailable), None);
         };
-        let Ok(answer) = serde_json::from_str::<Answer<'_>>(text) else {
+        // An introspection response is a JSON object (RFC 7662 §2.2). serde also reads a struct
+        // from an array of its fields in order, so `[true, <exp>, null, <iss>, <aud>]` was taken
+        // for an active token; found by the fuzz suite.
+        let object = text.trim_start_matches([' ', '\t', '\n', '\r']).starts_with('{');
+        let Some(answer) = object.then(|| serde_json::from_str::<Answer<'_>>(text).ok()).flatten() else {
             tracing::warn!("token introspection answered something that is not an introspection response");
             return (Err(IntrospectionError::Unavailable), None);
         };

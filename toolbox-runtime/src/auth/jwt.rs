@@ -246,12 +246,23 @@ impl Validations {
     }
 }
 
+/// The `iss` claim, which must be a string.
+#[derive(Deserialize)]
+struct IssuerClaim<'a> {
+    #[serde(borrow)]
+    #[allow(dead_code)]
+    iss: Cow<'a, str>,
+}
+
 /// Checks the signature with `key` and the claims with `validations`.
 pub fn verify(token: &str, key: &Key, validations: &Validations) -> Result<Principal, JwtError> {
     let validation = validations.for_family(key.key.family()).ok_or(JwtError::KeyMismatch)?;
     match jsonwebtoken::decode::<Box<RawValue>>(token, &key.key, validation) {
-        Ok(data) if data.claims.get().starts_with('{') => Ok(Principal::new(data.claims)),
-        Ok(_) => Err(JwtError::Malformed),
+        Ok(data) if !data.claims.get().starts_with('{') => Err(JwtError::Malformed),
+        // RFC 7519 §4.1.1: `iss` is one string. jsonwebtoken also accepts a list that contains an
+        // accepted issuer (`["https://other", issuer]`); found by the fuzz suite.
+        Ok(data) if serde_json::from_str::<IssuerClaim<'_>>(data.claims.get()).is_err() => Err(JwtError::Issuer),
+        Ok(data) => Ok(Principal::new(data.claims)),
         Err(e) => Err(match e.kind() {
             ErrorKind::InvalidSignature => JwtError::Signature,
             ErrorKind::ExpiredSignature => JwtError::Expired,

@@ -22,6 +22,10 @@ pub mod jwt;
 pub mod principal;
 pub mod provider;
 
+// Property-based fuzzing of the token, header and answer parsers (proptest).
+#[cfg(test)]
+mod fuzz;
+
 use crate::args::ClaimSource;
 use crate::def::{AuthServiceDef, ToolDef, Toolbox};
 use crate::sources::resolve_setting;

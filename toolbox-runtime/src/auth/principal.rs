@@ -41,7 +41,15 @@ impl Principal {
         let scopes = match serde_json::from_str::<ScopeClaims<'_>>(claims.get()) {
             Ok(c) => match c.scope.or(c.scp) {
                 Some(Scopes::Text(s)) => s.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
-                Some(Scopes::List(list)) => list.iter().map(|s| s.trim()).collect::<Vec<_>>().join(" "),
+                // An entry is one scope token (RFC 6749 §3.3: no blanks). An entry with a blank
+                // inside (`"read write"`) is not a scope, rather than two: joined as is, it
+                // granted both; an empty one made `""` a granted scope. Found by the fuzz suite.
+                Some(Scopes::List(list)) => list
+                    .iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 Some(Scopes::Other(_)) | None => String::new(),
             },
             Err(_) => String::new(),
@@ -49,8 +57,10 @@ impl Principal {
         Self { claims, scopes: scopes.into_boxed_str(), parsed: OnceLock::new() }
     }
 
+    /// Whether the token grants `scope`. The empty string is never a scope (splitting a token
+    /// without scopes yields one empty piece, which granted `""`).
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.split(' ').any(|s| s == scope)
+        !scope.is_empty() && self.scopes.split(' ').any(|s| s == scope)
     }
 
     /// The granted scopes, space-separated.
