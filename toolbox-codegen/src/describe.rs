@@ -8,7 +8,6 @@
 use sqlx::Executor;
 use sqlx::{Column, TypeInfo};
 use sqlx_core::sql_str::{AssertSqlSafe, SqlSafeStr};
-use sqlx_sqlite::{SqliteConnectOptions, SqliteConnection};
 use std::path::Path;
 
 /// One described result column.
@@ -83,7 +82,7 @@ pub enum SchemaSource<'a> {
 }
 
 enum Connection {
-    Sqlite(SqliteConnection),
+    Sqlite(rusqlite::Connection),
     Postgres(sqlx_postgres::PgConnection),
     Mysql(sqlx_mysql::MySqlConnection),
 }
@@ -101,25 +100,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 impl Describer {
     /// A SQLite schema: a database file, or a script run into an in-memory database.
     pub fn open(schema: SchemaSource<'_>) -> Result<Self, String> {
-        let runtime = runtime()?;
-        let connection = runtime.block_on(async {
-            use sqlx::ConnectOptions;
-            match schema {
-                SchemaSource::DatabaseFile(path) => SqliteConnectOptions::new()
-                    .filename(path)
-                    .read_only(true)
-                    .connect()
-                    .await
-                    .map_err(|e| format!("cannot open `{}`: {e}", path.display())),
-                SchemaSource::Script(script) => {
-                    let mut c =
-                        SqliteConnectOptions::new().in_memory(true).connect().await.map_err(|e| e.to_string())?;
-                    sqlx::raw_sql(AssertSqlSafe(script.to_string())).execute(&mut c).await.map_err(|e| message(&e))?;
-                    Ok(c)
-                }
-            }
-        })?;
-        Ok(Self { runtime, connection: Connection::Sqlite(connection) })
+        let connection = match schema {
+            SchemaSource::DatabaseFile(path) => crate::sqlite::open_file(path)?,
+            SchemaSource::Script(script) => crate::sqlite::open_script(script)?,
+        };
+        Ok(Self { runtime: runtime()?, connection: Connection::Sqlite(connection) })
     }
 
     /// A live PostgreSQL (`postgres://...`) or MySQL (`mysql://...`) server. The error text
@@ -148,16 +133,7 @@ impl Describer {
     pub fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
         let statement = || AssertSqlSafe(sql.to_string()).into_sql_str();
         match &mut self.connection {
-            Connection::Sqlite(c) => self.runtime.block_on(async {
-                let described = c.describe(statement()).await;
-                let origins: Vec<Option<(String, String)>> = match &described {
-                    Ok(d) => d.columns.iter().map(|col| table_origin(col.origin())).collect(),
-                    Err(_) => Vec::new(),
-                };
-                let mut described = collect(described)?;
-                refine_sqlite_columns(c, &mut described, &origins).await;
-                Ok(described)
-            }),
+            Connection::Sqlite(c) => crate::sqlite::describe(c, sql),
             Connection::Postgres(c) => self.runtime.block_on(crate::postgres::describe(c, sql, signature)),
             Connection::Mysql(c) => self.runtime.block_on(async {
                 let described = c.describe(statement()).await;
@@ -188,59 +164,6 @@ fn table_origin(origin: sqlx_core::column::ColumnOrigin) -> Option<(String, Stri
     match origin {
         sqlx_core::column::ColumnOrigin::Table(t) => Some((t.table.to_string(), t.name.to_string())),
         _ => None,
-    }
-}
-
-/// SQLite stores a value of any class in a column of an ordinary table: its declared type only
-/// gives an affinity. A column's class is certain in two cases, which are marked with their exact
-/// kind (the output schema of other columns allows every class their affinity lets through): a
-/// column of a STRICT table declared INTEGER, REAL, TEXT or BLOB, and a rowid alias (`INTEGER
-/// PRIMARY KEY`), which holds integers only.
-async fn refine_sqlite_columns(
-    c: &mut SqliteConnection,
-    described: &mut Described,
-    origins: &[Option<(String, String)>],
-) {
-    for (column, origin) in described.columns.iter_mut().zip(origins) {
-        let Some((table, name)) = origin else {
-            // An expression: sqlx infers its type and nullability from the first row or the
-            // statement's byte code, which a row of another class or a NULL operand belies
-            // (`coalesce(v, 'none')` said TEXT, `v = 1` never NULL). Its class is known only
-            // when it runs.
-            column.type_name = "NULL".into();
-            column.nullable = None;
-            continue;
-        };
-        let (schema, table) = table.split_once('.').unwrap_or(("main", table));
-        let table_sql = format!("SELECT \"strict\", wr FROM pragma_table_list WHERE schema = ?1 AND name = ?2");
-        let Ok(Some((strict, without_rowid))) = sqlx::query_as::<_, (bool, bool)>(AssertSqlSafe(table_sql))
-            .bind(schema)
-            .bind(table)
-            .fetch_optional(&mut *c)
-            .await
-        else {
-            continue;
-        };
-        let columns_sql = "SELECT name, upper(type), pk FROM pragma_table_info(?1, ?2)";
-        let Ok(columns) =
-            sqlx::query_as::<_, (String, String, i64)>(columns_sql).bind(table).bind(schema).fetch_all(&mut *c).await
-        else {
-            continue;
-        };
-        let Some((_, declared, pk)) = columns.iter().find(|(n, _, _)| n == name) else { continue };
-        let keys = columns.iter().filter(|(_, _, pk)| *pk > 0).count();
-        let rowid_alias = !without_rowid && *pk == 1 && keys == 1 && declared == "INTEGER";
-        let exact = match declared.as_str() {
-            _ if rowid_alias => Some(toolbox_config::types::Kind::Integer),
-            "INT" | "INTEGER" if strict => Some(toolbox_config::types::Kind::Integer),
-            "REAL" if strict => Some(toolbox_config::types::Kind::Real),
-            "TEXT" if strict => Some(toolbox_config::types::Kind::Text),
-            "BLOB" if strict => Some(toolbox_config::types::Kind::Blob),
-            _ => None,
-        };
-        if let Some(kind) = exact {
-            column.kind = Some(kind.code());
-        }
     }
 }
 

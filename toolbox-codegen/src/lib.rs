@@ -14,6 +14,7 @@ pub mod describe;
 pub mod emit;
 pub mod postgres;
 pub mod schema;
+pub mod sqlite;
 pub mod types;
 
 use describe::{Described, Describer, Problem, SchemaSource, Signature};
