@@ -5,6 +5,7 @@ use crate::util::*;
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::{Value, json};
+use toolbox_runtime::http::HttpConfig;
 
 #[tokio::test]
 async fn initialize_echoes_known_versions_and_falls_back_to_the_latest_legacy_one() {
@@ -487,4 +488,31 @@ async fn a_database_that_cannot_open_answers_errors_and_the_server_keeps_serving
     let health = send(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!((health.status, health.body["status"].clone()), (503, json!("degraded")));
     assert_eq!(health.body["sources"][0]["up"], false);
+}
+
+/// A POST to `/mcp` with a loopback Host and this body.
+fn post_body(body: Body) -> Request<Body> {
+    Request::post("/mcp")
+        .header("host", "127.0.0.1:5000")
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap()
+}
+
+/// A body that stops arriving is answered 408 at the body-read timeout, and the connection is
+/// closed after that answer.
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_408_at_the_body_read_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db").display().to_string();
+    let timeout = std::time::Duration::from_millis(300);
+    let app = app_with_config(&db, HttpConfig { body_read_timeout: timeout, ..config() });
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(r#"{"jsonrpc":"2.0","#)]);
+    let stalled = futures_util::StreamExt::chain(first, futures_util::stream::pending());
+    let started = std::time::Instant::now();
+    let answer = send(&app, post_body(Body::from_stream(stalled)));
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), answer).await.expect("answered within 10 s");
+    assert!(started.elapsed() >= timeout, "answered before the timeout");
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (408, json!(-32600)), "{}", r.text);
+    assert_eq!(r.headers["connection"], "close");
 }

@@ -24,13 +24,27 @@ pub fn app() -> TestApp {
 }
 
 pub fn app_with_database(db: &str, max_body_bytes: usize) -> Router {
+    app_with_config(db, HttpConfig { max_body_bytes, ..config() })
+}
+
+/// The HTTP settings of the tests: loopback hosts and origins, 1 MiB bodies, the default
+/// body-read timeout.
+pub fn config() -> HttpConfig {
+    HttpConfig {
+        allowed_hosts: HostRule::Loopback,
+        allowed_origins: OriginRule::Loopback,
+        max_body_bytes: 1 << 20,
+        body_read_timeout: HttpConfig::DEFAULT_BODY_READ_TIMEOUT,
+    }
+}
+
+/// An app over the demo database at `db` with these HTTP settings.
+pub fn app_with_config(db: &str, config: HttpConfig) -> Router {
     let db = db.to_string();
     let sources =
         Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
             .expect("settings resolve");
     let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources));
-    let config =
-        HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
     router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))
 }
 

@@ -1,9 +1,12 @@
-//! Streamable HTTP: the axum router, the Host/Origin guards and the body limit.
+//! Streamable HTTP: the axum router, the Host/Origin guards, the body's size limit and read
+//! timeout.
 //!
 //! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
-//! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and
-//! hands it to [`Mcp`]. With MCP authorization on, the RFC 9728 document is served at
-//! `/.well-known/oauth-protected-resource` and its path form for `/mcp`, without credentials.
+//! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and the
+//! body-read timeout and hands it to [`Mcp`]. With MCP authorization on, the RFC 9728 document is
+//! served at `/.well-known/oauth-protected-resource` and its path form for `/mcp`, without
+//! credentials. The connections themselves (header and idle timeouts, shutdown) are
+//! [`crate::serve`]'s.
 
 use crate::auth::Auth;
 use crate::error::RpcError;
@@ -17,6 +20,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Which `Host` (or `Origin` host) values are accepted.
@@ -113,6 +117,13 @@ pub struct HttpConfig {
     pub allowed_hosts: HostRule,
     pub allowed_origins: OriginRule,
     pub max_body_bytes: usize,
+    /// The longest a request body may take to arrive, from when the handler starts reading it.
+    pub body_read_timeout: Duration,
+}
+
+impl HttpConfig {
+    /// The default body-read timeout (`--body-read-timeout`).
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 }
 
 pub struct AppState {
@@ -220,14 +231,26 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
         return rpc_error_response(RpcError::new(404, code::INVALID_REQUEST, format!("unknown toolset `{name}`")));
     };
     let limit = state.config.max_body_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let timeout = state.config.body_read_timeout;
+    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
             return rpc_error_response(RpcError::new(
                 413,
                 code::INVALID_REQUEST,
                 format!("the request body exceeds {limit} bytes"),
             ));
+        }
+        Err(_) => {
+            // The rest of the body is still on its way: the connection cannot carry another
+            // request, so it is closed after this answer.
+            let mut response = rpc_error_response(RpcError::new(
+                408,
+                code::INVALID_REQUEST,
+                format!("the request body did not arrive within {} ms", timeout.as_millis()),
+            ));
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
         }
     };
     let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
