@@ -487,3 +487,49 @@ fn sigterm_ends_at_the_deadline_whatever_the_clients_do() {
     assert!(log.contains("closed 3 connections still open at the shutdown deadline"), "{log}");
     assert!(log.contains("stopped"), "{log}");
 }
+
+/// stdio reads a line under --max-request-bytes: a 100 MiB line is answered with the size error
+/// without being held whole (the memory peak stays far below it), and the next line is served.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdio_never_holds_an_over_long_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["--stdio", "--max-request-bytes", "1048576"])
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..100 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\n").unwrap();
+        writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"ping"}}"#).unwrap();
+        stdin
+    });
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let refused: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(refused["error"]["code"], -32600, "{line}");
+    assert_eq!(refused["error"]["message"], "the message exceeds 1048576 bytes");
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    let pong: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((pong["id"].clone(), pong["result"].clone()), (json!(2), json!({})), "{line}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let stdin = writer.join().unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(peak_kib < 48 * 1024, "a 100 MiB line took the memory peak to {} MiB", peak_kib / 1024);
+}
