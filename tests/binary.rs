@@ -488,6 +488,25 @@ fn sigterm_ends_at_the_deadline_whatever_the_clients_do() {
     assert!(log.contains("stopped"), "{log}");
 }
 
+/// What hyper parses off the wire reaches the checks: a malformed chunked body is a bad request
+/// (not one too large).
+#[test]
+fn malformed_requests_on_the_wire() {
+    let server = start();
+    let port = server.port;
+    let send = |raw: String| {
+        let mut socket = connect(port);
+        socket.write_all(raw.as_bytes()).unwrap();
+        read_response(&mut socket)
+    };
+    let chunked = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+    );
+    let (status, body) = send(chunked);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("could not be read"), "{body}");
+}
+
 /// stdio reads a line under --max-request-bytes: a 100 MiB line is answered with the size error
 /// without being held whole (the memory peak stays far below it), and the next line is served.
 #[cfg(target_os = "linux")]

@@ -499,6 +499,18 @@ fn post_body(body: Body) -> Request<Body> {
         .unwrap()
 }
 
+/// A body that cannot be read (a malformed chunked encoding, a connection broken mid-body) is a
+/// bad request, not one that is too large.
+#[tokio::test]
+async fn a_body_that_cannot_be_read_is_400_not_413() {
+    let t = app();
+    let chunks: Vec<Result<&'static str, std::io::Error>> =
+        vec![Ok(r#"{"jsonrpc":"2.0","id":1,"#), Err(std::io::Error::other("invalid chunk size line"))];
+    let r = send(&t.app, post_body(Body::from_stream(futures_util::stream::iter(chunks)))).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32600)), "{}", r.text);
+    assert_eq!(r.body["error"]["message"], "the request body could not be read");
+}
+
 /// A body that stops arriving is answered 408 at the body-read timeout, and the connection is
 /// closed after that answer.
 #[tokio::test]

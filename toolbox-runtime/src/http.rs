@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -232,14 +233,18 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, headers: &HeaderMa
     };
     let limit = state.config.max_body_bytes;
     let timeout = state.config.body_read_timeout;
-    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => {
+    let bytes = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
             return rpc_error_response(RpcError::new(
                 413,
                 code::INVALID_REQUEST,
                 format!("the request body exceeds {limit} bytes"),
             ));
+        }
+        // A malformed chunked encoding, or a connection that broke mid-body.
+        Ok(Err(_)) => {
+            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the request body could not be read"));
         }
         Err(_) => {
             // The rest of the body is still on its way: the connection cannot carry another
