@@ -528,3 +528,26 @@ async fn a_body_that_stops_arriving_is_408_at_the_body_read_timeout() {
     assert_eq!((r.status, r.body["error"]["code"].clone()), (408, json!(-32600)), "{}", r.text);
     assert_eq!(r.headers["connection"], "close");
 }
+
+/// MCP's `params` is an object: an array is refused with invalid params (-32602, the request's
+/// id echoed), never read by position into a call.
+#[tokio::test]
+async fn params_given_as_an_array_are_invalid_params() {
+    let t = app();
+    let body = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":["get_flight",{"flight_number":"DL0001"}]}"#;
+    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2025-11-25")], body)).await;
+    assert!(r.body.get("result").is_none(), "the tool ran: {}", r.text);
+    assert_eq!((r.status, r.body["id"].clone()), (200, json!(5)));
+    assert_eq!(r.body["error"]["code"], -32602);
+    assert_eq!(r.body["error"]["message"], "`params` must be an object");
+    for params in ["[]", "\"get_flight\"", "7", "true"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":6,"method":"ping","params":{params}}}"#);
+        let r = send(&t.app, post("/mcp", &[], body)).await;
+        assert_eq!(r.body["error"]["code"], -32602, "params {params}: {}", r.text);
+    }
+    // A 2026-07-28 request whose `params` is not an object has no `_meta`: 400, as that version
+    // answers a missing `_meta`.
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")];
+    let r = send(&t.app, post("/mcp", &headers, r#"{"jsonrpc":"2.0","id":8,"method":"tools/list","params":[]}"#)).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone(), r.body["id"].clone()), (400, json!(-32602), json!(8)));
+}

@@ -242,9 +242,23 @@ impl Mcp {
         }
         let params: Params<'_> = match envelope.params {
             None => Params::default(),
+            // MCP's `params` is an object; serde would also read an array into `Params`, by
+            // position.
+            Some(raw) if !raw.get().starts_with('{') => {
+                let error =
+                    RpcError::new(params_error_status(transport), code::INVALID_PARAMS, "`params` must be an object");
+                return error_reply(Some(id), error);
+            }
             Some(raw) => match serde_json::from_str(raw.get()) {
                 Ok(p) => p,
-                Err(e) => return error_reply(Some(id), RpcError::invalid_params(format!("invalid params: {e}"))),
+                Err(e) => {
+                    let error = RpcError::new(
+                        params_error_status(transport),
+                        code::INVALID_PARAMS,
+                        format!("invalid params: {e}"),
+                    );
+                    return error_reply(Some(id), error);
+                }
             },
         };
         let version = match self.route(method, &params, transport) {
@@ -680,6 +694,16 @@ fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
     }
     let id = serde_json::from_slice::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
     error_reply(id, RpcError::new(400, code::INVALID_REQUEST, format!("the body is not a JSON-RPC message: {e}")))
+}
+
+/// The HTTP status of a `params` that is not what MCP defines: 400 for a 2026-07-28 request (its
+/// required `params._meta` cannot be read, which that version answers with 400), else 200 like
+/// every other invalid-params error.
+fn params_error_status(transport: Transport<'_>) -> u16 {
+    match transport {
+        Transport::Http(h) if h.protocol_version.and_then(Version::parse).is_some_and(Version::is_modern) => 400,
+        _ => 200,
+    }
 }
 
 fn write_tool_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
