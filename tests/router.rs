@@ -551,3 +551,19 @@ async fn params_given_as_an_array_are_invalid_params() {
     let r = send(&t.app, post("/mcp", &headers, r#"{"jsonrpc":"2.0","id":8,"method":"tools/list","params":[]}"#)).await;
     assert_eq!((r.status, r.body["error"]["code"].clone(), r.body["id"].clone()), (400, json!(-32602), json!(8)));
 }
+
+/// JSON text is UTF-8: a body with invalid UTF-8 is a parse error (-32700), wherever it is.
+#[tokio::test]
+async fn invalid_utf8_is_a_parse_error() {
+    let t = app();
+    let bodies: [&[u8]; 3] = [
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"get_flight\",\"arguments\":{\"flight_number\":\"\xff\"}}}",
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"extra\":\"\xc3\x28\"}",
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xe2\x82\"}",
+    ];
+    for body in bodies {
+        let r = send(&t.app, post_body(Body::from(body.to_vec()))).await;
+        assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32700)), "{}", r.text);
+        assert_eq!(r.body["id"], Value::Null);
+    }
+}

@@ -154,11 +154,16 @@ impl Mcp {
         transport: Transport<'_>,
         claims: &dyn ClaimSource,
     ) -> Reply {
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        // JSON text is UTF-8 (RFC 8259). Checked here, whole, because serde_json checks only the
+        // strings it reads: one in a member it skips would pass unseen.
+        let Ok(body) = std::str::from_utf8(body) else {
+            return error_reply(None, RpcError::new(400, code::PARSE_ERROR, "the body is not valid UTF-8"));
+        };
+        let first = body.bytes().find(|b| !b.is_ascii_whitespace());
         if first == Some(b'[') {
             return self.handle_batch(toolset, body, transport, claims).await;
         }
-        match serde_json::from_slice::<Envelope<'_>>(body) {
+        match serde_json::from_str::<Envelope<'_>>(body) {
             Ok(envelope) => self.handle_message(toolset, envelope, transport, claims).await,
             Err(e) => envelope_error(body, &e),
         }
@@ -167,7 +172,7 @@ impl Mcp {
     async fn handle_batch(
         &self,
         toolset: &'static ToolsetDef,
-        body: &[u8],
+        body: &str,
         transport: Transport<'_>,
         claims: &dyn ClaimSource,
     ) -> Reply {
@@ -179,7 +184,7 @@ impl Mcp {
             let message = "batch requests are only part of protocol version 2025-03-26; send one message per request";
             return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, message));
         }
-        let items: Vec<&RawValue> = match serde_json::from_slice(body) {
+        let items: Vec<&RawValue> = match serde_json::from_str(body) {
             Ok(items) => items,
             Err(e) => return error_reply(None, parse_error(&e)),
         };
@@ -680,11 +685,12 @@ fn is_valid_id(id: &RawValue) -> bool {
 /// at all; valid JSON that is not a message (not an object, or a member of the wrong type) is an
 /// invalid request (-32600) that echoes the request's id when it has a readable one, e.g.
 /// `{"jsonrpc":"2.0","id":1,"method":5}`.
-fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+fn envelope_error(body: &str, e: &serde_json::Error) -> Reply {
+    // A type error can come before a syntax error further on: the whole text decides.
+    if !e.is_data() || serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() {
         return error_reply(None, parse_error(e));
     }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if body.trim_start().as_bytes().first() != Some(&b'{') {
         return error_reply(None, RpcError::invalid_request("a JSON-RPC message must be an object"));
     }
     #[derive(Deserialize)]
@@ -692,7 +698,7 @@ fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
         #[serde(borrow, default)]
         id: Option<&'a RawValue>,
     }
-    let id = serde_json::from_slice::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
+    let id = serde_json::from_str::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
     error_reply(id, RpcError::new(400, code::INVALID_REQUEST, format!("the body is not a JSON-RPC message: {e}")))
 }
 
