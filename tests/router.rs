@@ -567,3 +567,42 @@ async fn invalid_utf8_is_a_parse_error() {
         assert_eq!(r.body["id"], Value::Null);
     }
 }
+
+/// Error messages name what the client sent in JSON-RPC and MCP terms (`params.name`), never the
+/// server's Rust types (serde's "expected struct Params").
+#[tokio::test]
+async fn error_messages_name_members_not_rust_types() {
+    let t = app();
+    let cases = [
+        (r#"{"jsonrpc":"2.0","id":1,"method":5}"#, "`method` must be a string"),
+        (r#"{"jsonrpc":2,"id":1,"method":"ping"}"#, "`jsonrpc` must be \"2.0\""),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"ping"}"#, "must each appear once"),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#, "`params.name` must be a string"),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":[]}}"#,
+            "`params.cursor` must be a string",
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":5}}"#, "`params._meta` must be an object"),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":1}}}"#,
+            "`params._meta.io.modelcontextprotocol/protocolVersion` must be a string",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"name":"plan_trip"},"argument":{"name":"origin"}}}"#,
+            "`params.ref.type` is required",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt"},"argument":{"name":3}}}"#,
+            "`params.argument.name` must be a string",
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"uri":"a","uri":"b"}}"#, "each member appears once"),
+    ];
+    for (body, expected) in cases {
+        let r = send(&t.app, post("/mcp", &[], body)).await;
+        let message = r.body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error for {body}: {}", r.text));
+        assert!(message.contains(expected), "{body}: {message}");
+        for rust in ["Params", "Meta", "Envelope", "Completion", "struct", "borrowed", "field", "line 1"] {
+            assert!(!message.contains(rust), "{body}: the message names `{rust}`: {message}");
+        }
+    }
+}
