@@ -489,7 +489,8 @@ fn sigterm_ends_at_the_deadline_whatever_the_clients_do() {
 }
 
 /// What hyper parses off the wire reaches the checks: a malformed chunked body is a bad request
-/// (not one too large).
+/// (not one too large), two Host headers are refused, and so is an absolute-form target naming
+/// another host.
 #[test]
 fn malformed_requests_on_the_wire() {
     let server = start();
@@ -505,6 +506,18 @@ fn malformed_requests_on_the_wire() {
     let (status, body) = send(chunked);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("could not be read"), "{body}");
+
+    let request = |target: &str, hosts: &[&str]| {
+        let hosts: String = hosts.iter().map(|h| format!("Host: {h}\r\n")).collect();
+        format!(
+            "POST {target} HTTP/1.1\r\n{hosts}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+            PING.len()
+        )
+    };
+    let here = format!("127.0.0.1:{port}");
+    assert_eq!(send(request("/mcp", &[&here, &here])).0, 400);
+    assert_eq!(send(request("http://evil.example/mcp", &[&here])).0, 403);
+    assert_eq!(send(request(&format!("http://{here}/mcp"), &[&here])).0, 200);
 }
 
 /// stdio reads a line under --max-request-bytes: a 100 MiB line is answered with the size error

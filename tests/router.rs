@@ -606,3 +606,33 @@ async fn error_messages_name_members_not_rust_types() {
         }
     }
 }
+
+/// RFC 9112: a request with two Host headers is malformed (400); an absolute-form target names
+/// the request's host, so a foreign one is refused like a foreign Host (403).
+#[tokio::test]
+async fn duplicate_hosts_and_foreign_absolute_targets_are_refused() {
+    let t = app();
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let request = |target: &str, hosts: &[&str]| {
+        let mut builder = Request::post(target).header("content-type", "application/json");
+        for host in hosts {
+            builder = builder.header("host", *host);
+        }
+        builder.body(Body::from(ping)).unwrap()
+    };
+    let r = send(&t.app, request("/mcp", &["127.0.0.1:5000", "127.0.0.1:5000"])).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32600)), "{}", r.text);
+    let r = send(&t.app, request("/mcp", &["127.0.0.1:5000", "evil.example"])).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = send(&t.app, request("http://evil.example/mcp", &["127.0.0.1:5000"])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(&t.app, request("http://evil.example:5000/mcp", &[])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(&t.app, request("http://127.0.0.1:5000/mcp", &["evil.example"])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // An absolute-form target naming this server is served.
+    let r = send(&t.app, request("http://127.0.0.1:5000/mcp", &["127.0.0.1:5000"])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send(&t.app, request("http://localhost:5000/mcp", &[])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

@@ -174,19 +174,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// DNS-rebinding protection: a foreign `Host` or `Origin` is refused with 403.
+/// DNS-rebinding protection: a foreign host or `Origin` is refused with 403.
+///
+/// Every host a request names must be allowed: its `Host` header and, for an absolute-form
+/// target (`POST http://evil.example/mcp`), the target's authority, which RFC 9112 §3.2.2 makes
+/// the request's host in place of `Host`. A foreign one is 403, as for any foreign host: the
+/// request is well-formed, it is aimed elsewhere. More than one `Host` header, or one that is not
+/// text, is 400: RFC 9112 §3.2 requires a 400 for such a request, which is malformed rather than
+/// foreign (and two hosts are how two readers of one request are made to disagree about it).
 async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    let host_ok = host.is_some_and(|h| state.config.allowed_hosts.allows_host(strip_port(h)));
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (header_host, more) = (hosts.next(), hosts.next());
+    if more.is_some() {
+        return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "a request has one Host header"));
+    }
+    let header_host = match header_host.map(|h| h.to_str()) {
+        Some(Err(_)) => {
+            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the Host header is not valid"));
+        }
+        Some(Ok(h)) => Some(strip_port(h)),
+        None => None,
+    };
+    let target_host = request.uri().authority().map(|a| a.host());
+    let rule = &state.config.allowed_hosts;
+    let named = [header_host, target_host];
+    let host_ok = named.iter().any(Option::is_some) && named.iter().flatten().all(|h| rule.allows_host(h));
     if !host_ok {
         return rpc_error_response(RpcError::new(
             403,
             code::INVALID_REQUEST,
-            "the Host header is not allowed; see --allowed-hosts",
+            "the host of the request is not allowed; see --allowed-hosts",
         ));
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
