@@ -26,8 +26,13 @@ impl Drop for Server {
 /// Starts the binary on a port the system picks (no race with other tests for a free port) and
 /// reads the port from its start-up line.
 fn start() -> Server {
+    start_with(&[])
+}
+
+/// [`start`] with more flags.
+fn start_with(extra_args: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let (child, mut stderr) = spawn(&dir, &[]);
+    let (child, mut stderr) = spawn(&dir, extra_args);
     let mut port = None;
     let mut line = String::new();
     while port.is_none() {
@@ -274,4 +279,289 @@ fn strict_schema_refuses_a_database_that_lacks_the_tables() {
 /// An empty SQLite database: a zero-length file is one.
 fn empty_database_file(path: &std::path::Path) {
     std::fs::write(path, b"").unwrap();
+}
+
+/// A plain socket to the server, its reads bounded so that a test never hangs.
+fn connect(port: u16) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+}
+
+/// One complete request to `/mcp`, kept alive.
+fn mcp_request(port: u16, body: &str) -> String {
+    format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Reads one response: its status and body (by its Content-Length).
+fn read_response(stream: &mut TcpStream) -> (u16, String) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut buf).expect("a response");
+        assert!(n > 0, "closed before a response: {}", String::from_utf8_lossy(&data));
+        data.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).to_ascii_lowercase();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap());
+    while data.len() < head_end + length {
+        let n = stream.read(&mut buf).expect("the body");
+        assert!(n > 0, "closed in the body");
+        data.extend_from_slice(&buf[..n]);
+    }
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, String::from_utf8_lossy(&data[head_end..head_end + length]).into_owned())
+}
+
+/// Waits up to `limit` for the server to close `stream`; returns what it sent before closing,
+/// or `None` if the socket is still open at the limit.
+fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<String> {
+    let deadline = Instant::now() + limit;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(String::from_utf8_lossy(&data).into_owned()),
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return None;
+            }
+            Err(_) => return Some(String::from_utf8_lossy(&data).into_owned()),
+        }
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+/// Waits up to `limit` for the process to exit.
+fn exited_within(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return Some(exit);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+const PING: &str = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+const HALF_HEAD: &[u8] = b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-";
+
+/// Half a body: a head announcing 100 bytes, then 10 of them.
+fn half_body(port: u16) -> Vec<u8> {
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    [head.as_bytes(), br#"{"jsonrpc""#].concat()
+}
+
+/// A connection that sent half a head, or nothing, is closed at the header-read timeout; half a
+/// body is answered 408 at the body-read timeout; a kept-alive connection outlives the header
+/// timeout and is closed at the idle timeout.
+#[test]
+fn stalled_connections_are_closed_at_their_timeouts() {
+    let server = start_with(&["--header-read-timeout", "1s", "--body-read-timeout", "1s", "--idle-timeout", "3s"]);
+    let port = server.port;
+    let started = Instant::now();
+    let mut half_head = connect(port);
+    half_head.write_all(HALF_HEAD).unwrap();
+    let mut half = connect(port);
+    half.write_all(&half_body(port)).unwrap();
+    let mut silent = connect(port);
+    let mut idle = connect(port);
+    idle.write_all(mcp_request(port, PING).as_bytes()).unwrap();
+    assert_eq!(read_response(&mut idle).0, 200);
+    let answered = Instant::now();
+
+    let sent = closed_within(&mut half_head, Duration::from_secs(6)).expect("half a head kept open");
+    assert!(started.elapsed() >= Duration::from_millis(900), "closed before the header timeout");
+    assert_eq!(sent, "", "nothing is answered to half a head");
+    let sent = closed_within(&mut half, Duration::from_secs(6)).expect("half a body kept open");
+    assert!(sent.starts_with("HTTP/1.1 408"), "{sent}");
+    assert!(sent.contains(r#""code":-32600"#), "{sent}");
+    closed_within(&mut silent, Duration::from_secs(6)).expect("a silent connection kept open");
+    assert!(started.elapsed() < Duration::from_secs(6));
+
+    // Past the header timeout the idle connection is still open, and still serves.
+    std::thread::sleep(Duration::from_millis(1500).saturating_sub(answered.elapsed()));
+    assert_eq!(closed_within(&mut idle, Duration::from_millis(100)), None, "an idle connection was cut early");
+    idle.write_all(mcp_request(port, PING).as_bytes()).unwrap();
+    assert_eq!(read_response(&mut idle).0, 200);
+    let answered = Instant::now();
+    closed_within(&mut idle, Duration::from_secs(8)).expect("an idle connection kept open");
+    let idle_for = answered.elapsed();
+    assert!(idle_for >= Duration::from_millis(2800) && idle_for < Duration::from_secs(7), "idle for {idle_for:?}");
+}
+
+/// SIGTERM with stalled clients: the in-flight call that finishes within --shutdown-timeout is
+/// answered, an idle connection is closed at once, and at the deadline the rest (half a head,
+/// half a body, a call that never ends) are closed and the process exits 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_at_the_deadline_whatever_the_clients_do() {
+    let deadline = Duration::from_secs(5);
+    let server = start_with(&[
+        "--shutdown-timeout",
+        "5s",
+        "--header-read-timeout",
+        "60s",
+        "--body-read-timeout",
+        "60s",
+        "--idle-timeout",
+        "60s",
+    ]);
+    let mut server = server;
+    let port = server.port;
+    let count_to = |n: u64| {
+        let sql = format!(
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {n}) SELECT count(*) AS n FROM c"
+        );
+        json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "execute_sql", "arguments": {"sql": sql}}})
+            .to_string()
+    };
+    // A call of about a second on this machine, measured.
+    let probe = 200_000;
+    let timed = Instant::now();
+    let mut socket = connect(port);
+    socket.write_all(mcp_request(port, &count_to(probe)).as_bytes()).unwrap();
+    let (status, body) = read_response(&mut socket);
+    assert_eq!(status, 200, "{body}");
+    let slow = (probe as f64 / timed.elapsed().as_secs_f64().max(0.001)) as u64;
+
+    let mut half_head = connect(port);
+    half_head.write_all(HALF_HEAD).unwrap();
+    let mut half = connect(port);
+    half.write_all(&half_body(port)).unwrap();
+    let mut idle = connect(port);
+    idle.write_all(mcp_request(port, PING).as_bytes()).unwrap();
+    assert_eq!(read_response(&mut idle).0, 200);
+    let mut in_flight = connect(port);
+    in_flight.write_all(mcp_request(port, &count_to(slow)).as_bytes()).unwrap();
+    let endless = json!({"jsonrpc": "2.0", "id": 10, "method": "tools/call", "params": {"name": "execute_sql", "arguments": {"sql": "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c"}}});
+    let mut never = connect(port);
+    never.write_all(mcp_request(port, &endless.to_string()).as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    sigterm(&server.child);
+    let signalled = Instant::now();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(2)).is_some(),
+        "an idle connection is closed at once on shutdown"
+    );
+    let (status, body) = read_response(&mut in_flight);
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["result"]["structuredContent"]["rows"][0]["n"], slow, "{body}");
+    assert!(signalled.elapsed() < deadline, "answered after the deadline");
+
+    let Some(exit) = exited_within(&mut server.child, deadline + Duration::from_secs(3)) else {
+        panic!("still running {:?} after SIGTERM with --shutdown-timeout 5s", signalled.elapsed());
+    };
+    let stopped_after = signalled.elapsed();
+    assert!(exit.success(), "exit status {exit}");
+    assert!(stopped_after >= deadline - Duration::from_millis(300), "the stalled clients were not waited for");
+    for (name, socket) in
+        [("half a head", &mut half_head), ("half a body", &mut half), ("the endless call", &mut never)]
+    {
+        let sent = closed_within(socket, Duration::from_secs(2)).unwrap_or_else(|| panic!("{name}: still open"));
+        assert_eq!(sent, "", "{name}: nothing is answered");
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("closed 3 connections still open at the shutdown deadline"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}
+
+/// What hyper parses off the wire reaches the checks: a malformed chunked body is a bad request
+/// (not one too large), two Host headers are refused, and so is an absolute-form target naming
+/// another host.
+#[test]
+fn malformed_requests_on_the_wire() {
+    let server = start();
+    let port = server.port;
+    let send = |raw: String| {
+        let mut socket = connect(port);
+        socket.write_all(raw.as_bytes()).unwrap();
+        read_response(&mut socket)
+    };
+    let chunked = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{{}}\r\n0\r\n\r\n"
+    );
+    let (status, body) = send(chunked);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("could not be read"), "{body}");
+
+    let request = |target: &str, hosts: &[&str]| {
+        let hosts: String = hosts.iter().map(|h| format!("Host: {h}\r\n")).collect();
+        format!(
+            "POST {target} HTTP/1.1\r\n{hosts}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{PING}",
+            PING.len()
+        )
+    };
+    let here = format!("127.0.0.1:{port}");
+    assert_eq!(send(request("/mcp", &[&here, &here])).0, 400);
+    assert_eq!(send(request("http://evil.example/mcp", &[&here])).0, 403);
+    assert_eq!(send(request(&format!("http://{here}/mcp"), &[&here])).0, 200);
+}
+
+/// stdio reads a line under --max-request-bytes: a 100 MiB line is answered with the size error
+/// without being held whole (the memory peak stays far below it), and the next line is served.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdio_never_holds_an_over_long_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["--stdio", "--max-request-bytes", "1048576"])
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..100 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\n").unwrap();
+        writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"ping"}}"#).unwrap();
+        stdin
+    });
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let refused: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(refused["error"]["code"], -32600, "{line}");
+    assert_eq!(refused["error"]["message"], "the message exceeds 1048576 bytes");
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    let pong: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!((pong["id"].clone(), pong["result"].clone()), (json!(2), json!({})), "{line}");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let stdin = writer.join().unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(peak_kib < 48 * 1024, "a 100 MiB line took the memory peak to {} MiB", peak_kib / 1024);
 }

@@ -5,6 +5,7 @@ use crate::util::*;
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::{Value, json};
+use toolbox_runtime::http::HttpConfig;
 
 #[tokio::test]
 async fn initialize_echoes_known_versions_and_falls_back_to_the_latest_legacy_one() {
@@ -646,4 +647,150 @@ async fn an_initialize_negotiated_to_2025_03_26_gets_a_session_id_that_is_never_
         assert_eq!(r.status, 200);
         assert_eq!(r.body["result"]["tools"].as_array().unwrap().len(), 7);
     }
+}
+/// A POST to `/mcp` with a loopback Host and this body.
+fn post_body(body: Body) -> Request<Body> {
+    Request::post("/mcp")
+        .header("host", "127.0.0.1:5000")
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap()
+}
+
+/// A body that cannot be read (a malformed chunked encoding, a connection broken mid-body) is a
+/// bad request, not one that is too large.
+#[tokio::test]
+async fn a_body_that_cannot_be_read_is_400_not_413() {
+    let t = app();
+    let chunks: Vec<Result<&'static str, std::io::Error>> =
+        vec![Ok(r#"{"jsonrpc":"2.0","id":1,"#), Err(std::io::Error::other("invalid chunk size line"))];
+    let r = send(&t.app, post_body(Body::from_stream(futures_util::stream::iter(chunks)))).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32600)), "{}", r.text);
+    assert_eq!(r.body["error"]["message"], "the request body could not be read");
+}
+
+/// A body that stops arriving is answered 408 at the body-read timeout, and the connection is
+/// closed after that answer.
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_408_at_the_body_read_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db").display().to_string();
+    let timeout = std::time::Duration::from_millis(300);
+    let app = app_with_config(&db, HttpConfig { body_read_timeout: timeout, ..config() });
+    let first = futures_util::stream::iter([Ok::<_, std::io::Error>(r#"{"jsonrpc":"2.0","#)]);
+    let stalled = futures_util::StreamExt::chain(first, futures_util::stream::pending());
+    let started = std::time::Instant::now();
+    let answer = send(&app, post_body(Body::from_stream(stalled)));
+    let r = tokio::time::timeout(std::time::Duration::from_secs(10), answer).await.expect("answered within 10 s");
+    assert!(started.elapsed() >= timeout, "answered before the timeout");
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (408, json!(-32600)), "{}", r.text);
+    assert_eq!(r.headers["connection"], "close");
+}
+
+/// MCP's `params` is an object: an array is refused with invalid params (-32602, the request's
+/// id echoed), never read by position into a call.
+#[tokio::test]
+async fn params_given_as_an_array_are_invalid_params() {
+    let t = app();
+    let body = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":["get_flight",{"flight_number":"DL0001"}]}"#;
+    let r = send(&t.app, post("/mcp", &[("mcp-protocol-version", "2025-11-25")], body)).await;
+    assert!(r.body.get("result").is_none(), "the tool ran: {}", r.text);
+    assert_eq!((r.status, r.body["id"].clone()), (200, json!(5)));
+    assert_eq!(r.body["error"]["code"], -32602);
+    assert_eq!(r.body["error"]["message"], "`params` must be an object");
+    for params in ["[]", "\"get_flight\"", "7", "true"] {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":6,"method":"ping","params":{params}}}"#);
+        let r = send(&t.app, post("/mcp", &[], body)).await;
+        assert_eq!(r.body["error"]["code"], -32602, "params {params}: {}", r.text);
+    }
+    // A 2026-07-28 request whose `params` is not an object has no `_meta`: 400, as that version
+    // answers a missing `_meta`.
+    let headers = [("mcp-protocol-version", "2026-07-28"), ("mcp-method", "tools/list")];
+    let r = send(&t.app, post("/mcp", &headers, r#"{"jsonrpc":"2.0","id":8,"method":"tools/list","params":[]}"#)).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone(), r.body["id"].clone()), (400, json!(-32602), json!(8)));
+}
+
+/// JSON text is UTF-8: a body with invalid UTF-8 is a parse error (-32700), wherever it is.
+#[tokio::test]
+async fn invalid_utf8_is_a_parse_error() {
+    let t = app();
+    let bodies: [&[u8]; 3] = [
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"get_flight\",\"arguments\":{\"flight_number\":\"\xff\"}}}",
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"extra\":\"\xc3\x28\"}",
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xe2\x82\"}",
+    ];
+    for body in bodies {
+        let r = send(&t.app, post_body(Body::from(body.to_vec()))).await;
+        assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32700)), "{}", r.text);
+        assert_eq!(r.body["id"], Value::Null);
+    }
+}
+
+/// Error messages name what the client sent in JSON-RPC and MCP terms (`params.name`), never the
+/// server's Rust types (serde's "expected struct Params").
+#[tokio::test]
+async fn error_messages_name_members_not_rust_types() {
+    let t = app();
+    let cases = [
+        (r#"{"jsonrpc":"2.0","id":1,"method":5}"#, "`method` must be a string"),
+        (r#"{"jsonrpc":2,"id":1,"method":"ping"}"#, "`jsonrpc` must be \"2.0\""),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","method":"ping"}"#, "must each appear once"),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":5}}"#, "`params.name` must be a string"),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":[]}}"#,
+            "`params.cursor` must be a string",
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":5}}"#, "`params._meta` must be an object"),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":1}}}"#,
+            "`params._meta.io.modelcontextprotocol/protocolVersion` must be a string",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"name":"plan_trip"},"argument":{"name":"origin"}}}"#,
+            "`params.ref.type` is required",
+        ),
+        (
+            r#"{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt"},"argument":{"name":3}}}"#,
+            "`params.argument.name` must be a string",
+        ),
+        (r#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"uri":"a","uri":"b"}}"#, "each member appears once"),
+    ];
+    for (body, expected) in cases {
+        let r = send(&t.app, post("/mcp", &[], body)).await;
+        let message = r.body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error for {body}: {}", r.text));
+        assert!(message.contains(expected), "{body}: {message}");
+        for rust in ["Params", "Meta", "Envelope", "Completion", "struct", "borrowed", "field", "line 1"] {
+            assert!(!message.contains(rust), "{body}: the message names `{rust}`: {message}");
+        }
+    }
+}
+
+/// RFC 9112: a request with two Host headers is malformed (400); an absolute-form target names
+/// the request's host, so a foreign one is refused like a foreign Host (403).
+#[tokio::test]
+async fn duplicate_hosts_and_foreign_absolute_targets_are_refused() {
+    let t = app();
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    let request = |target: &str, hosts: &[&str]| {
+        let mut builder = Request::post(target).header("content-type", "application/json");
+        for host in hosts {
+            builder = builder.header("host", *host);
+        }
+        builder.body(Body::from(ping)).unwrap()
+    };
+    let r = send(&t.app, request("/mcp", &["127.0.0.1:5000", "127.0.0.1:5000"])).await;
+    assert_eq!((r.status, r.body["error"]["code"].clone()), (400, json!(-32600)), "{}", r.text);
+    let r = send(&t.app, request("/mcp", &["127.0.0.1:5000", "evil.example"])).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = send(&t.app, request("http://evil.example/mcp", &["127.0.0.1:5000"])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(&t.app, request("http://evil.example:5000/mcp", &[])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(&t.app, request("http://127.0.0.1:5000/mcp", &["evil.example"])).await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    // An absolute-form target naming this server is served.
+    let r = send(&t.app, request("http://127.0.0.1:5000/mcp", &["127.0.0.1:5000"])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send(&t.app, request("http://localhost:5000/mcp", &[])).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }

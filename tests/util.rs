@@ -25,24 +25,38 @@ pub fn app() -> TestApp {
 }
 
 pub fn app_with_database(db: &str, max_body_bytes: usize) -> Router {
-    app_with(db, max_body_bytes, None)
+    app_with(db, HttpConfig { max_body_bytes, ..config() }, None)
 }
 
 /// An app over its own copy of the demo database whose tools take at most `rate` per caller.
 pub fn app_with_rate_limit(rate: Rate) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("airline.db").display().to_string();
-    TestApp { app: app_with(&db, 1 << 20, Some(rate)), _dir: dir }
+    TestApp { app: app_with(&db, config(), Some(rate)), _dir: dir }
 }
 
-fn app_with(db: &str, max_body_bytes: usize, rate: Option<Rate>) -> Router {
+/// The HTTP settings of the tests: loopback hosts and origins, 1 MiB bodies, the default
+/// body-read timeout.
+pub fn config() -> HttpConfig {
+    HttpConfig {
+        allowed_hosts: HostRule::Loopback,
+        allowed_origins: OriginRule::Loopback,
+        max_body_bytes: 1 << 20,
+        body_read_timeout: HttpConfig::DEFAULT_BODY_READ_TIMEOUT,
+    }
+}
+
+/// An app over the demo database at `db` with these HTTP settings.
+pub fn app_with_config(db: &str, config: HttpConfig) -> Router {
+    app_with(db, config, None)
+}
+
+fn app_with(db: &str, config: HttpConfig, rate: Option<Rate>) -> Router {
     let db = db.to_string();
     let sources =
         Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
             .expect("settings resolve");
     let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)).with_default_rate_limit(rate);
-    let config =
-        HttpConfig { allowed_hosts: HostRule::Loopback, allowed_origins: OriginRule::Loopback, max_body_bytes };
     router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))
 }
 

@@ -1,11 +1,13 @@
-//! Streamable HTTP: the axum router, the Host/Origin guards and the body limit.
+//! Streamable HTTP: the axum router, the Host/Origin guards, the body's size limit and read
+//! timeout.
 //!
 //! Layer order on `/mcp` (outermost first): CORS, then the Host and Origin checks, then the
-//! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and
-//! hands it to [`Mcp`]. `/mcp/` and `/mcp/{toolset}/` are the same endpoints as `/mcp` and
-//! `/mcp/{toolset}`. With MCP authorization on, the RFC 9728 document is served at
-//! `/.well-known/oauth-protected-resource` and its path forms for `/mcp` and `/mcp/`, without
-//! credentials.
+//! handler, which checks the credentials ([`Auth`]), reads the body under the size limit and the
+//! body-read timeout and hands it to [`Mcp`]. `/mcp/` and `/mcp/{toolset}/` are the same
+//! endpoints as `/mcp` and `/mcp/{toolset}`. With MCP authorization on, the RFC 9728 document is
+//! served at `/.well-known/oauth-protected-resource` and its path forms for `/mcp` and `/mcp/`,
+//! without credentials. The connections themselves (header and idle timeouts, shutdown) are
+//! [`crate::serve`]'s.
 
 use crate::auth::Auth;
 use crate::error::RpcError;
@@ -17,8 +19,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Which `Host` (or `Origin` host) values are accepted.
@@ -115,6 +119,13 @@ pub struct HttpConfig {
     pub allowed_hosts: HostRule,
     pub allowed_origins: OriginRule,
     pub max_body_bytes: usize,
+    /// The longest a request body may take to arrive, from when the handler starts reading it.
+    pub body_read_timeout: Duration,
+}
+
+impl HttpConfig {
+    /// The default body-read timeout (`--body-read-timeout`).
+    pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 }
 
 pub struct AppState {
@@ -174,19 +185,36 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// DNS-rebinding protection: a foreign `Host` or `Origin` is refused with 403.
+/// DNS-rebinding protection: a foreign host or `Origin` is refused with 403.
+///
+/// Every host a request names must be allowed: its `Host` header and, for an absolute-form
+/// target (`POST http://evil.example/mcp`), the target's authority, which RFC 9112 §3.2.2 makes
+/// the request's host in place of `Host`. A foreign one is 403, as for any foreign host: the
+/// request is well-formed, it is aimed elsewhere. More than one `Host` header, or one that is not
+/// text, is 400: RFC 9112 §3.2 requires a 400 for such a request, which is malformed rather than
+/// foreign (and two hosts are how two readers of one request are made to disagree about it).
 async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()));
-    let host_ok = host.is_some_and(|h| state.config.allowed_hosts.allows_host(strip_port(h)));
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let (header_host, more) = (hosts.next(), hosts.next());
+    if more.is_some() {
+        return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "a request has one Host header"));
+    }
+    let header_host = match header_host.map(|h| h.to_str()) {
+        Some(Err(_)) => {
+            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the Host header is not valid"));
+        }
+        Some(Ok(h)) => Some(strip_port(h)),
+        None => None,
+    };
+    let target_host = request.uri().authority().map(|a| a.host());
+    let rule = &state.config.allowed_hosts;
+    let named = [header_host, target_host];
+    let host_ok = named.iter().any(Option::is_some) && named.iter().flatten().all(|h| rule.allows_host(h));
     if !host_ok {
         return rpc_error_response(RpcError::new(
             403,
             code::INVALID_REQUEST,
-            "the Host header is not allowed; see --allowed-hosts",
+            "the host of the request is not allowed; see --allowed-hosts",
         ));
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
@@ -248,14 +276,30 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) 
         }
     }
     let limit = state.config.max_body_bytes;
-    let bytes = match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let timeout = state.config.body_read_timeout;
+    let bytes = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
             return rpc_error_response(RpcError::new(
                 413,
                 code::INVALID_REQUEST,
                 format!("the request body exceeds {limit} bytes"),
             ));
+        }
+        // A malformed chunked encoding, or a connection that broke mid-body.
+        Ok(Err(_)) => {
+            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the request body could not be read"));
+        }
+        Err(_) => {
+            // The rest of the body is still on its way: the connection cannot carry another
+            // request, so it is closed after this answer.
+            let mut response = rpc_error_response(RpcError::new(
+                408,
+                code::INVALID_REQUEST,
+                format!("the request body did not arrive within {} ms", timeout.as_millis()),
+            ));
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
         }
     };
     let params: Vec<(String, Option<String>)> = headers

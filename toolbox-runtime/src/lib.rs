@@ -6,7 +6,8 @@
 //!   [`execute`] with [`sqlite`], [`postgres`] and [`mysql`]: running statements, encoding rows;
 //! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
-//! - [`http`] and [`stdio`]: the transports; [`server`]: the command line and process.
+//! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
+//!   the graceful shutdown; [`server`]: the command line and process.
 
 pub mod args;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod pool;
 pub mod postgres;
 pub mod protocol;
 pub mod rate;
+pub mod serve;
 pub mod server;
 pub mod server_pool;
 pub mod sources;

@@ -185,11 +185,16 @@ impl Mcp {
         transport: Transport<'_>,
         claims: &dyn ClaimSource,
     ) -> Reply {
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        // JSON text is UTF-8 (RFC 8259). Checked here, whole, because serde_json checks only the
+        // strings it reads: one in a member it skips would pass unseen.
+        let Ok(body) = std::str::from_utf8(body) else {
+            return error_reply(None, RpcError::new(400, code::PARSE_ERROR, "the body is not valid UTF-8"));
+        };
+        let first = body.bytes().find(|b| !b.is_ascii_whitespace());
         if first == Some(b'[') {
             return self.handle_batch(toolset, body, transport, claims).await;
         }
-        match serde_json::from_slice::<Envelope<'_>>(body) {
+        match serde_json::from_str::<Envelope<'_>>(body) {
             Ok(envelope) => self.handle_message(toolset, envelope, transport, claims).await,
             Err(e) => envelope_error(body, &e),
         }
@@ -198,7 +203,7 @@ impl Mcp {
     async fn handle_batch(
         &self,
         toolset: &'static ToolsetDef,
-        body: &[u8],
+        body: &str,
         transport: Transport<'_>,
         claims: &dyn ClaimSource,
     ) -> Reply {
@@ -210,7 +215,7 @@ impl Mcp {
             let message = "batch requests are only part of protocol version 2025-03-26; send one message per request";
             return error_reply(None, RpcError::new(400, code::INVALID_REQUEST, message));
         }
-        let items: Vec<&RawValue> = match serde_json::from_slice(body) {
+        let items: Vec<&RawValue> = match serde_json::from_str(body) {
             Ok(items) => items,
             Err(e) => return error_reply(None, parse_error(&e)),
         };
@@ -228,7 +233,7 @@ impl Mcp {
                     error_reply(envelope.id, RpcError::invalid_request("initialize must not be part of a batch"))
                 }
                 Ok(envelope) => Box::pin(self.handle_message(toolset, envelope, transport, claims)).await,
-                Err(_) => error_reply(None, RpcError::invalid_request("a batch element is not a JSON-RPC message")),
+                Err(_) => error_reply(None, RpcError::invalid_request(envelope_problem(item.get()))),
             };
             // A refused call refuses the batch at the HTTP level too, so that the client sees
             // the challenge.
@@ -273,9 +278,20 @@ impl Mcp {
         }
         let params: Params<'_> = match envelope.params {
             None => Params::default(),
+            // MCP's `params` is an object; serde would also read an array into `Params`, by
+            // position.
+            Some(raw) if !raw.get().starts_with('{') => {
+                let error =
+                    RpcError::new(params_error_status(transport), code::INVALID_PARAMS, "`params` must be an object");
+                return error_reply(Some(id), error);
+            }
             Some(raw) => match serde_json::from_str(raw.get()) {
                 Ok(p) => p,
-                Err(e) => return error_reply(Some(id), RpcError::invalid_params(format!("invalid params: {e}"))),
+                Err(_) => {
+                    let error =
+                        RpcError::new(params_error_status(transport), code::INVALID_PARAMS, params_problem(raw.get()));
+                    return error_reply(Some(id), error);
+                }
             },
         };
         let version = match self.route(method, &params, transport) {
@@ -712,12 +728,14 @@ fn is_valid_id(id: &RawValue) -> bool {
 /// A body that failed to read as a JSON-RPC message: a parse error (-32700) when it is not JSON
 /// at all; valid JSON that is not a message (not an object, or a member of the wrong type) is an
 /// invalid request (-32600) that echoes the request's id when it has a readable one, e.g.
-/// `{"jsonrpc":"2.0","id":1,"method":5}`.
-fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
-    if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
+/// `{"jsonrpc":"2.0","id":1,"method":5}`. The message names the member in JSON-RPC's terms,
+/// never serde's (which name the server's Rust types).
+fn envelope_error(body: &str, e: &serde_json::Error) -> Reply {
+    // A type error can come before a syntax error further on: the whole text decides.
+    if !e.is_data() || serde_json::from_str::<serde::de::IgnoredAny>(body).is_err() {
         return error_reply(None, parse_error(e));
     }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+    if body.trim_start().as_bytes().first() != Some(&b'{') {
         return error_reply(None, RpcError::invalid_request("a JSON-RPC message must be an object"));
     }
     #[derive(Deserialize)]
@@ -725,8 +743,68 @@ fn envelope_error(body: &[u8], e: &serde_json::Error) -> Reply {
         #[serde(borrow, default)]
         id: Option<&'a RawValue>,
     }
-    let id = serde_json::from_slice::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
-    error_reply(id, RpcError::new(400, code::INVALID_REQUEST, format!("the body is not a JSON-RPC message: {e}")))
+    let id = serde_json::from_str::<IdOnly<'_>>(body).ok().and_then(|m| m.id).filter(|id| is_valid_id(id));
+    error_reply(id, RpcError::new(400, code::INVALID_REQUEST, envelope_problem(body)))
+}
+
+/// What is wrong with a JSON object that did not read as a JSON-RPC message.
+fn envelope_problem(message: &str) -> String {
+    let Ok(Value::Object(members)) = serde_json::from_str::<Value>(message) else {
+        return "a JSON-RPC message must be an object".to_string();
+    };
+    let wrong = |key: &str| members.get(key).is_some_and(|v| !v.is_null() && !v.is_string());
+    if wrong("jsonrpc") {
+        return "`jsonrpc` must be \"2.0\"".to_string();
+    }
+    if wrong("method") {
+        return "`method` must be a string".to_string();
+    }
+    "not a JSON-RPC message: `jsonrpc`, `id` and `method` must each appear once".to_string()
+}
+
+/// The HTTP status of a `params` that is not what MCP defines: 400 for a 2026-07-28 request (its
+/// required `params._meta` cannot be read, which that version answers with 400), else 200 like
+/// every other invalid-params error.
+fn params_error_status(transport: Transport<'_>) -> u16 {
+    match transport {
+        Transport::Http(h) if h.protocol_version.and_then(Version::parse).is_some_and(Version::is_modern) => 400,
+        _ => 200,
+    }
+}
+
+/// What is wrong with a `params` object that did not read: the first member of the wrong type,
+/// by its JSON path (the shapes are those of [`Params`]).
+fn params_problem(params: &str) -> String {
+    let Ok(Value::Object(params)) = serde_json::from_str::<Value>(params) else {
+        return "`params` must be an object".to_string();
+    };
+    let not = |value: Option<&Value>, is: fn(&Value) -> bool| value.is_some_and(|v| !v.is_null() && !is(v));
+    for key in ["name", "protocolVersion", "cursor", "uri", "level"] {
+        if not(params.get(key), Value::is_string) {
+            return format!("`params.{key}` must be a string");
+        }
+    }
+    let objects: [(&str, &[(&str, bool)]); 3] = [
+        ("_meta", &[(protocol::META_PROTOCOL_VERSION, false)]),
+        ("ref", &[("type", true), ("name", false)]),
+        ("argument", &[("name", true), ("value", false)]),
+    ];
+    for (key, strings) in objects {
+        let Some(object) = params.get(key).filter(|v| !v.is_null()) else { continue };
+        let Value::Object(object) = object else {
+            return format!("`params.{key}` must be an object");
+        };
+        for (member, required) in strings {
+            match object.get(*member) {
+                None if *required => return format!("`params.{key}.{member}` is required"),
+                value if not(value, Value::is_string) => {
+                    return format!("`params.{key}.{member}` must be a string");
+                }
+                _ => {}
+            }
+        }
+    }
+    "`params` must be an object in which each member appears once".to_string()
 }
 
 fn write_tool_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {

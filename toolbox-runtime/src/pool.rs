@@ -81,6 +81,9 @@ struct Shared<DB: Database> {
     closed: AtomicBool,
     /// Calls waiting for a slot.
     waiting: AtomicUsize,
+    /// Cancels of abandoned statements under way; [`Pool::close`] waits for them.
+    cancelling: AtomicUsize,
+    cancelled: tokio::sync::Notify,
 }
 
 /// Why no connection was had.
@@ -146,6 +149,8 @@ impl<DB: Database> Pool<DB> {
             slots,
             closed: AtomicBool::new(false),
             waiting: AtomicUsize::new(0),
+            cancelling: AtomicUsize::new(0),
+            cancelled: tokio::sync::Notify::new(),
         }))
     }
 
@@ -254,13 +259,25 @@ impl<DB: Database> Pool<DB> {
         result
     }
 
-    /// Refuses new leases and closes the idle connections; leased ones close when given back.
+    /// Refuses new leases, closes the idle connections and waits for the cancels of abandoned
+    /// statements under way (each within [`CANCEL_LIMIT`]): at shutdown, the statements of the
+    /// calls cut at the deadline must not outlive the process on the server. Leased connections
+    /// close when given back.
     pub async fn close(&self) {
         self.0.closed.store(true, Ordering::Release);
         self.0.slots.close();
         let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(|e| e.into_inner()));
         for idle in idle {
             let _ = idle.connection.close().await;
+        }
+        loop {
+            let cancelled = self.0.cancelled.notified();
+            tokio::pin!(cancelled);
+            cancelled.as_mut().enable();
+            if self.0.cancelling.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            cancelled.await;
         }
     }
 }
@@ -339,9 +356,13 @@ impl<DB: Database> Drop for Lease<DB> {
         // give the connection back, closing it if that takes too long.
         let pool = self.pool.clone();
         let slot = self.slot.take();
+        let cancelling = session.filter(|_| pool.0.settings.cancel.is_some()).map(|session| {
+            pool.0.cancelling.fetch_add(1, Ordering::AcqRel);
+            Cancelling { pool: pool.clone(), session }
+        });
         spawn_detached(async move {
-            if let Some(session) = session {
-                pool.cancel(session).await;
+            if let Some(cancelling) = cancelling {
+                cancelling.run().await;
             }
             if discard {
                 let _ = connection.close_hard().await;
@@ -355,6 +376,25 @@ impl<DB: Database> Drop for Lease<DB> {
             }
             drop(slot);
         });
+    }
+}
+
+/// A cancel under way, counted until it ends (or is dropped with its task at exit).
+struct Cancelling<DB: Database> {
+    pool: Pool<DB>,
+    session: i64,
+}
+
+impl<DB: Database> Cancelling<DB> {
+    async fn run(self) {
+        self.pool.cancel(self.session).await;
+    }
+}
+
+impl<DB: Database> Drop for Cancelling<DB> {
+    fn drop(&mut self) {
+        self.pool.0.cancelling.fetch_sub(1, Ordering::AcqRel);
+        self.pool.0.cancelled.notify_waiters();
     }
 }
 

@@ -4,12 +4,13 @@ use crate::auth::{Auth, AuthOptions};
 use crate::def::Toolbox;
 use crate::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use crate::mcp::Mcp;
+use crate::serve::ConnectionTimeouts;
 use crate::sources::Sources;
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug, Clone)]
 #[command(name = "toolbox", version, about = "An MCP server for databases, with its tools compiled from tools.yaml")]
@@ -63,6 +64,31 @@ pub struct Cli {
     /// kernel's network work). bench/README.md has the measurements behind this default.
     #[arg(long, env = "TOOLBOX_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// Longest a client may take to send a request's head (request line and headers), from its
+    /// first byte; on a new connection, from the connection. Then the connection is closed.
+    #[arg(long, env = "TOOLBOX_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub header_read_timeout: Duration,
+    /// Longest a request body may take to arrive; then the request is answered 408 and the
+    /// connection closed.
+    #[arg(long, env = "TOOLBOX_BODY_READ_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub body_read_timeout: Duration,
+    /// Longest a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "TOOLBOX_IDLE_TIMEOUT", default_value = "60s", value_parser = positive_duration)]
+    pub idle_timeout: Duration,
+    /// On SIGTERM or SIGINT, how long requests in progress get to finish; then the connections
+    /// left are closed and the process exits (0).
+    #[arg(long, env = "TOOLBOX_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = duration)]
+    pub shutdown_timeout: Duration,
+}
+
+/// A duration flag: `10s`, `500ms`, `2m`, or a number of seconds, as in tools.yaml.
+fn duration(text: &str) -> Result<Duration, String> {
+    toolbox_config::duration::parse(text, true)
+        .ok_or_else(|| format!("`{text}` is not a duration (e.g. 10s, 500ms, 2m, or a number of seconds)"))
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    duration(text).and_then(|d| if d.is_zero() { Err("the timeout must be above zero".to_string()) } else { Ok(d) })
 }
 
 /// A duration flag: `500ms`, `30s`, `5m`, `1h`.
@@ -125,9 +151,9 @@ pub fn main(toolbox: &'static Toolbox) -> ExitCode {
         }
     };
     let result = runtime.block_on(run(toolbox, cli));
-    // Work still on the blocking pool (a statement that did not stop when interrupted) must not
-    // hold the process: dropping the runtime would wait for it.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    // Not the runtime's drop, which waits for every blocking task: a statement of a call cut at
+    // the shutdown deadline may still be running on one.
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -190,7 +216,12 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
         (true, true) => OriginRule::Loopback,
         (true, false) => OriginRule::Any,
     };
-    HttpConfig { allowed_hosts, allowed_origins, max_body_bytes: cli.max_request_bytes }
+    HttpConfig {
+        allowed_hosts,
+        allowed_origins,
+        max_body_bytes: cli.max_request_bytes,
+        body_read_timeout: cli.body_read_timeout,
+    }
 }
 
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
@@ -267,14 +298,30 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         startup_ms = started.elapsed().as_millis() as u64,
         "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
     );
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
-    sources.close().await;
+    let timeouts = ConnectionTimeouts { header_read: cli.header_read_timeout, idle: cli.idle_timeout };
+    let stopped = crate::serve::serve(listener, app, timeouts, shutdown, cli.shutdown_timeout).await;
+    if stopped.cut > 0 {
+        tracing::warn!(
+            "closed {} connections still open at the shutdown deadline ({} ms, --shutdown-timeout)",
+            stopped.cut,
+            cli.shutdown_timeout.as_millis()
+        );
+    }
+    // Idle database connections are closed politely (SQLite's at once) and the statements of
+    // calls cut at the deadline are cancelled on their servers, within what is left of the
+    // deadline but never less than CLOSE_GRACE, so that a cut statement does not outlive the
+    // process on the database. A database that does not answer is left to the exit.
+    let until = stopped.deadline.max(tokio::time::Instant::now() + CLOSE_GRACE);
+    if tokio::time::timeout_at(until, sources.close()).await.is_err() {
+        tracing::warn!("the database connections were not closed by the shutdown deadline");
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// At shutdown, the least time given to closing the databases' connections and cancelling the
+/// statements of cut calls, even when the shutdown deadline has passed.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when the
 /// future is first polled, so a signal that arrives right after start-up is not fatal.

@@ -7,14 +7,54 @@
 use crate::args::NoClaims;
 use crate::mcp::{Mcp, Transport};
 use crate::protocol::{SUPPORTED_VERSIONS, Version};
+use futures_util::StreamExt as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
+use tokio_util::bytes::{Bytes, BytesMut};
+use tokio_util::codec::{AnyDelimiterCodec, AnyDelimiterCodecError, Decoder, FramedRead};
 
 const NONE: u8 = u8::MAX;
 
-/// Serves until stdin closes, then lets in-flight requests finish.
+/// A line longer than the limit; its bytes were dropped as they came.
+struct TooLong;
+
+/// Newline-delimited messages of at most `max` bytes. tokio-util's codec holds at most `max`
+/// bytes of a line: past that it reports the line and discards the rest of it up to its newline.
+/// That report is an item here rather than an error, so that the stream goes on with the next
+/// line (a `FramedRead` stops at an error).
+struct Lines(AnyDelimiterCodec);
+
+impl Lines {
+    fn new(max: usize) -> Self {
+        Lines(AnyDelimiterCodec::new_with_max_length(b"\n".to_vec(), Vec::new(), max))
+    }
+}
+
+impl Decoder for Lines {
+    type Item = Result<Bytes, TooLong>;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Self::Item>> {
+        lift(self.0.decode(buf))
+    }
+
+    fn decode_eof(&mut self, buf: &mut BytesMut) -> std::io::Result<Option<Self::Item>> {
+        lift(self.0.decode_eof(buf))
+    }
+}
+
+fn lift(decoded: Result<Option<Bytes>, AnyDelimiterCodecError>) -> std::io::Result<Option<Result<Bytes, TooLong>>> {
+    match decoded {
+        Ok(line) => Ok(line.map(Ok)),
+        Err(AnyDelimiterCodecError::MaxChunkLengthExceeded) => Ok(Some(Err(TooLong))),
+        Err(AnyDelimiterCodecError::Io(e)) => Err(e),
+    }
+}
+
+/// Serves until stdin closes, then lets in-flight requests finish. A line longer than
+/// `max_line_bytes` is answered with an error and never held whole.
 pub async fn serve(mcp: Arc<Mcp>, max_line_bytes: usize) -> std::io::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
     let writer = tokio::spawn(async move {
@@ -27,20 +67,20 @@ pub async fn serve(mcp: Arc<Mcp>, max_line_bytes: usize) -> std::io::Result<()> 
         }
     });
     let negotiated = Arc::new(AtomicU8::new(NONE));
-    let mut lines = BufReader::new(tokio::io::stdin()).split(b'\n');
+    let mut lines = FramedRead::new(tokio::io::stdin(), Lines::new(max_line_bytes));
     let mut tasks = tokio::task::JoinSet::new();
     let toolset = mcp.toolbox.toolset(None).expect("the default toolset always exists");
-    while let Some(line) = lines.next_segment().await? {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if line.len() > max_line_bytes {
+    while let Some(line) = lines.next().await {
+        let Ok(line) = line? else {
             let error = crate::error::RpcError::new(
                 413,
                 crate::protocol::code::INVALID_REQUEST,
                 format!("the message exceeds {max_line_bytes} bytes"),
             );
             let _ = tx.send(crate::mcp::error_reply(None, error).body.unwrap_or_default()).await;
+            continue;
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let (mcp, tx, negotiated) = (mcp.clone(), tx.clone(), negotiated.clone());

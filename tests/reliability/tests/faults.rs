@@ -209,6 +209,89 @@ fn abandoned_sqlite_statements_stop() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Writes `bytes` to a new connection and keeps it open: a client that stalls.
+fn stalled(port: u16, bytes: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(bytes.as_bytes()).unwrap();
+    stream
+}
+
+/// Sends a tool call on a thread of its own; its result (`None` when the connection was closed
+/// without an answer).
+fn call_in_background(port: u16, tool: &'static str, arguments: Value) -> std::thread::JoinHandle<Option<Value>> {
+    std::thread::spawn(move || {
+        let (status, body) = http(port, "POST", "/mcp", &call_body(tool, arguments));
+        (status == 200).then(|| serde_json::from_str::<Value>(&body).unwrap()["result"].clone())
+    })
+}
+
+/// How many statements containing `tag` PostgreSQL is running, asked with `psql`.
+fn postgres_running(tag: &str) -> usize {
+    let query = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%{tag}%' AND pid <> pg_backend_pid()"
+    );
+    let out = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "toolbox_example", "-Atc", &query])
+        .output()
+        .expect("psql runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// SIGTERM while clients stall (half a head, half a body, an idle connection) and statements run
+/// (an endless SQLite query, a ten-minute PostgreSQL sleep, a one-second call that can finish):
+/// the listener closes at once, the call that can finish gets its answer, and the process exits 0
+/// at the `--shutdown-timeout` deadline, leaving no statement running in PostgreSQL.
+#[test]
+fn sigterm_ends_the_process_by_its_deadline_whatever_clients_do() {
+    if !postgres_reachable() {
+        return;
+    }
+    let mut server = start(&["--shutdown-timeout", "2s"]);
+    let port = server.port;
+    let tag = format!("runaway_{}", server.child.id());
+    let _half_head = stalled(port, "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+    let _half_body = stalled(
+        port,
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 500\r\n\r\n{\"jsonrpc\":",
+    );
+    let _idle = stalled(port, "");
+    let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
+    let sqlite = call_in_background(port, "local_sql", json!({ "sql": endless }));
+    let sleeper = call_in_background(port, "pg_sql", json!({ "sql": format!("SELECT pg_sleep(600) AS {tag}") }));
+    let finishing = call_in_background(port, "pg_sql", json!({ "sql": "SELECT 1 AS done FROM pg_sleep(1)" }));
+    let started = Instant::now();
+    while postgres_running(&tag) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the runaway statement never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let signalled = Instant::now();
+    send_sigterm(server.child.id());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "still accepting after SIGTERM");
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(6), "still running 6 s after SIGTERM with a 2 s deadline");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let took = signalled.elapsed();
+    assert!(took >= Duration::from_millis(1500), "exited after {took:?}, before the deadline, with calls in flight");
+
+    let done = finishing.join().unwrap().expect("the call that could finish was answered");
+    assert_eq!(done["structuredContent"]["rows"][0]["done"], 1, "{done}");
+    assert_eq!(sqlite.join().unwrap(), None, "the endless statement was cut, not answered");
+    assert_eq!(sleeper.join().unwrap(), None, "the ten-minute sleep was cut, not answered");
+    let started = Instant::now();
+    while postgres_running(&tag) > 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the cut statement still runs in PostgreSQL");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Sends SIGTERM with the `kill` command (the tests link no libc wrapper).
 fn send_sigterm(pid: u32) {
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();

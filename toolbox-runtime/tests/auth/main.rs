@@ -99,6 +99,7 @@ pub async fn app_with(
         allowed_hosts: HostRule::Loopback,
         allowed_origins: OriginRule::Loopback,
         max_body_bytes: 1 << 20,
+        body_read_timeout: HttpConfig::DEFAULT_BODY_READ_TIMEOUT,
     };
     let state = Arc::new(AppState { mcp, config, auth });
     App { router: router(state.clone()), state, _dir: dir }

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("bad_rate_limit.yaml");
+
+fn main() {}
