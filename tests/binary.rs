@@ -565,3 +565,46 @@ fn stdio_never_holds_an_over_long_line() {
     assert!(child.wait().unwrap().success());
     assert!(peak_kib < 48 * 1024, "a 100 MiB line took the memory peak to {} MiB", peak_kib / 1024);
 }
+
+/// A tool call over a connection from `from` (any address of 127/8 is this machine); the result.
+fn call_from(from: std::net::Ipv4Addr, port: u16) -> Value {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((from, 0).into()).unwrap();
+        socket.connect(([127, 0, 0, 1], port).into()).await.unwrap()
+    });
+    let mut stream = stream.into_std().unwrap();
+    stream.set_nonblocking(false).unwrap();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_flight", "arguments": {"flight_number": "DL0001"}}}).to_string();
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    serde_json::from_str::<Value>(body).unwrap()["result"].clone()
+}
+
+/// Without a token, the real server counts `--rate-limit` per client address: one client over
+/// its rate is refused while a client from another address still gets its calls.
+#[test]
+fn the_rate_limit_counts_each_client_address_apart() {
+    let server = start_with(&["--rate-limit", "2/m"]);
+    let (first, second) = (std::net::Ipv4Addr::new(127, 0, 0, 1), std::net::Ipv4Addr::new(127, 0, 0, 2));
+    for _ in 0..2 {
+        let r = call_from(first, server.port);
+        assert_eq!(r["structuredContent"]["rows"][0]["flight_number"], "DL0001", "{r}");
+    }
+    let refused = call_from(first, server.port);
+    assert_eq!(refused["isError"], true, "{refused}");
+    assert!(refused["content"][0]["text"].as_str().unwrap().starts_with("rate limit:"), "{refused}");
+    let other = call_from(second, server.port);
+    assert_eq!(
+        other["structuredContent"]["rows"][0]["flight_number"], "DL0001",
+        "another address has its own budget: {other}"
+    );
+}
