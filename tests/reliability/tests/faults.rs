@@ -161,9 +161,10 @@ fn a_sqlite_lock_wait_stalls_nothing_else() {
     assert_eq!(r["structuredContent"]["rows"][0]["n"], 5, "the first note, the held one and three writes: {r}");
 }
 
-/// Client SQL whose client hangs up mid-statement stops: six abandoned endless statements (more
-/// than the pool's four connections) leave no thread spinning, and SIGTERM then ends the process
-/// promptly.
+/// Client SQL whose client hangs up mid-statement, or that outlives its tool's queryTimeout,
+/// stops: six abandoned endless statements (more than the pool's four connections) and a timed-out
+/// one leave no thread spinning, compiled calls made all along answer correctly, and SIGTERM then
+/// ends the process promptly.
 #[test]
 fn abandoned_sqlite_statements_stop() {
     if !postgres_reachable() {
@@ -171,7 +172,23 @@ fn abandoned_sqlite_statements_stop() {
     }
     let server = start(&[]);
     let port = server.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut calls = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let r = call(port, "count_notes", json!({}));
+                assert_eq!(r["structuredContent"]["rows"][0]["n"], 1, "{r}");
+                calls += 1;
+            }
+            calls
+        })
+    };
     let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT count(*) FROM c";
+    let r = call(port, "local_sql_briefly", json!({ "sql": endless }));
+    assert_eq!(r["isError"], true, "{r}");
+    assert!(r["content"][0]["text"].as_str().unwrap().contains("300 ms"), "{r}");
     let clients: Vec<TcpStream> = (0..6)
         .map(|_| {
             let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -188,6 +205,8 @@ fn abandoned_sqlite_statements_stop() {
     std::thread::sleep(Duration::from_millis(500));
     drop(clients);
     std::thread::sleep(Duration::from_millis(700));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(traffic.join().unwrap() > 0, "compiled calls ran meanwhile");
     let pid = server.child.id();
     let start = cpu_time(pid);
     std::thread::sleep(Duration::from_secs(1));
