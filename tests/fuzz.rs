@@ -24,7 +24,6 @@ use toolbox_runtime::args::NoClaims;
 use toolbox_runtime::def::ToolsetDef;
 use toolbox_runtime::mcp::{Headers, Mcp, Reply, Transport};
 use toolbox_runtime::protocol::{Version, decode_header_value};
-use toolbox_runtime::sources::Sources;
 
 /// `cases` per property, or `TOOLBOX_FUZZ_CASES` for a longer run.
 fn config(cases: u32) -> Config {
@@ -43,7 +42,7 @@ static SERVER: LazyLock<Server> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("airline.db").display().to_string();
     let sources =
-        Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
+        toolbox::TOOLBOX.resolve_sources_with(&move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
             .expect("settings resolve");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     Server { mcp: Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)), runtime, _dir: dir }

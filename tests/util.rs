@@ -9,7 +9,6 @@ use std::sync::Arc;
 use toolbox_runtime::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use toolbox_runtime::mcp::Mcp;
 use toolbox_runtime::rate::Rate;
-use toolbox_runtime::sources::Sources;
 use tower::ServiceExt;
 
 /// An app over its own copy of the demo database (created from the schema and seed).
@@ -54,7 +53,7 @@ pub fn app_with_config(db: &str, config: HttpConfig) -> Router {
 fn app_with(db: &str, config: HttpConfig, rate: Option<Rate>) -> Router {
     let db = db.to_string();
     let sources =
-        Sources::resolve_with(&toolbox::TOOLBOX, &move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
+        toolbox::TOOLBOX.resolve_sources_with(&move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
             .expect("settings resolve");
     let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)).with_default_rate_limit(rate);
     router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))

@@ -325,7 +325,7 @@ fn const_value(v: &Value) -> TokenStream {
 
 fn param_kind(t: ParamType) -> TokenStream {
     let rt = rt();
-    let v = format_ident!("{}", format!("{t:?}"));
+    let v = format_ident!("{}", t.variant());
     quote!(#rt::ParamKind::#v)
 }
 
@@ -573,7 +573,11 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let variant_count = statements.len();
     let source = plan.source_index;
     let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
-    let pool_method = format_ident!("{}_pool", plan.engine.type_name());
+    // SQLite's pool opens on first use (and creates the database); a server's is made at start-up.
+    let pool = match plan.engine {
+        Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(#source)).await),
+        Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(#source))),
+    };
     let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values), its described columns
@@ -610,7 +614,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                         Err(e) => return #rt::ToolOutput::invalid_arguments(e),
                     };
                     let variant = #variant_expr;
-                    let pool = match ctx.sources.get(#source).#pool_method().await {
+                    let pool = match #pool {
                         Ok(pool) => pool,
                         Err(e) => return #rt::ToolOutput::Error(e),
                     };

@@ -235,6 +235,18 @@ impl ParamType {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
     }
 
+    /// The variant's name, as generated code spells it (`ParamKind::Integer`).
+    pub fn variant(self) -> &'static str {
+        match self {
+            ParamType::String => "String",
+            ParamType::Integer => "Integer",
+            ParamType::Float => "Float",
+            ParamType::Boolean => "Boolean",
+            ParamType::Array => "Array",
+            ParamType::Map => "Map",
+        }
+    }
+
     /// The JSON Schema type.
     pub fn json_type(self) -> &'static str {
         match self {

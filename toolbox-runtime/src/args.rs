@@ -9,37 +9,32 @@
 use serde_json::{Map, Value};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamKind {
-    String,
-    Integer,
-    Float,
-    Boolean,
-    Array,
-    Map,
+/// A parameter's declared type: the config crate's own enum, so the build and the run time
+/// cannot disagree on the set.
+pub use toolbox_config::model::ParamType as ParamKind;
+
+/// What a value of `kind` looks like, for messages.
+fn expected(kind: ParamKind) -> &'static str {
+    match kind {
+        ParamKind::String => "a string",
+        ParamKind::Integer => "an integer",
+        ParamKind::Float => "a number",
+        ParamKind::Boolean => "true or false",
+        ParamKind::Array => "an array",
+        ParamKind::Map => "an object",
+    }
 }
 
-impl ParamKind {
-    fn expected(self) -> &'static str {
-        match self {
-            ParamKind::String => "a string",
-            ParamKind::Integer => "an integer",
-            ParamKind::Float => "a number",
-            ParamKind::Boolean => "true or false",
-            ParamKind::Array => "an array",
-            ParamKind::Map => "an object",
-        }
-    }
-
-    fn accepts(self, value: &Value) -> bool {
-        match self {
-            ParamKind::String => value.is_string(),
-            ParamKind::Integer => value.is_i64(),
-            ParamKind::Float => value.is_number(),
-            ParamKind::Boolean => value.is_boolean(),
-            ParamKind::Array => value.is_array(),
-            ParamKind::Map => value.is_object(),
-        }
+/// Whether a JSON value is of `kind`. Stricter than the build's check of constants: an integer
+/// argument must fit `i64`, as it is bound.
+fn accepts(kind: ParamKind, value: &Value) -> bool {
+    match kind {
+        ParamKind::String => value.is_string(),
+        ParamKind::Integer => value.is_i64(),
+        ParamKind::Float => value.is_number(),
+        ParamKind::Boolean => value.is_boolean(),
+        ParamKind::Array => value.is_array(),
+        ParamKind::Map => value.is_object(),
     }
 }
 
@@ -291,8 +286,8 @@ fn shown(value: &Value) -> String {
 
 /// Checks a value against a definition: type, elements, bounds, allowed and excluded values.
 fn check(def: &ParamDef, value: &Value) -> Result<(), String> {
-    if !def.kind.accepts(value) {
-        return Err(format!("expected {}, got {}", def.kind.expected(), shown(value)));
+    if !accepts(def.kind, value) {
+        return Err(format!("expected {}, got {}", expected(def.kind), shown(value)));
     }
     match value {
         Value::Array(items) => {
@@ -305,8 +300,8 @@ fn check(def: &ParamDef, value: &Value) -> Result<(), String> {
         Value::Object(map) => {
             if let Some(kind) = def.value_type {
                 for (k, v) in map {
-                    if !kind.accepts(v) {
-                        return Err(format!("value of \"{k}\": expected {}, got {}", kind.expected(), shown(v)));
+                    if !accepts(kind, v) {
+                        return Err(format!("value of \"{k}\": expected {}, got {}", expected(kind), shown(v)));
                     }
                 }
             }

@@ -1,13 +1,8 @@
-//! What a tool handler gets (the sources, the caller's verified claims) and what it returns.
+//! What a tool call returns and the time it has: [`ToolOutput`], and the deadline that
+//! [`with_timeout`] sets and that statements which cannot yield read with [`deadline`]. A leaf:
+//! the database code below and the method layer above both use it.
 
-use crate::args::{ArgError, ClaimSource};
-use crate::sources::Sources;
-
-/// The context of one `tools/call`.
-pub struct CallContext<'a> {
-    pub sources: &'a Sources,
-    pub claims: &'a dyn ClaimSource,
-}
+use crate::args::ArgError;
 
 /// The outcome of a tool call, before it is shaped for a protocol version.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +17,7 @@ pub enum ToolOutput {
 
 /// Runs a call within its time limit (the tool's `queryTimeout`, else the server's default).
 /// When it expires the caller gets an error at once and the call is dropped: a server database's
-/// statement is cancelled and its connection drained before reuse (see [`crate::pool`]). Work
+/// statement is cancelled and its connection drained before reuse (see [`crate::db::pool`]). Work
 /// that cannot yield meanwhile (a SQLite statement) reads the deadline with [`deadline`] and
 /// interrupts itself.
 pub async fn with_timeout(

@@ -2,8 +2,11 @@
 //! prompts and auth services. Everything here is `'static` data made at build time; nothing is
 //! parsed or allocated to serve it.
 
-use crate::args::{Arguments, ParamDef};
-use crate::call::{CallContext, ToolOutput};
+use crate::args::{Arguments, ClaimSource, ParamDef};
+use crate::call::ToolOutput;
+use crate::db::Sources;
+use crate::db::def::SourceDef;
+use crate::setting::{Setting, StartupError};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -37,6 +40,20 @@ impl Toolbox {
         prompts.binary_search_by(|p| p.name.cmp(name)).ok().map(|i| (i, &prompts[i]))
     }
 
+    /// The toolbox's sources, their settings resolved from the process environment; nothing is
+    /// opened yet.
+    pub fn resolve_sources(&'static self) -> Result<Sources, StartupError> {
+        self.resolve_sources_with(&|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Toolbox::resolve_sources`], with another environment (tests).
+    pub fn resolve_sources_with(
+        &'static self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Sources, StartupError> {
+        Sources::resolve(self.config_path, self.sources, lookup)
+    }
+
     /// A toolset by URL segment; `None` selects the default one.
     pub fn toolset(&self, name: Option<&str>) -> Option<&'static ToolsetDef> {
         let toolsets: &'static [ToolsetDef] = self.toolsets;
@@ -47,68 +64,10 @@ impl Toolbox {
     }
 }
 
-/// A setting from `tools.yaml` that may hold `${VAR}` placeholders, resolved at start-up.
-#[derive(Clone, Copy, Debug)]
-pub struct Setting {
-    pub raw: &'static str,
-    pub line: u32,
-    pub col: u32,
-}
-
-pub struct SourceDef {
-    pub name: &'static str,
-    pub kind: SourceKindDef,
-}
-
-pub enum SourceKindDef {
-    Sqlite(SqliteSourceDef),
-    Postgres(ServerSourceDef),
-    Mysql(ServerSourceDef),
-}
-
-/// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.
-pub struct ServerSourceDef {
-    pub host: Setting,
-    pub port: Setting,
-    pub user: Option<Setting>,
-    pub password: Option<Setting>,
-    pub database: Option<Setting>,
-    pub query_params: &'static [(&'static str, Setting)],
-    pub connect_timeout: Option<Setting>,
-    pub query_timeout: Option<Setting>,
-    pub max_connections: u32,
-    pub read_only: bool,
-    /// Every compiled statement of the source, for the start-up comparison with the live schema.
-    pub statements: &'static [CompiledStatement],
-}
-
-/// A statement as the build described it.
-pub struct CompiledStatement {
-    pub tool: &'static str,
-    pub sql: &'static str,
-    /// `(name, type)` of each result column.
-    pub columns: &'static [(&'static str, &'static str)],
-    /// PostgreSQL: the types the parameters are sent as, which the comparison prepares it with.
-    pub pg_params: &'static [crate::postgres::PgParam],
-}
-
-/// One statement of a tool (one per combination of template values).
-pub struct Statement {
-    pub sql: &'static str,
-    /// The result columns, or `None` for a statement that returns no rows.
-    pub columns: Option<&'static [crate::encode::ColumnDef]>,
-    /// PostgreSQL: the type each parameter is sent as.
-    pub pg_params: &'static [crate::postgres::PgParam],
-}
-
-pub struct SqliteSourceDef {
-    pub database: Setting,
-    /// Run to create the database file when it is missing at start-up.
-    pub schema_sql: Option<&'static str>,
-    pub seed_sql: Option<&'static str>,
-    pub read_only: bool,
-    /// Every compiled statement of the source, for the start-up comparison with the database.
-    pub statements: &'static [CompiledStatement],
+/// What a tool handler gets: the sources, and the caller's verified claims.
+pub struct CallContext<'a> {
+    pub sources: &'a Sources,
+    pub claims: &'a dyn ClaimSource,
 }
 
 /// A generated tool handler: checks the arguments, runs the statement, encodes the rows.

@@ -2,8 +2,9 @@
 //!
 //! - [`def`]: the static tables generated code fills in (tools, toolsets, prompts, sources);
 //! - [`args`]: argument checking against parameter definitions;
-//! - [`sources`]: start-up resolution of `${VAR}` settings, health; [`pool`]: the connection pools;
-//!   [`execute`] with [`sqlite`], [`postgres`] and [`mysql`]: running statements, encoding rows;
+//! - [`db`]: the sources and their engines: settings resolved at start-up, pools, running
+//!   statements and encoding rows; [`setting`] and [`call`] are the leaves it shares with the
+//!   layers above (a setting's resolution; a call's output and deadline);
 //! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
@@ -12,22 +13,16 @@
 pub mod args;
 pub mod auth;
 pub mod call;
+pub mod db;
 pub mod def;
-pub mod encode;
 pub mod error;
-pub mod execute;
 pub mod http;
 pub mod mcp;
-pub mod mysql;
-pub mod pool;
-pub mod postgres;
 pub mod protocol;
 pub mod rate;
 pub mod serve;
 pub mod server;
-pub mod server_pool;
-pub mod sources;
-pub mod sqlite;
+pub mod setting;
 pub mod stdio;
 
 pub use def::Toolbox;
@@ -47,10 +42,12 @@ pub use server::main;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{ArgError, Arguments, ClaimSource, ConstValue, ParamDef, ParamKind};
-    pub use crate::call::{CallContext, ToolOutput};
+    pub use crate::call::ToolOutput;
+    pub use crate::db::def::*;
+    pub use crate::db::encode::{ColumnDef, ColumnKind, Element};
+    pub use crate::db::{mysql, postgres, sqlite};
     pub use crate::def::*;
-    pub use crate::encode::{ColumnDef, ColumnKind, Element};
-    pub use crate::{mysql, postgres, sqlite};
+    pub use crate::setting::Setting;
     pub use serde_json::Value;
     pub use std::boxed::Box;
     pub use std::time::Duration;

@@ -5,11 +5,12 @@
 
 use crate::args::{Arguments, ClaimSource, NoClaims};
 use crate::auth::{Denied, authorize_tool};
-use crate::call::{CallContext, Limit, ToolOutput, with_timeout};
+use crate::call::{Limit, ToolOutput, with_timeout};
+use crate::def::CallContext;
 use crate::def::{PromptPart, Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{self, Version, code};
-use crate::sources::Sources;
+use crate::db::Sources;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -888,7 +889,7 @@ impl ResultWriter {
     }
 
     fn string(&mut self, s: &str) {
-        crate::encode::write_json_string(&mut self.out, s);
+        crate::db::encode::write_json_string(&mut self.out, s);
     }
 
     /// `ttlMs` and `cacheScope`, required on list results in 2026-07-28.
@@ -918,7 +919,7 @@ pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
     out.extend_from_slice(b",\"error\":{\"code\":");
     out.extend_from_slice(itoa::Buffer::new().format(error.code).as_bytes());
     out.extend_from_slice(b",\"message\":");
-    crate::encode::write_json_string(&mut out, &error.message);
+    crate::db::encode::write_json_string(&mut out, &error.message);
     if let Some(data) = &error.data {
         out.extend_from_slice(b",\"data\":");
         out.extend_from_slice(data.to_string().as_bytes());
@@ -953,7 +954,7 @@ mod tests {
     };
 
     fn server() -> Mcp {
-        Mcp::new(&TOOLBOX, Arc::new(Sources::resolve_with(&TOOLBOX, &|_| None).unwrap()))
+        Mcp::new(&TOOLBOX, Arc::new(TOOLBOX.resolve_sources_with(&|_| None).unwrap()))
     }
 
     async fn post(body: &str, headers: Headers<'_>) -> (u16, Option<Value>) {

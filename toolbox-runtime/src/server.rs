@@ -5,7 +5,6 @@ use crate::def::Toolbox;
 use crate::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use crate::mcp::Mcp;
 use crate::serve::ConnectionTimeouts;
-use crate::sources::Sources;
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -226,7 +225,7 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
 
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
-    let sources = Arc::new(Sources::resolve(toolbox).map_err(|e| e.to_string())?);
+    let sources = Arc::new(toolbox.resolve_sources().map_err(|e| e.to_string())?);
     if cli.strict_schema {
         // The comparison decides whether to start at all, so it comes first: every statement
         // prepared against a live database, or no start.

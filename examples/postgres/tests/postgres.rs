@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use toolbox_runtime::args::NoClaims;
 use toolbox_runtime::mcp::{Headers, Mcp, Transport};
-use toolbox_runtime::sources::Sources;
 
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -57,7 +56,7 @@ impl TestDb {
         // Overrides come first: the lookup takes the first match.
         env.splice(0..0, overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let sources = Sources::resolve_with(&toolbox_example_postgres::TOOLBOX, &lookup).unwrap();
+        let sources = toolbox_example_postgres::TOOLBOX.resolve_sources_with(&lookup).unwrap();
         Mcp::new(&toolbox_example_postgres::TOOLBOX, Arc::new(sources))
     }
 }

@@ -46,7 +46,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
-use toolbox_runtime::sources::Sources;
 
 fn mariadb(database: &str) -> Command {
     let mut c = Command::new("mariadb");
@@ -97,7 +96,7 @@ impl TestDb {
             "MYSQL_USER" => Some("root".into()),
             _ => None,
         };
-        let sources = Sources::resolve_with(&toolbox_matrix::mysql::TOOLBOX, &lookup).expect("settings resolve");
+        let sources = toolbox_matrix::mysql::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
         Mcp::new(&toolbox_matrix::mysql::TOOLBOX, Arc::new(sources))
     }
 }

@@ -20,7 +20,6 @@ use std::process::Command;
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
-use toolbox_runtime::sources::Sources;
 
 fn psql(database: &str) -> Command {
     let mut c = Command::new("psql");
@@ -55,7 +54,7 @@ impl TestDb {
             "PGUSER" => Some("postgres".into()),
             _ => None,
         };
-        let sources = Sources::resolve_with(&toolbox_matrix::postgres::TOOLBOX, &lookup).expect("settings resolve");
+        let sources = toolbox_matrix::postgres::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
         Mcp::new(&toolbox_matrix::postgres::TOOLBOX, Arc::new(sources))
     }
 }

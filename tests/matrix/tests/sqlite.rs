@@ -29,7 +29,6 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
-use toolbox_runtime::sources::Sources;
 
 /// Runs a script through the shell on a database file; its stdout, or its error.
 fn sqlite3(database: &Path, args: &[&str], script: &str) -> Result<Vec<u8>, String> {
@@ -211,7 +210,7 @@ fn leaf(expected: &Value, schema: &Value) -> Value {
 fn mcp(database: &Path) -> Mcp {
     let path = database.display().to_string();
     let lookup = move |var: &str| (var == "SQLITE_DATABASE").then(|| path.clone());
-    let sources = Sources::resolve_with(&toolbox_matrix::sqlite::TOOLBOX, &lookup).expect("settings resolve");
+    let sources = toolbox_matrix::sqlite::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
     Mcp::new(&toolbox_matrix::sqlite::TOOLBOX, Arc::new(sources))
 }
 

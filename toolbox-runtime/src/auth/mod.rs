@@ -28,7 +28,7 @@ mod fuzz;
 
 use crate::args::ClaimSource;
 use crate::def::{AuthServiceDef, ToolDef, Toolbox};
-use crate::sources::resolve_setting;
+use crate::setting::resolve_setting;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use introspect::{CacheLimits, Flavor, Introspector, Method};

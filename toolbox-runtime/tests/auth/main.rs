@@ -21,7 +21,6 @@ use toolbox_runtime::auth::provider::Timing;
 use toolbox_runtime::auth::{Auth, AuthOptions};
 use toolbox_runtime::http::{AppState, HostRule, HttpConfig, OriginRule, router};
 use toolbox_runtime::mcp::Mcp;
-use toolbox_runtime::sources::Sources;
 use tower::ServiceExt;
 
 /// `mcp.yaml`: MCP authorization by `idp`, plus the native `corp` and `google` services.
@@ -84,7 +83,7 @@ pub async fn app_with(
     let lookup = move |name: &str| env.get(name).cloned();
     let options =
         AuthOptions { google_issuer: google.map_or(options.google_issuer.clone(), |g| g.url.clone()), ..options };
-    let sources = Sources::resolve_with(toolbox, &lookup).expect("settings resolve");
+    let sources = toolbox.resolve_sources_with(&lookup).expect("settings resolve");
     let auth = Auth::new(toolbox, &lookup, options).expect("auth settings");
     auth.start();
     if wait {

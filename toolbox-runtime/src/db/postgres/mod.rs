@@ -5,11 +5,14 @@
 mod bind;
 mod decode;
 pub(crate) mod text;
+mod source;
+
+pub use source::{PostgresSource, pool};
 
 use crate::call::ToolOutput;
-use crate::encode::{ColumnDef, ColumnKind};
-use crate::execute;
-use crate::pool::Pool;
+use crate::db::encode::{ColumnDef, ColumnKind};
+use crate::db::execute;
+use crate::db::pool::Pool;
 pub use bind::{PgArg, PgParam, PgValue, value};
 use decode::DecodeError;
 use sqlx::postgres::{PgArguments, PgColumn, PgQueryResult, PgRow, PgValueFormat};

@@ -7,7 +7,7 @@
 //! otherwise PostgreSQL's own text form (`bit`, `inet`, geometric types, ranges, `tsvector`).
 
 use super::text as pgtext;
-use crate::encode::{write_base64, write_bool, write_decimal, write_i64, write_json_string, write_u64};
+use crate::db::encode::{write_base64, write_bool, write_decimal, write_i64, write_json_string, write_u64};
 use sqlx::TypeInfo;
 use sqlx::postgres::{PgTypeInfo, PgTypeKind};
 use toolbox_config::pg::{Wire, wire};

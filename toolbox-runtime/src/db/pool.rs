@@ -1,5 +1,5 @@
 //! The connection pool of PostgreSQL and MySQL sources: a bounded set of sqlx connections, made
-//! on demand. (SQLite has its own, simpler one: see [`crate::sqlite::SqlitePool`].)
+//! on demand. (SQLite has its own, simpler one: see [`crate::db::sqlite::SqlitePool`].)
 //!
 //! sqlx's own pool checks each connection with a round trip to the database when it is taken
 //! and again, in a spawned task, when it is given back. For a one-row lookup that triples the

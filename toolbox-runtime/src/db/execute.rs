@@ -1,11 +1,11 @@
 //! Running statements on the sqlx engines (PostgreSQL and MySQL), the same for both: a compiled
 //! statement gives rows (encoded by the described columns) or an affected count; client SQL gives
 //! the rows of every statement, encoded by their run-time types. Each engine supplies only its
-//! value encoder. (SQLite runs on rusqlite: see [`crate::sqlite`].)
+//! value encoder. (SQLite runs on rusqlite: see [`crate::db::sqlite`].)
 
 use crate::call::ToolOutput;
-use crate::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
-use crate::pool::Pool;
+use crate::db::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
+use crate::db::pool::Pool;
 use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};

@@ -1,10 +1,14 @@
 //! MySQL and MariaDB execution: compiled statements (prepared once per connection by sqlx's
 //! statement cache) and client SQL, with rows encoded by the column types the build described.
 
+mod source;
+
+pub use source::{MysqlSource, pool};
+
 use crate::call::ToolOutput;
-use crate::encode::*;
-use crate::execute;
-use crate::pool::Pool;
+use crate::db::encode::*;
+use crate::db::execute;
+use crate::db::pool::Pool;
 use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlQueryResult, MySqlRow, MySqlTypeInfo};
 use sqlx::{Column, MySql, Row, TypeInfo, ValueRef as _};
 

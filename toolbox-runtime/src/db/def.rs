@@ -1,0 +1,61 @@
+//! The static description of sources and their statements that generated code fills in: each
+//! source's settings (resolved at start-up) and every statement as the build described it.
+
+use crate::setting::Setting;
+
+pub struct SourceDef {
+    pub name: &'static str,
+    pub kind: SourceKindDef,
+}
+
+pub enum SourceKindDef {
+    Sqlite(SqliteSourceDef),
+    Postgres(ServerSourceDef),
+    Mysql(ServerSourceDef),
+}
+
+/// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.
+pub struct ServerSourceDef {
+    pub host: Setting,
+    pub port: Setting,
+    pub user: Option<Setting>,
+    pub password: Option<Setting>,
+    pub database: Option<Setting>,
+    pub query_params: &'static [(&'static str, Setting)],
+    pub connect_timeout: Option<Setting>,
+    pub query_timeout: Option<Setting>,
+    pub max_connections: u32,
+    pub read_only: bool,
+    /// Every compiled statement of the source, for the start-up comparison with the live schema.
+    pub statements: &'static [CompiledStatement],
+}
+
+/// A statement as the build described it.
+pub struct CompiledStatement {
+    pub tool: &'static str,
+    pub sql: &'static str,
+    /// `(name, type)` of each result column.
+    pub columns: &'static [(&'static str, &'static str)],
+    /// PostgreSQL: the types the parameters are sent as, which the comparison prepares it with.
+    pub pg_params: &'static [crate::db::postgres::PgParam],
+}
+
+/// One statement of a tool (one per combination of template values).
+pub struct Statement {
+    pub sql: &'static str,
+    /// The result columns, or `None` for a statement that returns no rows.
+    pub columns: Option<&'static [crate::db::encode::ColumnDef]>,
+    /// PostgreSQL: the type each parameter is sent as.
+    pub pg_params: &'static [crate::db::postgres::PgParam],
+}
+
+pub struct SqliteSourceDef {
+    pub database: Setting,
+    /// Run to create the database file when it is missing at start-up.
+    pub schema_sql: Option<&'static str>,
+    pub seed_sql: Option<&'static str>,
+    pub read_only: bool,
+    /// Every compiled statement of the source, for the start-up comparison with the database.
+    pub statements: &'static [CompiledStatement],
+}
+

@@ -1,0 +1,196 @@
+//! What PostgreSQL and MySQL/MariaDB sources share: settings resolved at start-up into a
+//! connection URL and timeouts (a database that is down never stops the server: connections
+//! are made on demand), and the start-up comparison of each compiled statement with the live
+//! schema. Each engine's own part is in its module (`postgres/source.rs`, `mysql/source.rs`).
+
+use crate::db::def::{CompiledStatement, ServerSourceDef};
+use crate::db::pool::Pool;
+use crate::setting::{Setting, StartupError, resolve_setting};
+use sqlx::{Column, Executor, Statement, TypeInfo};
+use std::time::Duration;
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many calls may wait for a source's connections before more fail at once.
+pub const DEFAULT_MAX_WAITING: usize = 256;
+
+/// A server source's settings, resolved.
+pub struct Resolved {
+    /// The source's name, for messages.
+    pub name: &'static str,
+    /// The connection URL (it holds the password: never show it).
+    pub url: String,
+    pub connect_timeout: Duration,
+    /// The source's `queryTimeout`, enforced by the engine.
+    pub query_timeout: Option<Duration>,
+    pub read_only: bool,
+    pub max_connections: u32,
+    config_path: String,
+}
+
+impl Resolved {
+    /// The driver refused the URL: its description of what is wrong, without the URL.
+    pub fn invalid(&self, error: sqlx::Error) -> StartupError {
+        StartupError(format!(
+            "{}: source `{}`: invalid connection settings: {}",
+            self.config_path,
+            self.name,
+            error.to_string().replace(&self.url, "<url>")
+        ))
+    }
+}
+
+/// Resolves a server source's settings into a `scheme://` URL and its timeouts, naming every
+/// setting that cannot be resolved.
+pub fn resolve(
+    config_path: &str,
+    name: &'static str,
+    def: &ServerSourceDef,
+    scheme: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved, StartupError> {
+    let owner = &format!("source `{name}`");
+    let mut errors = Vec::new();
+    let mut resolve = |s: &Setting| match resolve_setting(config_path, owner, s, lookup) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(e.0);
+            String::new()
+        }
+    };
+    let host = resolve(&def.host);
+    let port = resolve(&def.port);
+    let user = def.user.as_ref().map(&mut resolve);
+    let password = def.password.as_ref().map(&mut resolve);
+    let database = def.database.as_ref().map(&mut resolve);
+    let params: Vec<(String, String)> = def.query_params.iter().map(|(k, v)| (k.to_string(), resolve(v))).collect();
+    let connect_timeout = def.connect_timeout.as_ref().map(|s| (s, resolve(s)));
+    let query_timeout = def.query_timeout.as_ref().map(|s| (s, resolve(s)));
+    let mut duration = |value: Option<(&Setting, String)>, bare_seconds: bool, field: &str| {
+        let (setting, text) = value?;
+        match toolbox_config::duration::parse(&text, bare_seconds) {
+            Some(d) => Some(d),
+            None => {
+                errors.push(format!(
+                    "{config_path}:{}:{}: {owner}: `{field}` `{text}` is not a duration",
+                    setting.line, setting.col
+                ));
+                None
+            }
+        }
+    };
+    let connect_timeout = duration(connect_timeout, true, "connectTimeout").unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let query_timeout = duration(query_timeout, false, "queryTimeout");
+    if !errors.is_empty() {
+        return Err(StartupError(errors.join("\n")));
+    }
+    let settings = toolbox_config::url::ServerSettings {
+        host: &host,
+        port: &port,
+        user: user.as_deref(),
+        password: password.as_deref(),
+        database: database.as_deref(),
+        query_params: &params,
+    };
+    Ok(Resolved {
+        name,
+        url: toolbox_config::url::connection_url(scheme, &settings),
+        connect_timeout,
+        query_timeout,
+        read_only: def.read_only,
+        max_connections: def.max_connections,
+        config_path: config_path.to_string(),
+    })
+}
+
+/// Connects once and prepares every compiled statement of source `name`, comparing its columns with
+/// what the build described. `parameter_types` gives the types a statement is prepared with
+/// (those calls send, so the statement left in the connection's cache is the one a call needs);
+/// with `names_only`, column types are not compared (MySQL's wire types are coarser than what the
+/// build refined them to). Differences are pushed to `drift`; an error means the database is down.
+pub async fn compare_statements<DB: sqlx::Database>(
+    pool: &Pool<DB>,
+    name: &str,
+    statements: &'static [CompiledStatement],
+    parameter_types: impl Fn(&CompiledStatement) -> Vec<DB::TypeInfo>,
+    names_only: bool,
+    drift: &mut Vec<String>,
+) -> Result<(), String>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    pool.check().await.map_err(|e| e.to_string())?;
+    for statement in statements {
+        match live_columns(pool, statement.sql, &parameter_types(statement)).await {
+            Ok(mut columns) => {
+                if names_only {
+                    for (i, c) in columns.iter_mut().enumerate() {
+                        if let Some((_, compiled)) = statement.columns.get(i) {
+                            c.1 = compiled.to_string();
+                        }
+                    }
+                }
+                for difference in compare(statement.columns, &columns) {
+                    drift.push(format!("source `{name}`, tool `{}`: {difference}", statement.tool));
+                }
+            }
+            Err(sqlx::Error::Database(e)) => drift.push(format!(
+                "source `{name}`, tool `{}`: the statement no longer prepares: {}",
+                statement.tool,
+                e.message()
+            )),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// The result columns (name, type) of a statement as the live database prepares it.
+async fn live_columns<DB: sqlx::Database>(
+    pool: &Pool<DB>,
+    sql: &'static str,
+    parameter_types: &[DB::TypeInfo],
+) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut lease = pool.acquire().await.map_err(crate::db::pool::AcquireError::into_sqlx)?;
+    let statement = lease.prepare_with(sqlx::SqlSafeStr::into_sql_str(sql), parameter_types).await?;
+    Ok(statement.columns().iter().map(|c| (c.name().to_string(), c.type_info().name().to_string())).collect())
+}
+
+/// The differences between the compiled and the live columns of a statement.
+pub(crate) fn compare(compiled: &[(&str, &str)], live: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (name, ty)) in compiled.iter().enumerate() {
+        match live.get(i) {
+            None => out.push(format!("column `{name}` is gone")),
+            Some((live_name, _)) if live_name != name => {
+                out.push(format!("column {} is `{live_name}`, was `{name}`", i + 1))
+            }
+            Some((_, live_type)) if live_type != ty => {
+                out.push(format!("column `{name}` is `{live_type}`, was `{ty}`"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, _) in live.iter().skip(compiled.len()) {
+        out.push(format!("column `{name}` is new"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_names_each_column() {
+        let live = vec![("id".to_string(), "INT8".to_string()), ("title".to_string(), "TEXT".to_string())];
+        assert_eq!(
+            compare(&[("id", "INT4"), ("name", "TEXT")], &live),
+            ["column `id` is `INT8`, was `INT4`", "column 2 is `title`, was `name`"]
+        );
+        assert_eq!(compare(&[("id", "INT8")], &live), ["column `title` is new"]);
+        assert!(compare(&[("id", "INT8"), ("title", "TEXT")], &live).is_empty());
+    }
+}
