@@ -19,7 +19,7 @@ use proptest::test_runner::Config;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 use toolbox_runtime::args::NoClaims;
 use toolbox_runtime::def::ToolsetDef;
 use toolbox_runtime::mcp::{Headers, Mcp, Reply, Transport};
@@ -41,11 +41,10 @@ struct Server {
 static SERVER: LazyLock<Server> = LazyLock::new(|| {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("airline.db").display().to_string();
-    let sources =
-        toolbox::TOOLBOX.resolve_sources_with(&move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
-            .expect("settings resolve");
+    let mcp =
+        toolbox_runtime::testing::mcp(&toolbox::TOOLBOX, &toolbox_runtime::testing::env(&[("TOOLBOX_DEMO_DB", &db)]));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    Server { mcp: Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)), runtime, _dir: dir }
+    Server { mcp, runtime, _dir: dir }
 });
 
 /// Where and how a body arrives: the toolset, and the transport with its headers (raw header

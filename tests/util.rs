@@ -5,10 +5,9 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use toolbox_runtime::http::{AppState, HostRule, HttpConfig, OriginRule, router};
-use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::http::HttpConfig;
 use toolbox_runtime::rate::Rate;
+use toolbox_runtime::testing;
 use tower::ServiceExt;
 
 /// An app over its own copy of the demo database (created from the schema and seed).
@@ -37,12 +36,7 @@ pub fn app_with_rate_limit(rate: Rate) -> TestApp {
 /// The HTTP settings of the tests: loopback hosts and origins, 1 MiB bodies, the default
 /// body-read timeout.
 pub fn config() -> HttpConfig {
-    HttpConfig {
-        allowed_hosts: HostRule::Loopback,
-        allowed_origins: OriginRule::Loopback,
-        max_body_bytes: 1 << 20,
-        body_read_timeout: HttpConfig::DEFAULT_BODY_READ_TIMEOUT,
-    }
+    testing::http_config()
 }
 
 /// An app over the demo database at `db` with these HTTP settings.
@@ -51,12 +45,8 @@ pub fn app_with_config(db: &str, config: HttpConfig) -> Router {
 }
 
 fn app_with(db: &str, config: HttpConfig, rate: Option<Rate>) -> Router {
-    let db = db.to_string();
-    let sources =
-        toolbox::TOOLBOX.resolve_sources_with(&move |name| (name == "TOOLBOX_DEMO_DB").then(|| db.clone()))
-            .expect("settings resolve");
-    let mcp = Mcp::new(&toolbox::TOOLBOX, Arc::new(sources)).with_default_rate_limit(rate);
-    router(Arc::new(AppState { mcp, config, auth: toolbox_runtime::auth::Auth::disabled() }))
+    let mcp = testing::mcp(&toolbox::TOOLBOX, &testing::env(&[("TOOLBOX_DEMO_DB", db)])).with_default_rate_limit(rate);
+    testing::app(mcp, config, toolbox_runtime::auth::Auth::disabled())
 }
 
 /// A response: status, selected headers, and the body as JSON (or `Value::Null` when empty).

@@ -24,6 +24,8 @@ pub mod serve;
 pub mod server;
 pub mod setting;
 pub mod stdio;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 pub use def::Toolbox;
 

@@ -6,11 +6,11 @@
 use crate::args::{Arguments, ClaimSource, NoClaims};
 use crate::auth::{Denied, authorize_tool};
 use crate::call::{Limit, ToolOutput, with_timeout};
+use crate::db::Sources;
 use crate::def::CallContext;
 use crate::def::{PromptPart, Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{self, Version, code};
-use crate::db::Sources;
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};

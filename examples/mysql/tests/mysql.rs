@@ -2,94 +2,34 @@
 //! own made from `schema.sql` and dropped afterwards. Without a server the tests skip with a
 //! reason, except under `CI=true`, where they fail.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::Connection;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use toolbox_runtime::args::NoClaims;
-use toolbox_runtime::mcp::{Headers, Mcp, Transport};
+use std::sync::atomic::Ordering;
+use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::testing::{self, Engine, TestDb, call, error_text};
 
-const ADMIN_URL: &str = "mysql://root@127.0.0.1:3306";
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A database made for one test, dropped when the test ends.
-struct TestDb {
-    name: String,
+/// A database of its own for the test, made from `schema.sql`.
+async fn database() -> Option<TestDb> {
+    TestDb::create(Engine::Mysql, include_str!("../schema.sql")).await
 }
 
-impl TestDb {
-    async fn create() -> Option<TestDb> {
-        let mut admin = match sqlx::MySqlConnection::connect(ADMIN_URL).await {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(std::env::var("CI").is_err(), "CI=true and MariaDB is not reachable at 127.0.0.1:3306: {e}");
-                eprintln!("skipping: MariaDB/MySQL is not reachable at 127.0.0.1:3306 ({e})");
-                return None;
-            }
-        };
-        let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
-        let mut db = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{name}")).await.unwrap();
-        sqlx::raw_sql(include_str!("../schema.sql")).execute(&mut db).await.unwrap();
-        Some(TestDb { name })
-    }
-
-    fn mcp(&self) -> Mcp {
-        self.mcp_with(&[])
-    }
-
-    fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
-        let mut env: Vec<(String, String)> =
-            vec![("MYSQL_DATABASE".into(), self.name.clone()), ("MYSQL_SSL_MODE".into(), "disabled".into())];
-        // Overrides come first: the lookup takes the first match.
-        env.splice(0..0, overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let sources = toolbox_example_mysql::TOOLBOX.resolve_sources_with(&lookup).unwrap();
-        Mcp::new(&toolbox_example_mysql::TOOLBOX, Arc::new(sources))
-    }
+/// The example's toolbox over `db`.
+fn mcp(db: &TestDb) -> Mcp {
+    mcp_with(db, &[])
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) = sqlx::MySqlConnection::connect(ADMIN_URL).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-                        .execute(&mut admin)
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
-async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
-    let body =
-        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-            .to_string();
-    let toolset = mcp.toolbox.toolset(None).unwrap();
-    let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
-    let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
-    let value: Value = serde_json::from_slice(&reply.body.unwrap()).unwrap();
-    value["result"].clone()
-}
-
-fn error_text(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "expected an error: {result}");
-    result["content"][0]["text"].as_str().unwrap().to_string()
+/// The example's toolbox over `db`, with these settings first.
+fn mcp_with(db: &TestDb, overrides: &[(&str, &str)]) -> Mcp {
+    let mut env = overrides.to_vec();
+    env.extend([("MYSQL_DATABASE", db.name.as_str()), ("MYSQL_SSL_MODE", "disabled")]);
+    testing::mcp(&toolbox_example_mysql::TOOLBOX, &testing::env(&env))
 }
 
 #[tokio::test]
 async fn every_type_comes_back_as_the_right_json() {
-    let Some(db) = TestDb::create().await else { return };
-    let result = call(&db.mcp(), "all_types", json!({})).await;
+    let Some(db) = database().await else { return };
+    let result = call(&mcp(&db), "all_types", json!({})).await;
     assert_eq!(
         result["content"][0]["text"].as_str().unwrap(),
         concat!(
@@ -105,8 +45,8 @@ async fn every_type_comes_back_as_the_right_json() {
 
 #[tokio::test]
 async fn parameters_json_arrays_and_writes() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     let rows = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
     assert_eq!(
         rows["structuredContent"]["rows"],
@@ -122,8 +62,8 @@ async fn parameters_json_arrays_and_writes() {
 
 #[tokio::test]
 async fn client_sql_cannot_change_what_other_calls_see() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     for sql in
         ["SET SESSION sql_mode = 'ANSI_QUOTES'", "SET @flight = 'x'", "START TRANSACTION; UPDATE flights SET seats = 0"]
     {
@@ -149,8 +89,8 @@ async fn client_sql_cannot_change_what_other_calls_see() {
 /// every connection of the pool, see nothing of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_client_sql_never_reaches_another_call() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = Arc::new(db.mcp());
+    let Some(db) = database().await else { return };
+    let mcp = Arc::new(mcp(&db));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let traffic: Vec<_> = (0..4)
         .map(|_| {
@@ -181,7 +121,7 @@ async fn abandoned_client_sql_never_reaches_another_call() {
     .await;
     assert!(abandoned.is_err());
     // The sleeping statements are killed on the server, not left to run their two seconds.
-    let mut admin = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{}", db.name)).await.unwrap();
+    let mut admin = sqlx::MySqlConnection::connect(&db.url()).await.unwrap();
     let started = std::time::Instant::now();
     loop {
         let sleeping: i64 = sqlx::query_scalar(
@@ -222,8 +162,8 @@ async fn abandoned_client_sql_never_reaches_another_call() {
 
 #[tokio::test]
 async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     for sql in ["DELETE FROM flights", "DROP TABLE flights", "CREATE TABLE t (a INT)"] {
         let r = call(&mcp, "query_sql", json!({"sql": sql})).await;
         assert!(error_text(&r).contains("READ ONLY"), "{sql}: {r}");
@@ -237,8 +177,8 @@ async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
 
 #[tokio::test]
 async fn list_tables_describes_columns() {
-    let Some(db) = TestDb::create().await else { return };
-    let r = call(&db.mcp(), "list_tables", json!({"table_names": "flights"})).await;
+    let Some(db) = database().await else { return };
+    let r = call(&mcp(&db), "list_tables", json!({"table_names": "flights"})).await;
     let rows = r["structuredContent"]["rows"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1, "{r}");
     let details = &rows[0]["object_details"];
@@ -248,8 +188,8 @@ async fn list_tables_describes_columns() {
 
 #[tokio::test]
 async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp_with(&[("MYSQL_PORT", "1"), ("MYSQL_PASSWORD", "s3cret-pass")]);
+    let Some(db) = database().await else { return };
+    let mcp = mcp_with(&db, &[("MYSQL_PORT", "1"), ("MYSQL_PASSWORD", "s3cret-pass")]);
     let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
     let text = error_text(&r);
     assert!(text.starts_with("source `flights-my` is unavailable: "), "the source is named: {text}");
@@ -259,13 +199,13 @@ async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets()
 
 #[tokio::test]
 async fn start_up_reports_schema_drift_by_tool_and_column() {
-    let Some(db) = TestDb::create().await else { return };
-    let mut conn = sqlx::MySqlConnection::connect(&format!("{ADMIN_URL}/{}", db.name)).await.unwrap();
+    let Some(db) = database().await else { return };
+    let mut conn = sqlx::MySqlConnection::connect(&db.url()).await.unwrap();
     sqlx::raw_sql("ALTER TABLE all_types ADD COLUMN extra INT; ALTER TABLE flights RENAME COLUMN seats TO capacity")
         .execute(&mut conn)
         .await
         .unwrap();
-    let drift = db.mcp().sources.connect_all().await.drift;
+    let drift = mcp(&db).sources.connect_all().await.drift;
     assert!(drift.iter().any(|d| d == "source `flights-my`, tool `all_types`: column `extra` is new"), "{drift:?}");
     assert!(
         drift.iter().any(|d| d == "source `flights-my`, tool `search_flights_by_number`: the statement no longer prepares: Unknown column 'seats' in 'SELECT'"),

@@ -5,100 +5,32 @@
 use serde_json::{Value, json};
 use sqlx::Connection;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use toolbox_runtime::args::NoClaims;
 use toolbox_runtime::mcp::{Headers, Mcp, Transport};
+use toolbox_runtime::testing::{self, Engine, TestDb, call, error_text};
 
-const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A database made for one test, dropped when the test ends.
-struct TestDb {
-    name: String,
+/// A database of its own for the test, made from `schema.sql`.
+async fn database() -> Option<TestDb> {
+    TestDb::create(Engine::Postgres, include_str!("../schema.sql")).await
 }
 
-impl TestDb {
-    async fn create() -> Option<TestDb> {
-        let mut admin = match sqlx::PgConnection::connect(ADMIN_URL).await {
-            Ok(c) => c,
-            Err(e) => {
-                assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL is not reachable at 127.0.0.1:5432: {e}");
-                eprintln!("skipping: PostgreSQL is not reachable at 127.0.0.1:5432 ({e})");
-                return None;
-            }
-        };
-        let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        // CREATE DATABASE copies template1 and fails while another copy runs: try again.
-        let mut attempts = 0;
-        while let Err(e) =
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await
-        {
-            attempts += 1;
-            assert!(attempts < 20, "cannot create {name}: {e}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let mut db = sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}")).await.unwrap();
-        sqlx::raw_sql(include_str!("../schema.sql")).execute(&mut db).await.unwrap();
-        Some(TestDb { name })
-    }
-
-    fn mcp(&self) -> Mcp {
-        self.mcp_with(&[])
-    }
-
-    fn mcp_with(&self, overrides: &[(&str, &str)]) -> Mcp {
-        let mut env: Vec<(String, String)> =
-            vec![("PGDATABASE".into(), self.name.clone()), ("PGSSLMODE".into(), "disable".into())];
-        // Overrides come first: the lookup takes the first match.
-        env.splice(0..0, overrides.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-        let sources = toolbox_example_postgres::TOOLBOX.resolve_sources_with(&lookup).unwrap();
-        Mcp::new(&toolbox_example_postgres::TOOLBOX, Arc::new(sources))
-    }
+/// The example's toolbox over `db`.
+fn mcp(db: &TestDb) -> Mcp {
+    mcp_with(db, &[])
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        // A fresh runtime: the test's own may be shutting down.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async {
-                if let Ok(mut admin) = sqlx::PgConnection::connect(ADMIN_URL).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut admin)
-                        .await;
-                }
-            })
-        })
-        .join();
-    }
-}
-
-async fn call(mcp: &Mcp, tool: &str, arguments: Value) -> Value {
-    let body =
-        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-            .to_string();
-    let toolset = mcp.toolbox.toolset(None).unwrap();
-    let headers = Headers { protocol_version: Some("2025-11-25"), ..Default::default() };
-    let reply = mcp.handle_body(toolset, body.as_bytes(), Transport::Http(headers), &NoClaims).await;
-    let value: Value = serde_json::from_slice(&reply.body.unwrap()).unwrap();
-    value["result"].clone()
-}
-
-fn error_text(result: &Value) -> String {
-    assert_eq!(result["isError"], true, "expected an error: {result}");
-    result["content"][0]["text"].as_str().unwrap().to_string()
+/// The example's toolbox over `db`, with these settings first.
+fn mcp_with(db: &TestDb, overrides: &[(&str, &str)]) -> Mcp {
+    let mut env = overrides.to_vec();
+    env.extend([("PGDATABASE", db.name.as_str()), ("PGSSLMODE", "disable")]);
+    testing::mcp(&toolbox_example_postgres::TOOLBOX, &testing::env(&env))
 }
 
 #[tokio::test]
 async fn every_type_comes_back_as_the_right_json() {
-    let Some(db) = TestDb::create().await else { return };
-    let result = call(&db.mcp(), "all_types", json!({})).await;
+    let Some(db) = database().await else { return };
+    let result = call(&mcp(&db), "all_types", json!({})).await;
     let text = result["content"][0]["text"].as_str().unwrap();
     assert_eq!(
         text,
@@ -118,8 +50,8 @@ async fn every_type_comes_back_as_the_right_json() {
 
 #[tokio::test]
 async fn typed_parameters_arrays_and_writes() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     let rows = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
     assert_eq!(
         rows["structuredContent"]["rows"],
@@ -139,8 +71,8 @@ async fn typed_parameters_arrays_and_writes() {
 /// answers must be psql's.
 #[tokio::test]
 async fn parameters_bind_as_the_placeholder_type_on_every_connection() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = Arc::new(db.mcp());
+    let Some(db) = database().await else { return };
+    let mcp = Arc::new(mcp(&db));
     // The comparison runs on a connection of the pool; open all eight first so it runs on each.
     let warm: Vec<_> = (0..16)
         .map(|_| {
@@ -155,8 +87,7 @@ async fn parameters_bind_as_the_placeholder_type_on_every_connection() {
         let comparison = mcp.sources.connect_all().await;
         assert!(comparison.is_clean(), "{comparison:?}");
     }
-    let mut admin =
-        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&db.url()).await.unwrap();
     let psql = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
     let cheaper_than_300 = psql("SELECT count(*) FROM flights WHERE price < 300").fetch_one(&mut admin).await.unwrap();
     let cheaper_than_300_5 =
@@ -194,8 +125,8 @@ async fn parameters_bind_as_the_placeholder_type_on_every_connection() {
 
 #[tokio::test]
 async fn client_sql_cannot_change_what_other_calls_see() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     for sql in
         ["SET search_path TO nowhere", "SET application_name = 'hijacked'", "BEGIN; UPDATE flights SET seats = 0"]
     {
@@ -225,8 +156,8 @@ async fn client_sql_cannot_change_what_other_calls_see() {
 /// afterwards, on every connection of the pool, see nothing of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abandoned_client_sql_never_reaches_another_call() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = Arc::new(db.mcp());
+    let Some(db) = database().await else { return };
+    let mcp = Arc::new(mcp(&db));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // Compiled calls all along, on the pool's connections.
     let traffic: Vec<_> = (0..4)
@@ -261,8 +192,7 @@ async fn abandoned_client_sql_never_reaches_another_call() {
     .await;
     assert!(abandoned.is_err());
     // The sleeping statements are cancelled on the server, not left to run their two seconds.
-    let mut admin =
-        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&db.url()).await.unwrap();
     let started = std::time::Instant::now();
     loop {
         let sleeping: i64 = sqlx::query_scalar(
@@ -304,8 +234,8 @@ async fn abandoned_client_sql_never_reaches_another_call() {
 
 #[tokio::test]
 async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     let r = call(&mcp, "query_sql", json!({"sql": "DELETE FROM flights"})).await;
     assert!(error_text(&r).contains("read-only transaction"), "{r}");
     let r = call(&mcp, "query_sql", json!({"sql": "SELECT 1; DELETE FROM flights"})).await;
@@ -331,8 +261,8 @@ async fn read_only_tools_are_enforced_by_the_engine_and_rows_are_capped() {
 
 #[tokio::test]
 async fn a_tool_timeout_answers_in_time_and_other_calls_go_on() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp();
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
     let started = std::time::Instant::now();
     let r = call(&mcp, "wait", json!({"seconds": 3})).await;
     assert_eq!(error_text(&r), "the call did not finish within 300 ms (the tool's queryTimeout)");
@@ -348,8 +278,8 @@ async fn a_tool_timeout_answers_in_time_and_other_calls_go_on() {
 
 #[tokio::test]
 async fn tls_through_rustls_when_the_source_asks_for_it() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp_with(&[("PGSSLMODE", "require")]);
+    let Some(db) = database().await else { return };
+    let mcp = mcp_with(&db, &[("PGSSLMODE", "require")]);
     let r = call(&mcp, "execute_sql", json!({"sql": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"})).await;
     assert_eq!(r["structuredContent"]["rows"], json!([{"ssl": true}]), "{r}");
     let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
@@ -358,8 +288,8 @@ async fn tls_through_rustls_when_the_source_asks_for_it() {
 
 #[tokio::test]
 async fn list_tables_describes_columns() {
-    let Some(db) = TestDb::create().await else { return };
-    let r = call(&db.mcp(), "list_tables", json!({"table_names": "flights"})).await;
+    let Some(db) = database().await else { return };
+    let r = call(&mcp(&db), "list_tables", json!({"table_names": "flights"})).await;
     let rows = r["structuredContent"]["rows"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1);
     let details = &rows[0]["object_details"];
@@ -370,8 +300,8 @@ async fn list_tables_describes_columns() {
 
 #[tokio::test]
 async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets() {
-    let Some(db) = TestDb::create().await else { return };
-    let mcp = db.mcp_with(&[("PGPORT", "1"), ("PGPASSWORD", "s3cret-pass")]);
+    let Some(db) = database().await else { return };
+    let mcp = mcp_with(&db, &[("PGPORT", "1"), ("PGPASSWORD", "s3cret-pass")]);
     let started = std::time::Instant::now();
     let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
     let text = error_text(&r);
@@ -384,11 +314,10 @@ async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets()
 
 #[tokio::test]
 async fn start_up_reports_schema_drift_by_tool_and_column() {
-    let Some(db) = TestDb::create().await else { return };
-    let mut conn =
-        sqlx::PgConnection::connect(&format!("postgres://postgres@127.0.0.1:5432/{}", db.name)).await.unwrap();
+    let Some(db) = database().await else { return };
+    let mut conn = sqlx::PgConnection::connect(&db.url()).await.unwrap();
     sqlx::raw_sql("ALTER TABLE flights ALTER COLUMN seats TYPE BIGINT").execute(&mut conn).await.unwrap();
-    let drift = db.mcp().sources.connect_all().await.drift;
+    let drift = mcp(&db).sources.connect_all().await.drift;
     assert!(
         drift
             .iter()

@@ -46,6 +46,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::testing;
 
 fn mariadb(database: &str) -> Command {
     let mut c = Command::new("mariadb");
@@ -89,15 +90,10 @@ impl TestDb {
     }
 
     fn mcp(&self) -> Mcp {
-        let name = self.0.clone();
-        let lookup = move |var: &str| match var {
-            "MYSQL_DATABASE" => Some(name.clone()),
-            "MYSQL_HOST" => Some("127.0.0.1".into()),
-            "MYSQL_USER" => Some("root".into()),
-            _ => None,
-        };
-        let sources = toolbox_matrix::mysql::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
-        Mcp::new(&toolbox_matrix::mysql::TOOLBOX, Arc::new(sources))
+        testing::mcp(
+            &toolbox_matrix::mysql::TOOLBOX,
+            &testing::env(&[("MYSQL_DATABASE", self.0.as_str()), ("MYSQL_HOST", "127.0.0.1"), ("MYSQL_USER", "root")]),
+        )
     }
 }
 

@@ -20,6 +20,7 @@ use std::process::Command;
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::testing;
 
 fn psql(database: &str) -> Command {
     let mut c = Command::new("psql");
@@ -47,15 +48,10 @@ impl TestDb {
     }
 
     fn mcp(&self) -> Mcp {
-        let name = self.0.clone();
-        let lookup = move |var: &str| match var {
-            "PGDATABASE" => Some(name.clone()),
-            "PGHOST" => Some("127.0.0.1".into()),
-            "PGUSER" => Some("postgres".into()),
-            _ => None,
-        };
-        let sources = toolbox_matrix::postgres::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
-        Mcp::new(&toolbox_matrix::postgres::TOOLBOX, Arc::new(sources))
+        testing::mcp(
+            &toolbox_matrix::postgres::TOOLBOX,
+            &testing::env(&[("PGDATABASE", self.0.as_str()), ("PGHOST", "127.0.0.1"), ("PGUSER", "postgres")]),
+        )
     }
 }
 

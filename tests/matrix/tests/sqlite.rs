@@ -29,6 +29,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
 use toolbox_runtime::mcp::Mcp;
+use toolbox_runtime::testing;
 
 /// Runs a script through the shell on a database file; its stdout, or its error.
 fn sqlite3(database: &Path, args: &[&str], script: &str) -> Result<Vec<u8>, String> {
@@ -209,9 +210,7 @@ fn leaf(expected: &Value, schema: &Value) -> Value {
 /// schema and seed.
 fn mcp(database: &Path) -> Mcp {
     let path = database.display().to_string();
-    let lookup = move |var: &str| (var == "SQLITE_DATABASE").then(|| path.clone());
-    let sources = toolbox_matrix::sqlite::TOOLBOX.resolve_sources_with(&lookup).expect("settings resolve");
-    Mcp::new(&toolbox_matrix::sqlite::TOOLBOX, Arc::new(sources))
+    testing::mcp(&toolbox_matrix::sqlite::TOOLBOX, &testing::env(&[("SQLITE_DATABASE", &path)]))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,12 +14,7 @@ use std::time::{Duration, Instant};
 const BINARY: &str = env!("CARGO_BIN_EXE_toolbox-reliability");
 
 fn postgres_reachable() -> bool {
-    if TcpStream::connect("127.0.0.1:5432").is_ok() {
-        return true;
-    }
-    assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL is not reachable on 127.0.0.1:5432");
-    eprintln!("skipping: PostgreSQL is not reachable on 127.0.0.1:5432");
-    false
+    toolbox_runtime::testing::service_reachable("PostgreSQL", "127.0.0.1:5432")
 }
 
 /// The server, killed when dropped.

@@ -58,4 +58,3 @@ pub struct SqliteSourceDef {
     /// Every compiled statement of the source, for the start-up comparison with the database.
     pub statements: &'static [CompiledStatement],
 }
-

@@ -91,7 +91,11 @@ impl Source {
     pub fn engine<E: Engine>(&self) -> Result<&E, String> {
         let engine: &dyn Any = self.engine.as_ref();
         engine.downcast_ref::<E>().ok_or_else(|| {
-            format!("source `{}` is a {} source, not the engine this tool was built for", self.def.name, self.engine.kind())
+            format!(
+                "source `{}` is a {} source, not the engine this tool was built for",
+                self.def.name,
+                self.engine.kind()
+            )
         })
     }
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use toolbox_runtime::Toolbox;
 use toolbox_runtime::auth::provider::Timing;
 use toolbox_runtime::auth::{Auth, AuthOptions};
-use toolbox_runtime::http::{AppState, HostRule, HttpConfig, OriginRule, router};
+use toolbox_runtime::http::{AppState, router};
 use toolbox_runtime::mcp::Mcp;
 use tower::ServiceExt;
 
@@ -94,13 +94,7 @@ pub async fn app_with(
         }
     }
     let mcp = Mcp::new(toolbox, Arc::new(sources));
-    let config = HttpConfig {
-        allowed_hosts: HostRule::Loopback,
-        allowed_origins: OriginRule::Loopback,
-        max_body_bytes: 1 << 20,
-        body_read_timeout: HttpConfig::DEFAULT_BODY_READ_TIMEOUT,
-    };
-    let state = Arc::new(AppState { mcp, config, auth });
+    let state = Arc::new(AppState { mcp, config: toolbox_runtime::testing::http_config(), auth });
     App { router: router(state.clone()), state, _dir: dir }
 }
 

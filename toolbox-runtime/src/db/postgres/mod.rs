@@ -4,8 +4,8 @@
 
 mod bind;
 mod decode;
-pub(crate) mod text;
 mod source;
+pub(crate) mod text;
 
 pub use source::{PostgresSource, pool};
 

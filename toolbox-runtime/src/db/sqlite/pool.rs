@@ -224,4 +224,3 @@ impl Inner {
         self.running.lock().unwrap_or_else(|e| e.into_inner()).retain(|r| r.strong_count() > 0);
     }
 }
-

@@ -38,7 +38,10 @@ impl SqliteSource {
     }
 
     async fn pool(&self) -> Result<&SqlitePool, String> {
-        self.pool.get_or_try_init(|| open_sqlite(self)).await.map_err(|e| format!("source `{}` is unavailable: {e}", self.name))
+        self.pool
+            .get_or_try_init(|| open_sqlite(self))
+            .await
+            .map_err(|e| format!("source `{}` is unavailable: {e}", self.name))
     }
 }
 
@@ -97,7 +100,9 @@ async fn check_statements(
                     drift.push(format!("source `{name}`, tool `{}`: {difference}", statement.tool));
                 }
             }
-            Err(e) => drift.push(format!("source `{name}`, tool `{}`: the statement no longer prepares: {e}", statement.tool)),
+            Err(e) => {
+                drift.push(format!("source `{name}`, tool `{}`: the statement no longer prepares: {e}", statement.tool))
+            }
         }
     }
     Ok(())
@@ -186,4 +191,3 @@ fn run_scripts(connection: &Connection, schema: &str, seed: Option<&str>) -> rus
     }
     Ok(())
 }
-

@@ -1,0 +1,129 @@
+//! Throw-away databases on the PostgreSQL and MariaDB of the machine: made from a schema for
+//! one test and dropped when it ends.
+
+use sqlx::Connection;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A server engine a test database lives on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL at 127.0.0.1:5432, user `postgres`, trust authentication.
+    Postgres,
+    /// MariaDB or MySQL at 127.0.0.1:3306, user `root` without a password.
+    Mysql,
+}
+
+impl Engine {
+    fn admin_url(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres://postgres@127.0.0.1:5432/postgres",
+            Engine::Mysql => "mysql://root@127.0.0.1:3306",
+        }
+    }
+
+    fn url(self, database: &str) -> String {
+        match self {
+            Engine::Postgres => format!("postgres://postgres@127.0.0.1:5432/{database}"),
+            Engine::Mysql => format!("mysql://root@127.0.0.1:3306/{database}"),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL",
+            Engine::Mysql => "MariaDB",
+        }
+    }
+}
+
+/// A database made for one test, dropped when the test ends.
+pub struct TestDb {
+    pub engine: Engine,
+    /// The database's name, unique to the test.
+    pub name: String,
+}
+
+impl TestDb {
+    /// Makes a database and runs `schema` in it. `None` (with the reason printed) when the
+    /// engine is not reachable, except under `CI=true`, where that fails the test.
+    pub async fn create(engine: Engine, schema: &str) -> Option<TestDb> {
+        let admin = match engine {
+            Engine::Postgres => sqlx::PgConnection::connect(engine.admin_url()).await.map(Admin::Postgres),
+            Engine::Mysql => sqlx::MySqlConnection::connect(engine.admin_url()).await.map(Admin::Mysql),
+        };
+        let mut admin = match admin {
+            Ok(admin) => admin,
+            Err(e) => {
+                let (service, url) = (engine.name(), engine.admin_url());
+                assert!(std::env::var("CI").is_err(), "CI=true and {service} is not reachable ({url}): {e}");
+                eprintln!("skipping: {service} is not reachable ({url}): {e}");
+                return None;
+            }
+        };
+        let name = format!("toolbox_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        admin.run(&format!("DROP DATABASE IF EXISTS {name}")).await.expect("drop an old test database");
+        // PostgreSQL's CREATE DATABASE copies template1 and fails while another copy runs.
+        let mut attempts = 0;
+        while let Err(e) = admin.run(&format!("CREATE DATABASE {name}")).await {
+            attempts += 1;
+            assert!(attempts < 20, "cannot create {name}: {e}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let db = TestDb { engine, name };
+        let mut connection = match engine {
+            Engine::Postgres => Admin::Postgres(sqlx::PgConnection::connect(&engine.url(&db.name)).await.unwrap()),
+            Engine::Mysql => Admin::Mysql(sqlx::MySqlConnection::connect(&engine.url(&db.name)).await.unwrap()),
+        };
+        connection.run(schema).await.expect("the schema runs");
+        Some(db)
+    }
+}
+
+impl TestDb {
+    /// The URL of the database, for a test's own connection.
+    pub fn url(&self) -> String {
+        self.engine.url(&self.name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (engine, name) = (self.engine, self.name.clone());
+        let drop = match engine {
+            Engine::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            Engine::Mysql => format!("DROP DATABASE IF EXISTS {name}"),
+        };
+        // A runtime of its own: the test's may be shutting down.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let admin = match engine {
+                    Engine::Postgres => sqlx::PgConnection::connect(engine.admin_url()).await.map(Admin::Postgres),
+                    Engine::Mysql => sqlx::MySqlConnection::connect(engine.admin_url()).await.map(Admin::Mysql),
+                };
+                if let Ok(mut admin) = admin {
+                    let _ = admin.run(&drop).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A connection to either engine, for scripts.
+enum Admin {
+    Postgres(sqlx::PgConnection),
+    Mysql(sqlx::MySqlConnection),
+}
+
+impl Admin {
+    async fn run(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        match self {
+            Admin::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+            Admin::Mysql(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ()),
+        }
+    }
+}
