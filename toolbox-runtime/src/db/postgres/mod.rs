@@ -4,6 +4,7 @@
 
 mod bind;
 mod decode;
+mod decode_text;
 mod source;
 pub(crate) mod text;
 
@@ -71,7 +72,7 @@ pub(crate) fn encode(out: &mut Vec<u8>, row: &PgRow, i: usize, _kind: ColumnKind
     let start = out.len();
     let written = match raw.format() {
         PgValueFormat::Binary => decode::binary(out, ty, raw.as_bytes().map_err(|e| e.to_string())?),
-        PgValueFormat::Text => decode::text(out, ty, raw.as_str().map_err(|e| e.to_string())?),
+        PgValueFormat::Text => decode_text::text(out, ty, raw.as_str().map_err(|e| e.to_string())?),
     };
     written.map_err(|e| {
         out.truncate(start);
