@@ -7,7 +7,7 @@ use crate::args::{Arguments, ClaimSource, NoClaims};
 use crate::auth::{Denied, authorize_tool};
 use crate::call::{CallContext, Limit, ToolOutput, with_timeout};
 use crate::def::{PromptPart, Toolbox, ToolsetDef};
-use crate::error::RpcError;
+use crate::error::{RpcError, is_valid_id};
 use crate::protocol::{self, Version, code};
 use crate::sources::Sources;
 use serde::{Deserialize, Deserializer};
@@ -154,7 +154,6 @@ struct CompletionArgument<'a> {
     value: Cow<'a, str>,
 }
 
-const NULL_ID: &str = "null";
 const LOG_LEVELS: [&str; 8] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 impl Mcp {
@@ -720,11 +719,6 @@ fn parse_error(e: &serde_json::Error) -> RpcError {
     RpcError::new(400, code::PARSE_ERROR, format!("the body is not valid JSON: {e}"))
 }
 
-/// MCP request ids are strings or numbers, never `null`.
-fn is_valid_id(id: &RawValue) -> bool {
-    id.get().starts_with('"') || id.get().starts_with(|c: char| c == '-' || c.is_ascii_digit())
-}
-
 /// A body that failed to read as a JSON-RPC message: a parse error (-32700) when it is not JSON
 /// at all; valid JSON that is not a message (not an object, or a member of the wrong type) is an
 /// invalid request (-32600) that echoes the request's id when it has a readable one, e.g.
@@ -907,24 +901,9 @@ impl ResultWriter {
     }
 }
 
-/// An error response. The id is echoed when it could be read and is a string or a number;
-/// any other id (`false`, `{}`, `[1]`) is answered with `null`, since a reply's id can only be
-/// one of those (the refusals of a missing `jsonrpc` or `method` echoed it as sent; found by
-/// the fuzz suite).
+/// An error response, echoing `id` when it is a string or a number (see [`RpcError::to_message`]).
 pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-    out.extend_from_slice(id.filter(|i| is_valid_id(i)).map_or(NULL_ID, |i| i.get()).as_bytes());
-    out.extend_from_slice(b",\"error\":{\"code\":");
-    out.extend_from_slice(itoa::Buffer::new().format(error.code).as_bytes());
-    out.extend_from_slice(b",\"message\":");
-    crate::encode::write_json_string(&mut out, &error.message);
-    if let Some(data) = &error.data {
-        out.extend_from_slice(b",\"data\":");
-        out.extend_from_slice(data.to_string().as_bytes());
-    }
-    out.extend_from_slice(b"}}");
-    Reply { status: error.status, body: Some(out), negotiated: None, denied: None }
+    Reply { status: error.status, body: Some(error.to_message(id)), negotiated: None, denied: None }
 }
 
 #[cfg(test)]
