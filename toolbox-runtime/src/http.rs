@@ -12,7 +12,7 @@
 use crate::auth::Auth;
 use crate::error::RpcError;
 use crate::mcp::{Headers, Mcp, Transport};
-use crate::protocol::{Version, code, decode_header_value};
+use crate::protocol::{Method as McpMethod, Version, code, decode_header_value};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -261,7 +261,8 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) 
     // A 2026-07-28 call names its tool in headers: a call over its rate is refused before its
     // body is read, with the time to wait.
     let mut rate_checked = false;
-    if let (Some("tools/call"), Some(tool)) = (method.as_deref(), name.as_deref())
+    if method.as_deref().and_then(McpMethod::parse) == Some(McpMethod::ToolsCall)
+        && let Some(tool) = name.as_deref()
         && let Some((index, _)) = state.mcp.toolbox.tool(tool).filter(|(i, _)| toolset.has_tool(*i))
     {
         let caller_key = crate::rate::caller_key(&caller, client, false);
