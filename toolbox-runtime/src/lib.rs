@@ -4,7 +4,8 @@
 //! - [`args`]: argument checking against parameter definitions;
 //! - [`sources`]: start-up resolution of `${VAR}` settings, health; [`pool`]: the connection pools;
 //!   [`execute`] with [`sqlite`], [`postgres`] and [`mysql`]: running statements, encoding rows;
-//! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
+//! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports, over [`protocol`]
+//!   (versions and methods) and [`error`] (the JSON-RPC error and its one writer);
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
 //!   the graceful shutdown; [`server`]: the command line and process.
