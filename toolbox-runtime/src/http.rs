@@ -11,8 +11,8 @@
 
 use crate::auth::Auth;
 use crate::error::RpcError;
-use crate::mcp::{Headers, Mcp, Transport, error_reply};
-use crate::protocol::{Version, code, decode_header_value};
+use crate::mcp::{Headers, Mcp, Transport};
+use crate::protocol::{Method as McpMethod, Version, code, decode_header_value};
 use axum::Router;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -49,7 +49,7 @@ impl HostRule {
         match self {
             HostRule::Any => true,
             HostRule::Loopback => is_loopback_name(&host),
-            HostRule::List(list) => list.iter().any(|h| *h == host),
+            HostRule::List(list) => list.contains(&host),
         }
     }
 }
@@ -81,7 +81,7 @@ impl OriginRule {
         match self {
             OriginRule::Any => true,
             OriginRule::Loopback => origin_host(&origin).is_some_and(is_loopback_name),
-            OriginRule::List(list) => list.iter().any(|o| *o == origin),
+            OriginRule::List(list) => list.contains(&origin),
         }
     }
 }
@@ -197,11 +197,11 @@ async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Requ
     let mut hosts = request.headers().get_all(header::HOST).iter();
     let (header_host, more) = (hosts.next(), hosts.next());
     if more.is_some() {
-        return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "a request has one Host header"));
+        return RpcError::new(400, code::INVALID_REQUEST, "a request has one Host header").into_response();
     }
     let header_host = match header_host.map(|h| h.to_str()) {
         Some(Err(_)) => {
-            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the Host header is not valid"));
+            return RpcError::new(400, code::INVALID_REQUEST, "the Host header is not valid").into_response();
         }
         Some(Ok(h)) => Some(strip_port(h)),
         None => None,
@@ -211,20 +211,18 @@ async fn guard_host_and_origin(State(state): State<Arc<AppState>>, request: Requ
     let named = [header_host, target_host];
     let host_ok = named.iter().any(Option::is_some) && named.iter().flatten().all(|h| rule.allows_host(h));
     if !host_ok {
-        return rpc_error_response(RpcError::new(
+        return RpcError::new(
             403,
             code::INVALID_REQUEST,
             "the host of the request is not allowed; see --allowed-hosts",
-        ));
+        )
+        .into_response();
     }
-    if let Some(origin) = request.headers().get(header::ORIGIN) {
-        if !origin.to_str().is_ok_and(|o| state.config.allowed_origins.allows(o)) {
-            return rpc_error_response(RpcError::new(
-                403,
-                code::INVALID_REQUEST,
-                "the Origin header is not allowed; see --allowed-origins",
-            ));
-        }
+    if let Some(origin) = request.headers().get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| state.config.allowed_origins.allows(o))
+    {
+        return RpcError::new(403, code::INVALID_REQUEST, "the Origin header is not allowed; see --allowed-origins")
+            .into_response();
     }
     next.run(request).await
 }
@@ -252,52 +250,51 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")));
     if !json {
-        return rpc_error_response(RpcError::new(415, code::INVALID_REQUEST, "Content-Type must be application/json"));
+        return RpcError::new(415, code::INVALID_REQUEST, "Content-Type must be application/json").into_response();
     }
     let Some(toolset) = state.mcp.toolbox.toolset(toolset) else {
         let name = toolset.unwrap_or_default();
-        return rpc_error_response(RpcError::new(404, code::INVALID_REQUEST, format!("unknown toolset `{name}`")));
+        return RpcError::new(404, code::INVALID_REQUEST, format!("unknown toolset `{name}`")).into_response();
     };
     let decoded = |name: &str| headers.get(name).and_then(|v| decode_header_value(v.as_bytes()));
     let (version, method, name) = (decoded("mcp-protocol-version"), decoded("mcp-method"), decoded("mcp-name"));
     // A 2026-07-28 call names its tool in headers: a call over its rate is refused before its
     // body is read, with the time to wait.
     let mut rate_checked = false;
-    if let (Some("tools/call"), Some(tool)) = (method.as_deref(), name.as_deref()) {
-        if let Some((index, _)) = state.mcp.toolbox.tool(tool).filter(|(i, _)| toolset.has_tool(*i)) {
-            let caller_key = crate::rate::caller_key(&caller, client, false);
-            if let Err(refused) = state.mcp.rate_limits.check(index, &caller_key) {
-                let mut response = rpc_error_response(RpcError::new(429, code::INVALID_REQUEST, refused.message(tool)));
-                let seconds = refused.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-                return response;
-            }
-            rate_checked = true;
+    if method.as_deref().and_then(McpMethod::parse) == Some(McpMethod::ToolsCall)
+        && let Some(tool) = name.as_deref()
+        && let Some((index, _)) = state.mcp.toolbox.tool(tool).filter(|(i, _)| toolset.has_tool(*i))
+    {
+        let caller_key = crate::rate::caller_key(&caller, client, false);
+        if let Err(refused) = state.mcp.rate_limits.check(index, &caller_key) {
+            let mut response = RpcError::new(429, code::INVALID_REQUEST, refused.message(tool)).into_response();
+            let seconds = refused.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
         }
+        rate_checked = true;
     }
     let limit = state.config.max_body_bytes;
     let timeout = state.config.body_read_timeout;
     let bytes = match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
         Ok(Ok(collected)) => collected.to_bytes(),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {
-            return rpc_error_response(RpcError::new(
-                413,
-                code::INVALID_REQUEST,
-                format!("the request body exceeds {limit} bytes"),
-            ));
+            return RpcError::new(413, code::INVALID_REQUEST, format!("the request body exceeds {limit} bytes"))
+                .into_response();
         }
         // A malformed chunked encoding, or a connection that broke mid-body.
         Ok(Err(_)) => {
-            return rpc_error_response(RpcError::new(400, code::INVALID_REQUEST, "the request body could not be read"));
+            return RpcError::new(400, code::INVALID_REQUEST, "the request body could not be read").into_response();
         }
         Err(_) => {
             // The rest of the body is still on its way: the connection cannot carry another
             // request, so it is closed after this answer.
-            let mut response = rpc_error_response(RpcError::new(
+            let mut response = RpcError::new(
                 408,
                 code::INVALID_REQUEST,
                 format!("the request body did not arrive within {} ms", timeout.as_millis()),
-            ));
+            )
+            .into_response();
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             return response;
         }
@@ -359,11 +356,12 @@ async fn protected_resource_metadata(State(state): State<Arc<AppState>>) -> Resp
 
 /// No standalone SSE stream and no sessions: GET and DELETE are 405, as the spec allows.
 async fn no_stream() -> Response {
-    let mut response = rpc_error_response(RpcError::new(
+    let mut response = RpcError::new(
         405,
         code::INVALID_REQUEST,
         "this server answers POST only; it keeps no SSE stream and no session",
-    ));
+    )
+    .into_response();
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
 }
@@ -374,12 +372,6 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
     let body = serde_json::json!({"status": if up { "ok" } else { "degraded" }, "sources": sources});
     let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
-}
-
-fn rpc_error_response(error: RpcError) -> Response {
-    let reply = error_reply(None, error);
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, [(header::CONTENT_TYPE, "application/json")], reply.body.unwrap_or_default()).into_response()
 }
 
 #[cfg(test)]

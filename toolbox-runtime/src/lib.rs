@@ -5,7 +5,8 @@
 //! - [`db`]: the sources and their engines: settings resolved at start-up, pools, running
 //!   statements and encoding rows; [`setting`] and [`call`] are the leaves it shares with the
 //!   layers above (a setting's resolution; a call's output and deadline);
-//! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports;
+//! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports, over [`protocol`]
+//!   (versions and methods) and [`error`] (the JSON-RPC error and its one writer);
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
 //!   the graceful shutdown; [`server`]: the command line and process.

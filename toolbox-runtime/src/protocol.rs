@@ -1,4 +1,4 @@
-//! MCP protocol versions and the per-version rules this server applies.
+//! MCP protocol versions, the methods of each, and the per-version rules this server applies.
 
 /// Every protocol version served, oldest first. `server/discover` and `-32022` errors list these.
 pub const SUPPORTED_VERSIONS: [&str; 5] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"];
@@ -81,40 +81,89 @@ pub mod code {
     pub const UNSUPPORTED_VERSION: i32 = -32022;
 }
 
-/// Methods of the legacy generations (2024-11-05 to 2025-11-25).
-pub fn is_legacy_method(method: &str, version: Version) -> bool {
-    match method {
-        "initialize"
-        | "ping"
-        | "tools/list"
-        | "tools/call"
-        | "prompts/list"
-        | "prompts/get"
-        | "resources/list"
-        | "resources/templates/list"
-        | "resources/read"
-        | "resources/subscribe"
-        | "resources/unsubscribe"
-        | "logging/setLevel" => true,
-        "completion/complete" => version.has_completions(),
-        _ => false,
-    }
+/// An MCP method this server knows, parsed once from the request's `method` string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Initialize,
+    Ping,
+    LoggingSetLevel,
+    /// The 2026-07-28 replacement of `initialize`.
+    ServerDiscover,
+    ToolsList,
+    ToolsCall,
+    PromptsList,
+    PromptsGet,
+    ResourcesList,
+    ResourceTemplatesList,
+    ResourcesRead,
+    ResourcesSubscribe,
+    ResourcesUnsubscribe,
+    CompletionComplete,
 }
 
-/// Methods of 2026-07-28. `initialize`, `ping` and `logging/setLevel` are gone.
-pub fn is_modern_method(method: &str) -> bool {
-    matches!(
-        method,
-        "server/discover"
-            | "tools/list"
-            | "tools/call"
-            | "prompts/list"
-            | "prompts/get"
-            | "resources/list"
-            | "resources/templates/list"
-            | "resources/read"
-            | "completion/complete"
-    )
+impl Method {
+    const ALL: [Method; 14] = [
+        Method::Initialize,
+        Method::Ping,
+        Method::LoggingSetLevel,
+        Method::ServerDiscover,
+        Method::ToolsList,
+        Method::ToolsCall,
+        Method::PromptsList,
+        Method::PromptsGet,
+        Method::ResourcesList,
+        Method::ResourceTemplatesList,
+        Method::ResourcesRead,
+        Method::ResourcesSubscribe,
+        Method::ResourcesUnsubscribe,
+        Method::CompletionComplete,
+    ];
+
+    /// The method a `method` string names, if this server knows it (in any version).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Initialize => "initialize",
+            Method::Ping => "ping",
+            Method::LoggingSetLevel => "logging/setLevel",
+            Method::ServerDiscover => "server/discover",
+            Method::ToolsList => "tools/list",
+            Method::ToolsCall => "tools/call",
+            Method::PromptsList => "prompts/list",
+            Method::PromptsGet => "prompts/get",
+            Method::ResourcesList => "resources/list",
+            Method::ResourceTemplatesList => "resources/templates/list",
+            Method::ResourcesRead => "resources/read",
+            Method::ResourcesSubscribe => "resources/subscribe",
+            Method::ResourcesUnsubscribe => "resources/unsubscribe",
+            Method::CompletionComplete => "completion/complete",
+        }
+    }
+
+    /// Whether the method is part of `version`. 2026-07-28 drops `initialize`, `ping`,
+    /// `logging/setLevel` and resource subscriptions, and adds `server/discover`;
+    /// `completion/complete` exists from 2025-03-26 on.
+    pub fn exists_in(self, version: Version) -> bool {
+        match self {
+            Method::Initialize
+            | Method::Ping
+            | Method::LoggingSetLevel
+            | Method::ResourcesSubscribe
+            | Method::ResourcesUnsubscribe => !version.is_modern(),
+            Method::ServerDiscover => version.is_modern(),
+            Method::CompletionComplete => version.has_completions(),
+            Method::ToolsList
+            | Method::ToolsCall
+            | Method::PromptsList
+            | Method::PromptsGet
+            | Method::ResourcesList
+            | Method::ResourceTemplatesList
+            | Method::ResourcesRead => true,
+        }
+    }
 }
 
 /// Decodes a header value: trims optional whitespace and undoes the `=?base64?...?=` form that
@@ -141,6 +190,34 @@ mod tests {
         assert!(Version::V20250618.has_structured_content());
         assert!(!Version::V20250326.has_structured_content());
         assert_eq!(Version::parse("2099-01-01"), None);
+    }
+
+    #[test]
+    fn methods_round_trip_and_exist_in_their_versions() {
+        for m in Method::ALL {
+            assert_eq!(Method::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(Method::parse("tools/Call"), None);
+        assert_eq!(Method::parse("notifications/initialized"), None);
+        let modern: Vec<&str> =
+            Method::ALL.into_iter().filter(|m| m.exists_in(Version::V20260728)).map(Method::as_str).collect();
+        let expected = [
+            "server/discover",
+            "tools/list",
+            "tools/call",
+            "prompts/list",
+            "prompts/get",
+            "resources/list",
+            "resources/templates/list",
+            "resources/read",
+            "completion/complete",
+        ];
+        assert_eq!(modern.len(), expected.len());
+        assert!(expected.iter().all(|m| modern.contains(m)));
+        assert!(!Method::CompletionComplete.exists_in(Version::V20241105));
+        assert!(Method::CompletionComplete.exists_in(Version::V20250326));
+        assert!(Method::LoggingSetLevel.exists_in(Version::V20251125));
+        assert!(!Method::ServerDiscover.exists_in(Version::V20251125));
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! `_meta` are served statelessly whatever came before.
 
 use crate::args::NoClaims;
+use crate::error::RpcError;
 use crate::mcp::{Mcp, Transport};
-use crate::protocol::{SUPPORTED_VERSIONS, Version};
+use crate::protocol::{SUPPORTED_VERSIONS, Version, code};
 use futures_util::StreamExt as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -72,12 +73,9 @@ pub async fn serve(mcp: Arc<Mcp>, max_line_bytes: usize) -> std::io::Result<()> 
     let toolset = mcp.toolbox.toolset(None).expect("the default toolset always exists");
     while let Some(line) = lines.next().await {
         let Ok(line) = line? else {
-            let error = crate::error::RpcError::new(
-                413,
-                crate::protocol::code::INVALID_REQUEST,
-                format!("the message exceeds {max_line_bytes} bytes"),
-            );
-            let _ = tx.send(crate::mcp::error_reply(None, error).body.unwrap_or_default()).await;
+            let error =
+                RpcError::new(413, code::INVALID_REQUEST, format!("the message exceeds {max_line_bytes} bytes"));
+            let _ = tx.send(error.to_message(None)).await;
             continue;
         };
         if line.iter().all(u8::is_ascii_whitespace) {

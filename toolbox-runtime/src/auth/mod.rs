@@ -28,6 +28,7 @@ mod fuzz;
 
 use crate::args::ClaimSource;
 use crate::def::{AuthServiceDef, ToolDef, Toolbox};
+use crate::error::RpcError;
 use crate::setting::resolve_setting;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -617,11 +618,7 @@ impl Auth {
             }
             Rejection::Unavailable(description) => (StatusCode::SERVICE_UNAVAILABLE, -32603, *description, None),
         };
-        let body = format!(
-            "{{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{{\"code\":{code},\"message\":{}}}}}",
-            Value::from(message)
-        );
-        let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let mut response = RpcError::new(status.as_u16(), code, message).into_response();
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
