@@ -30,7 +30,22 @@ pub fn open(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ServerPool, StartupError> {
     let owner = &format!("source `{owner_name}`");
-    let mut errors = Vec::new();
+    let fields = toolbox_config::url::ServerFields {
+        host: &def.host,
+        port: &def.port,
+        user: def.user.as_ref(),
+        password: def.password.as_ref(),
+        database: def.database.as_ref(),
+        query_params: def.query_params.iter().map(|(k, v)| (*k, v)).collect(),
+    };
+    let scheme = if postgres { "postgres" } else { "mysql" };
+    let url = toolbox_config::url::resolve_url(scheme, &fields, |s| {
+        resolve_setting(config_path, owner, s, lookup).map_err(|e| e.0)
+    });
+    let (url, mut errors) = match url {
+        Ok(url) => (url, Vec::new()),
+        Err(errors) => (String::new(), errors),
+    };
     let mut resolve = |s: &Setting| match resolve_setting(config_path, owner, s, lookup) {
         Ok(v) => v,
         Err(e) => {
@@ -38,12 +53,6 @@ pub fn open(
             String::new()
         }
     };
-    let host = resolve(&def.host);
-    let port = resolve(&def.port);
-    let user = def.user.as_ref().map(&mut resolve);
-    let password = def.password.as_ref().map(&mut resolve);
-    let database = def.database.as_ref().map(&mut resolve);
-    let params: Vec<(String, String)> = def.query_params.iter().map(|(k, v)| (k.to_string(), resolve(v))).collect();
     let connect_timeout = def.connect_timeout.as_ref().map(|s| (s, resolve(s)));
     let query_timeout = def.query_timeout.as_ref().map(|s| (s, resolve(s)));
     let mut duration = |value: Option<(&Setting, String)>, bare_seconds: bool, field: &str| {
@@ -64,15 +73,6 @@ pub fn open(
     if !errors.is_empty() {
         return Err(StartupError(errors.join("\n")));
     }
-    let settings = toolbox_config::url::ServerSettings {
-        host: &host,
-        port: &port,
-        user: user.as_deref(),
-        password: password.as_deref(),
-        database: database.as_deref(),
-        query_params: &params,
-    };
-    let url = toolbox_config::url::connection_url(if postgres { "postgres" } else { "mysql" }, &settings);
     // The URL holds the password: only the driver's description of what is wrong is shown.
     let bad_url = |e: sqlx::Error| {
         StartupError(format!(
