@@ -1,7 +1,8 @@
 //! The `build.rs` side: [`Builder`] writes the generated file into `OUT_DIR` and prints the
 //! `cargo:` lines; [`format_file`] and [`error_tokens`] are shared with the macro.
 
-use crate::run::generate;
+use crate::emit::JsonPlacement;
+use crate::run::generate_with;
 use proc_macro2::TokenStream;
 use quote::quote;
 use std::path::PathBuf;
@@ -48,7 +49,9 @@ impl Builder {
         let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
         let path = manifest.join(&self.config);
         let display = self.config.display().to_string();
-        let output = generate(&path, &display, &|name| std::env::var(name).ok());
+        let stem = self.out_file.strip_suffix(".rs").unwrap_or(&self.out_file).to_string();
+        let json = JsonPlacement::Files { stem };
+        let output = generate_with(&path, &display, &|name| std::env::var(name).ok(), json);
         for file in &output.tracked_files {
             println!("cargo:rerun-if-changed={}", file.display());
         }
@@ -59,14 +62,22 @@ impl Builder {
         for warning in &output.warnings {
             println!("cargo:warning={warning}");
         }
-        let text = format_file(&output.code);
-        let target = out_dir.join(&self.out_file);
-        if std::fs::read_to_string(&target).ok().as_deref() != Some(text.as_str()) {
-            std::fs::write(&target, &text)?;
+        for (name, contents) in &output.files {
+            write_if_changed(&out_dir.join(name), contents)?;
         }
+        let target = out_dir.join(&self.out_file);
+        write_if_changed(&target, &format_file(&output.code))?;
         if std::env::var_os("TOOLBOX_PRINT_GENERATED").is_some() {
             println!("cargo:warning=generated code: {}", target.display());
         }
         Ok(())
     }
+}
+
+/// Writes a file only when its contents changed, so that rustc sees an unchanged input as such.
+fn write_if_changed(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
+        std::fs::write(path, contents)?;
+    }
+    Ok(())
 }

@@ -1,11 +1,14 @@
 //! Rust code for a checked configuration: one module per tool (typed argument struct, parameter
 //! table, statements, handler), then the static tables the runtime serves. Every path into the
-//! runtime is absolute (`::toolbox_runtime::__private`).
+//! runtime goes through `rt`, a private alias of `::toolbox_runtime::__private` declared in each
+//! module, and the code reads as a person would write it: unsuffixed literals, doc comments,
+//! named constants. The JSON that `tools/list` and `prompts/list` serve is either kept in the
+//! code or put in files beside it ([`JsonPlacement`]).
 
 use crate::schema::{self, Columns};
 use crate::types::{self, Kind};
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 use serde_json::Value;
 use std::collections::HashSet;
 use toolbox_config::model::*;
@@ -29,8 +32,29 @@ pub struct Variant {
     pub binds: Option<Vec<String>>,
 }
 
+/// Where the JSON that `tools/list` and `prompts/list` serve goes.
+#[derive(Clone, Debug, Default)]
+pub enum JsonPlacement {
+    /// In the code, as string literals. The macro's choice: a proc-macro has no `OUT_DIR` to put
+    /// files in.
+    #[default]
+    Inline,
+    /// In files beside the code, named `{stem}.*.json`, pulled in with
+    /// `include_str!(concat!(env!("OUT_DIR"), ...))`: the build script's choice, which keeps big
+    /// strings out of the Rust file.
+    Files { stem: String },
+}
+
+/// The generated code, and the files it includes from `OUT_DIR` ([`JsonPlacement::Files`]).
+pub struct Emitted {
+    pub code: TokenStream,
+    /// `(file name, contents)`.
+    pub files: Vec<(String, String)>,
+}
+
 pub struct Plan<'a> {
     pub config: &'a Config,
+    pub json: JsonPlacement,
     pub display_path: String,
     pub tools: Vec<ToolPlan<'a>>,
     pub tracked_files: Vec<String>,
@@ -39,11 +63,36 @@ pub struct Plan<'a> {
 }
 
 fn rt() -> TokenStream {
-    quote!(::toolbox_runtime::__private)
+    quote!(rt)
+}
+
+/// The alias every module of the generated code declares for the runtime's paths.
+fn use_rt() -> TokenStream {
+    quote!(
+        use ::toolbox_runtime::__private as rt;
+    )
 }
 
 fn lit(s: &str) -> Literal {
     Literal::string(s)
+}
+
+/// An unsuffixed integer literal (`5`, not `5u64`): each stands where its type is known.
+fn int(n: impl Into<u64>) -> Literal {
+    Literal::u64_unsuffixed(n.into())
+}
+
+fn index(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+fn float(f: f64) -> TokenStream {
+    if f.is_finite() { Literal::f64_unsuffixed(f).into_token_stream() } else { quote!(#f) }
+}
+
+/// A doc comment's text, with the space that follows `///`.
+fn doc(text: &str) -> String {
+    format!(" {text}")
 }
 
 /// A unique identifier per name, made from the name.
@@ -63,8 +112,9 @@ fn unique(names: impl Iterator<Item = String>, make: fn(&str) -> String) -> Vec<
         .collect()
 }
 
-pub fn emit(plan: &Plan<'_>) -> TokenStream {
+pub fn emit(plan: &Plan<'_>) -> Emitted {
     let rt = rt();
+    let use_rt = use_rt();
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
@@ -76,7 +126,6 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
         .map(|(t, m)| {
             let m = format_ident!("{}", m);
             let name = lit(&t.tool.name.value);
-            let source = t.source_index;
             let auth: Vec<Literal> = t.tool.auth_required.iter().map(|a| lit(&a.value)).collect();
             let scopes: Vec<Literal> = t.tool.scopes_required.iter().map(|a| lit(&a.value)).collect();
             let headers: Vec<TokenStream> = t
@@ -90,12 +139,15 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                 })
                 .collect();
             let timeout = match t.tool.query_timeout_ms {
-                Some(ms) => quote!(Some(#ms)),
+                Some(ms) => {
+                    let ms = int(ms);
+                    quote!(Some(#ms))
+                }
                 None => quote!(None),
             };
             let rate = match t.tool.rate_limit {
                 Some(r) => {
-                    let (calls, ms) = (r.calls, r.period.as_millis() as u64);
+                    let (calls, ms) = (int(r.calls), int(r.period.as_millis() as u64));
                     quote!(Some(#rt::Rate { calls: #calls, period: #rt::Duration::from_millis(#ms) }))
                 }
                 None => quote!(None),
@@ -103,7 +155,7 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             quote! {
                 #rt::ToolDef {
                     name: #name,
-                    source: #source,
+                    source: tools::#m::SOURCE,
                     params: &tools::#m::PARAMS,
                     auth_required: &[#(#auth),*],
                     scopes_required: &[#(#scopes),*],
@@ -115,12 +167,12 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             }
         })
         .collect();
-    let tool_count = tool_defs.len();
+    let tool_count = index(tool_defs.len());
 
     let mut prompts: Vec<&Prompt> = plan.config.prompts.iter().collect();
     prompts.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     let prompt_defs: Vec<TokenStream> = prompts.iter().map(|p| prompt_def(p)).collect();
-    let prompt_count = prompt_defs.len();
+    let prompt_count = index(prompt_defs.len());
 
     let sources: Vec<TokenStream> = plan
         .config
@@ -144,17 +196,20 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             source_def(s, scripts, &statements)
         })
         .collect();
-    let source_count = sources.len();
+    let source_count = index(sources.len());
 
     let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
-    let auth_count = auth_defs.len();
+    let auth_count = index(auth_defs.len());
 
-    let toolsets = toolset_defs(plan, &sorted, &prompts);
-    let toolset_count = toolsets.len();
+    let mut files = Vec::new();
+    let toolsets = toolset_defs(plan, &sorted, &prompts, &mut files);
+    let toolset_count = index(toolsets.len());
     let display = lit(&plan.display_path);
     let tracked: Vec<Literal> = plan.tracked_files.iter().map(|f| lit(f)).collect();
 
-    quote! {
+    let code = quote! {
+        #use_rt
+
         // Each file this code was made from, so that rustc rebuilds when one changes.
         #(const _: &str = include_str!(#tracked);)*
 
@@ -184,13 +239,14 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             prompts: &PROMPTS,
             auth_services: &AUTH_SERVICES,
         };
-    }
+    };
+    Emitted { code, files }
 }
 
 fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
     let rt = rt();
     let raw = lit(&value.value);
-    let (line, col) = (value.pos.line, value.pos.col);
+    let (line, col) = (int(value.pos.line), int(value.pos.col));
     quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
 }
 
@@ -255,7 +311,7 @@ fn source_def(
                 let (k, v) = (lit(k), setting(v));
                 quote!((#k, #v))
             });
-            let max_connections = server.max_connections.unwrap_or(4);
+            let max_connections = int(server.max_connections.unwrap_or(4));
             let read_only = server.read_only;
             let variant =
                 format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
@@ -310,9 +366,12 @@ fn const_value(v: &Value) -> TokenStream {
         }
         Value::Bool(b) => quote!(#rt::ConstValue::Bool(#b)),
         Value::Number(n) => match n.as_i64() {
-            Some(i) => quote!(#rt::ConstValue::Int(#i)),
+            Some(i) => {
+                let i = Literal::i64_unsuffixed(i);
+                quote!(#rt::ConstValue::Int(#i))
+            }
             None => {
-                let f = n.as_f64().unwrap_or_default();
+                let f = float(n.as_f64().unwrap_or_default());
                 quote!(#rt::ConstValue::Float(#f))
             }
         },
@@ -349,11 +408,11 @@ fn param_def(p: &Param) -> TokenStream {
         def = quote!(#def.excluded(&[#(#values),*]));
     }
     if let Some(min) = &p.min_value {
-        let v = min.value;
+        let v = float(min.value);
         def = quote!(#def.min(#v));
     }
     if let Some(max) = &p.max_value {
-        let v = max.value;
+        let v = float(max.value);
         def = quote!(#def.max(#v));
     }
     if let Some(item) = &p.items {
@@ -419,6 +478,7 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     if engine == Engine::Postgres {
         let name = lit(&p.name.value);
         let value = if optional { quote!(a.#field.as_ref()) } else { quote!(Some(&a.#field)) };
+        let index = self::index(index);
         return quote!(.bind(#rt::postgres::value(&statement.pg_params[#index], #name, #value)?));
     }
     let convert = match p.ty {
@@ -448,14 +508,20 @@ fn pg_bind(bind: toolbox_config::pg::Bind) -> TokenStream {
     use toolbox_config::pg::{Bind, Scalar};
     let rt = rt();
     let scalar = |s: Scalar| match s {
-        Scalar::Text(oid) => quote!(#rt::PgScalar::Text(#oid)),
+        Scalar::Text(oid) => {
+            let oid = int(oid);
+            quote!(#rt::PgScalar::Text(#oid))
+        }
         other => {
             let v = format_ident!("{}", other.variant());
             quote!(#rt::PgScalar::#v)
         }
     };
     match bind {
-        Bind::Text(oid) => quote!(#rt::PgBind::Text(#oid)),
+        Bind::Text(oid) => {
+            let oid = int(oid);
+            quote!(#rt::PgBind::Text(#oid))
+        }
         Bind::Array(element) => {
             let element = scalar(element);
             quote!(#rt::PgBind::Array(#element))
@@ -469,13 +535,21 @@ fn pg_bind(bind: toolbox_config::pg::Bind) -> TokenStream {
 
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let rt = rt();
+    let use_rt = use_rt();
     let tool = plan.tool;
-    let doc =
-        format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
+    let module_doc = doc(&format!(
+        "`{}` ({}): {}",
+        tool.name.value,
+        tool.ty.type_name(),
+        tool.description.lines().next().unwrap_or("")
+    ));
     let all: Vec<&Param> = tool.parameters.iter().chain(&tool.template_parameters).collect();
     let engine_module = format_ident!("{}", plan.engine.type_name());
     let max_rows = match tool.max_rows {
-        Some(n) => quote!(Some(#n)),
+        Some(n) => {
+            let n = int(n);
+            quote!(Some(#n))
+        }
         None => quote!(None),
     };
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
@@ -484,10 +558,10 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
             (
                 vec![sql_param],
-                1usize,
+                index(1),
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
-                quote!(0usize),
+                quote!(0),
                 quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             )
         }
@@ -499,19 +573,21 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             for (i, (p, f)) in all.iter().zip(&field_names).enumerate() {
                 let f = format_ident!("{}", f);
                 let is_template = i >= tool.parameters.len();
-                let doc = format!("`{}`: {}", p.name.value, p.description);
+                let doc = doc(&format!("`{}`: {}", p.name.value, p.description));
+                let at = index(i);
                 if is_template {
-                    fields.push(quote!(#[doc = #doc] #[doc = "The index of the chosen value in `allowedValues`."] pub #f: usize));
-                    init.push(quote!(#f: args.choice(&PARAMS[#i], claims)?));
+                    let choice = " The index of the chosen value in `allowedValues`.";
+                    fields.push(quote!(#[doc = #doc] #[doc = ""] #[doc = #choice] pub #f: usize));
+                    init.push(quote!(#f: args.choice(&PARAMS[#at], claims)?));
                     continue;
                 }
                 let ty = rust_type(p.ty);
                 if p.is_required() {
                     fields.push(quote!(#[doc = #doc] pub #f: #ty));
-                    init.push(quote!(#f: args.get(&PARAMS[#i], claims)?));
+                    init.push(quote!(#f: args.get(&PARAMS[#at], claims)?));
                 } else {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
-                    init.push(quote!(#f: args.get_opt(&PARAMS[#i], claims)?));
+                    init.push(quote!(#f: args.get_opt(&PARAMS[#at], claims)?));
                 }
                 bind.push(bind_expr(plan.engine, p, &f, !p.is_required(), i));
             }
@@ -519,15 +595,15 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let mut variant: Option<TokenStream> = None;
             for (i, f) in field_names.iter().enumerate().skip(tool.parameters.len()) {
                 let f = format_ident!("{}", f);
-                let radix = all[i].allowed_values.len();
+                let radix = index(all[i].allowed_values.len());
                 variant = Some(match variant {
                     None => quote!(a.#f),
                     Some(v) => quote!((#v) * #radix + a.#f),
                 });
             }
-            let variant = variant.unwrap_or_else(|| quote!(0usize));
+            let variant = variant.unwrap_or_else(|| quote!(0));
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
-            let count = params.len();
+            let count = index(params.len());
             (
                 params,
                 count,
@@ -570,9 +646,10 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             quote!(#rt::Statement { sql: #sql, columns: #columns, pg_params: #params })
         })
         .collect();
-    let variant_count = statements.len();
-    let source = plan.source_index;
-    let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
+    let variant_count = index(statements.len());
+    let source = index(plan.source_index);
+    let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
+    let args_doc = doc(&format!("The checked arguments of `{}`.", tool.name.value));
     let pool_method = format_ident!("{}_pool", plan.engine.type_name());
     let statements_item = if tool.ty.has_statement() {
         quote! {
@@ -584,8 +661,13 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         quote!()
     };
     quote! {
-        #[doc = #doc]
+        #[doc = #module_doc]
         pub mod #module {
+            #use_rt
+
+            #[doc = #source_doc]
+            pub const SOURCE: usize = #source;
+
             #[doc = #args_doc]
             #[derive(Debug)]
             pub struct Args {
@@ -610,7 +692,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                         Err(e) => return #rt::ToolOutput::invalid_arguments(e),
                     };
                     let variant = #variant_expr;
-                    let pool = match ctx.sources.get(#source).#pool_method().await {
+                    let pool = match ctx.sources.get(SOURCE).#pool_method().await {
                         Ok(pool) => pool,
                         Err(e) => return #rt::ToolOutput::Error(e),
                     };
@@ -640,7 +722,7 @@ fn prompt_def(p: &Prompt) -> TokenStream {
                     let t = lit(&text[copied..r.start]);
                     parts.push(quote!(#rt::PromptPart::Text(#t)));
                 }
-                let index = p.arguments.iter().position(|a| a.name.value == r.name).unwrap_or(0);
+                let index = index(p.arguments.iter().position(|a| a.name.value == r.name).unwrap_or(0));
                 parts.push(quote!(#rt::PromptPart::Argument(#index)));
                 copied = r.end;
             }
@@ -656,7 +738,29 @@ fn prompt_def(p: &Prompt) -> TokenStream {
     }
 }
 
-fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) -> Vec<TokenStream> {
+/// The protocol generations of `tools/list`, in the order of `ToolsetDef::tools_json`, as they
+/// name the files of [`JsonPlacement::Files`].
+const TOOL_SHAPES: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2026-07-28"];
+
+/// A JSON string of a toolset: a literal, or a file beside the code and its `include_str!`.
+fn json_str(placement: &JsonPlacement, name: String, json: String, files: &mut Vec<(String, String)>) -> TokenStream {
+    match placement {
+        JsonPlacement::Inline => lit(&json).into_token_stream(),
+        JsonPlacement::Files { stem } => {
+            let file = format!("{stem}.{name}.json");
+            let path = lit(&format!("/{file}"));
+            files.push((file, json));
+            quote!(include_str!(concat!(env!("OUT_DIR"), #path)))
+        }
+    }
+}
+
+fn toolset_defs(
+    plan: &Plan<'_>,
+    sorted: &[&ToolPlan<'_>],
+    prompts: &[&Prompt],
+    files: &mut Vec<(String, String)>,
+) -> Vec<TokenStream> {
     let rt = rt();
     let entries: Vec<[Value; 4]> = sorted
         .iter()
@@ -690,12 +794,13 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
         })
         .collect();
     let prompt_entries: Vec<Value> = prompts.iter().map(|p| schema::prompt_entry(p)).collect();
-    let make = |name: &str,
-                tools: Option<Vec<usize>>,
-                prompt_list: Option<Vec<usize>>,
-                instructions: Option<&str>,
-                ttl: u64,
-                private: bool| {
+    let mut make = |toolset: usize,
+                    name: &str,
+                    tools: Option<Vec<usize>>,
+                    prompt_list: Option<Vec<usize>>,
+                    instructions: Option<&str>,
+                    ttl: u64,
+                    private: bool| {
         let pick = |shape: usize| -> String {
             let list: Vec<&Value> = match &tools {
                 None => entries.iter().map(|e| &e[shape]).collect(),
@@ -703,21 +808,28 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
             };
             serde_json::to_string(&list).unwrap_or_default()
         };
-        let shapes = [lit(&pick(0)), lit(&pick(1)), lit(&pick(2)), lit(&pick(3))];
+        let shapes: Vec<TokenStream> = TOOL_SHAPES
+            .iter()
+            .enumerate()
+            .map(|(shape, generation)| {
+                json_str(&plan.json, format!("toolset-{toolset}.tools-{generation}"), pick(shape), files)
+            })
+            .collect();
         let prompts_json = match &prompt_list {
             None => serde_json::to_string(&prompt_entries),
             Some(ix) => serde_json::to_string(&ix.iter().map(|i| &prompt_entries[*i]).collect::<Vec<_>>()),
         }
         .unwrap_or_default();
-        let prompts_json = lit(&prompts_json);
+        let prompts_json = json_str(&plan.json, format!("toolset-{toolset}.prompts"), prompts_json, files);
         let index_list = |l: &Option<Vec<usize>>| match l {
             None => quote!(None),
             Some(ix) => {
-                let ix = ix.iter().map(|i| *i as u16);
+                let ix = ix.iter().map(|i| index(*i));
                 quote!(Some(&[#(#ix),*]))
             }
         };
         let (tools_ix, prompts_ix) = (index_list(&tools), index_list(&prompt_list));
+        let ttl_ms = int(ttl);
         let name = lit(name);
         let instructions = match instructions {
             Some(i) => {
@@ -734,14 +846,14 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
                 tools_json: [#(#shapes),*],
                 prompts_json: #prompts_json,
                 instructions: #instructions,
-                ttl_ms: #ttl,
+                ttl_ms: #ttl_ms,
                 cache_private: #private,
             }
         }
     };
     const DEFAULT_TTL_MS: u64 = 300_000;
-    let mut out = vec![make("", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
-    for ts in &plan.config.toolsets {
+    let mut out = vec![make(0, "", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
+    for (i, ts) in plan.config.toolsets.iter().enumerate() {
         let mut tools: Vec<usize> =
             ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
         tools.sort_unstable();
@@ -752,6 +864,7 @@ fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) 
         prompt_ix.dedup();
         let instructions = ts.description.as_deref().or(plan.config.instructions.as_deref());
         out.push(make(
+            i + 1,
             &ts.name.value,
             Some(tools),
             Some(prompt_ix),

@@ -28,4 +28,4 @@ pub mod types;
 
 pub use builder::{Builder, env_tokens, error_tokens, format_file};
 pub use oracle::{Mode, PREPARE_COMMAND};
-pub use run::{Output, generate};
+pub use run::{Output, generate, generate_with};

@@ -22,10 +22,23 @@ pub struct Output {
     pub env_vars: BTreeSet<String>,
     /// Things the user should know that do not fail the build (e.g. the cache was used).
     pub warnings: Vec<String>,
+    /// Files the code includes from `OUT_DIR`, `(name, contents)` (see [`emit::JsonPlacement`]).
+    pub files: Vec<(String, String)>,
 }
 
-/// Generates the code for the configuration at `path`. `display` is how messages name the file.
+/// Generates the code for the configuration at `path`, with the JSON that `tools/list` serves
+/// kept in the code. `display` is how messages name the file.
 pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Output {
+    generate_with(path, display, lookup, emit::JsonPlacement::Inline)
+}
+
+/// [`generate`], with the JSON placed as `json` says.
+pub fn generate_with(
+    path: &Path,
+    display: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    json: emit::JsonPlacement,
+) -> Output {
     let used_vars = RefCell::new(BTreeSet::new());
     let env = |name: &str| {
         used_vars.borrow_mut().insert(name.to_string());
@@ -42,6 +55,7 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
                 tracked_files,
                 env_vars: BTreeSet::new(),
                 warnings: Vec::new(),
+                files: Vec::new(),
             };
         }
     };
@@ -105,7 +119,14 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
     if !diags.is_empty() {
         toolbox_config::diag::sort(&mut diags);
         let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
-        return Output { code: crate::error_tokens(&errors), errors, tracked_files, env_vars, warnings };
+        return Output {
+            code: crate::error_tokens(&errors),
+            errors,
+            tracked_files,
+            env_vars,
+            warnings,
+            files: Vec::new(),
+        };
     }
     if all_live && !cache_files_used.is_empty() && matches!(mode, Mode::Auto | Mode::Prepare) {
         let engines: Vec<&str> = config
@@ -133,10 +154,12 @@ pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<Stri
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
     let plan = emit::Plan {
         config: &config,
+        json,
         display_path: display.to_string(),
         tools: tool_plans,
         tracked_files: tracked,
         scripts,
     };
-    Output { code: emit::emit(&plan), errors: Vec::new(), tracked_files, env_vars, warnings }
+    let emit::Emitted { code, files } = emit::emit(&plan);
+    Output { code, errors: Vec::new(), tracked_files, env_vars, warnings, files }
 }

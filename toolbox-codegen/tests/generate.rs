@@ -168,3 +168,34 @@ fn prepare_and_check_need_the_database() {
     }
     assert!(!dir.path().join(".toolbox").exists());
 }
+
+/// The code `build.rs` gets for `tests/golden/tools.yaml`, compared with the committed
+/// `tests/golden/toolbox_generated.rs` and the JSON files beside it, so that a change to the
+/// generated code is reviewed like code. `TOOLBOX_BLESS=1` rewrites them.
+#[test]
+fn golden() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let json = toolbox_codegen::emit::JsonPlacement::Files { stem: "toolbox_generated".into() };
+    let out = toolbox_codegen::generate_with(&dir.join("tools.yaml"), "tools.yaml", &|_| None, json);
+    assert_eq!(out.errors, Vec::<String>::new());
+    // Inputs are tracked by absolute path, which differs from machine to machine.
+    let shown_dir = std::fs::canonicalize(&dir).unwrap().display().to_string();
+    let code = format_file(&out.code).replace(&shown_dir, "$DIR");
+    let bless = std::env::var_os("TOOLBOX_BLESS").is_some();
+    let mut stale = Vec::new();
+    for (name, text) in [("toolbox_generated.rs".to_string(), code)].into_iter().chain(out.files) {
+        let path = dir.join(&name);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if bless {
+            std::fs::write(&path, &text).unwrap();
+        } else {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the generated code differs from tests/golden/{stale:?}: review the change, then rewrite them with `TOOLBOX_BLESS=1 cargo test -p toolbox-codegen --test generate golden`"
+    );
+}
