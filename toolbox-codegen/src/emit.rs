@@ -4,15 +4,23 @@
 //! module, and the code reads as a person would write it: unsuffixed literals, doc comments,
 //! named constants. The JSON that `tools/list` and `prompts/list` serve is either kept in the
 //! code or put in files beside it ([`JsonPlacement`]).
+//!
+//! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
+//! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
-use crate::schema::{self, Columns};
-use crate::types::{self, Kind};
+mod tables;
+mod toolsets;
+mod values;
+
+use crate::schema::Columns;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{ToTokens, format_ident, quote};
-use serde_json::Value;
 use std::collections::HashSet;
+use tables::{StatementColumns, auth_def, prompt_def, source_def};
 use toolbox_config::model::*;
 use toolbox_config::names::rust_ident;
+use toolsets::toolset_defs;
+use values::{column_defs, const_value, pg_params, rust_type};
 
 /// A tool with everything the build learned about it.
 pub struct ToolPlan<'a> {
@@ -243,145 +251,6 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
     Emitted { code, files }
 }
 
-fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
-    let rt = rt();
-    let raw = lit(&value.value);
-    let (line, col) = (int(value.pos.line), int(value.pos.col));
-    quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
-}
-
-/// A compiled statement, its described columns (name, type) and PostgreSQL parameter types, for
-/// the start-up drift check.
-type StatementColumns = (String, String, Vec<(String, String)>, Option<Vec<String>>);
-
-fn source_def(
-    source: &Source,
-    scripts: &(Option<String>, Option<String>),
-    statements: &[StatementColumns],
-) -> TokenStream {
-    let rt = rt();
-    let name = lit(&source.name.value);
-    let script = |p: &Option<String>| match p {
-        Some(path) => {
-            let path = lit(path);
-            quote!(Some(include_str!(#path)))
-        }
-        None => quote!(None),
-    };
-    let (schema, seed) = (script(&scripts.0), script(&scripts.1));
-    let statements = statements.iter().map(|(tool, sql, columns, binds)| {
-        let (tool, sql) = (lit(tool), lit(sql));
-        let columns = columns.iter().map(|(n, t)| {
-            let (n, t) = (lit(n), lit(t));
-            quote!((#n, #t))
-        });
-        let params = pg_params(binds.as_deref());
-        quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
-    });
-    match &source.kind {
-        SourceKind::Sqlite(s) => {
-            let database = setting(&s.database);
-            let read_only = s.read_only;
-            quote! {
-                #rt::SourceDef {
-                    name: #name,
-                    kind: #rt::SourceKindDef::Sqlite(#rt::SqliteSourceDef {
-                        database: #database,
-                        schema_sql: #schema,
-                        seed_sql: #seed,
-                        read_only: #read_only,
-                        statements: &[#(#statements),*],
-                    }),
-                }
-            }
-        }
-        SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
-            let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
-                Some(v) => {
-                    let v = setting(v);
-                    quote!(Some(#v))
-                }
-                None => quote!(None),
-            };
-            let (host, port) = (setting(&server.host), setting(&server.port));
-            let (user, password, database) =
-                (optional(&server.user), optional(&server.password), optional(&server.database));
-            let (connect_timeout, query_timeout) = (optional(&server.connect_timeout), optional(&server.query_timeout));
-            let params = server.query_params.iter().map(|(k, v)| {
-                let (k, v) = (lit(k), setting(v));
-                quote!((#k, #v))
-            });
-            let max_connections = int(server.max_connections.unwrap_or(4));
-            let read_only = server.read_only;
-            let variant =
-                format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
-            quote! {
-                #rt::SourceDef {
-                    name: #name,
-                    kind: #rt::SourceKindDef::#variant(#rt::ServerSourceDef {
-                        host: #host,
-                        port: #port,
-                        user: #user,
-                        password: #password,
-                        database: #database,
-                        query_params: &[#(#params),*],
-                        connect_timeout: #connect_timeout,
-                        query_timeout: #query_timeout,
-                        max_connections: #max_connections,
-                        read_only: #read_only,
-                        statements: &[#(#statements),*],
-                    }),
-                }
-            }
-        }
-    }
-}
-
-fn auth_def(a: &AuthService) -> TokenStream {
-    let rt = rt();
-    let name = lit(&a.name.value);
-    let kind = lit(a.kind.type_name());
-    let mcp = a.mcp_enabled;
-    let scopes: Vec<Literal> = a.scopes_required.iter().map(|s| lit(&s.value)).collect();
-    let settings: Vec<TokenStream> = a
-        .settings
-        .iter()
-        .map(|(k, v)| {
-            let k = lit(k);
-            let v = setting(v);
-            quote!((#k, #v))
-        })
-        .collect();
-    quote! {
-        #rt::AuthServiceDef { name: #name, kind: #kind, mcp_enabled: #mcp, scopes_required: &[#(#scopes),*], settings: &[#(#settings),*] }
-    }
-}
-
-fn const_value(v: &Value) -> TokenStream {
-    let rt = rt();
-    match v {
-        Value::String(s) => {
-            let s = lit(s);
-            quote!(#rt::ConstValue::Str(#s))
-        }
-        Value::Bool(b) => quote!(#rt::ConstValue::Bool(#b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => {
-                let i = Literal::i64_unsuffixed(i);
-                quote!(#rt::ConstValue::Int(#i))
-            }
-            None => {
-                let f = float(n.as_f64().unwrap_or_default());
-                quote!(#rt::ConstValue::Float(#f))
-            }
-        },
-        other => {
-            let text = lit(&other.to_string());
-            quote!(#rt::ConstValue::Json(#text))
-        }
-    }
-}
-
 fn param_kind(t: ParamType) -> TokenStream {
     let rt = rt();
     let v = format_ident!("{}", format!("{t:?}"));
@@ -437,39 +306,6 @@ fn param_def(p: &Param) -> TokenStream {
     def
 }
 
-fn rust_type(t: ParamType) -> TokenStream {
-    let rt = rt();
-    match t {
-        ParamType::String => quote!(String),
-        ParamType::Integer => quote!(i64),
-        ParamType::Float => quote!(f64),
-        ParamType::Boolean => quote!(bool),
-        ParamType::Array | ParamType::Map => quote!(#rt::Value),
-    }
-}
-
-fn column_kind(kind: Kind) -> TokenStream {
-    let rt = rt();
-    let variant = format_ident!("{}", kind.variant());
-    match kind {
-        Kind::Array(element) => {
-            let element = format_ident!("{}", types::element_kind(element).variant());
-            quote!(#rt::ColumnKind::Array(#rt::Element::#element))
-        }
-        _ => quote!(#rt::ColumnKind::#variant),
-    }
-}
-
-fn column_defs(engine: Engine, columns: &[crate::describe::DescribedColumn]) -> TokenStream {
-    let rt = rt();
-    let defs = columns.iter().map(|c| {
-        let key = lit(&format!("{}:", serde_json::to_string(&c.name).unwrap_or_default()));
-        let kind = column_kind(c.json_kind(engine));
-        quote!(#rt::ColumnDef { key: #key, kind: #kind })
-    });
-    quote!(&[#(#defs),*])
-}
-
 /// The expression that binds one argument, in the form the engine takes it. PostgreSQL values
 /// are encoded for the type the build chose for their placeholder (`index`), which may refuse
 /// them (an integer beyond `int4`).
@@ -490,46 +326,6 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
         (None, _) => quote!(.bind(a.#field)),
         (Some(()), false) => quote!(.bind(a.#field.to_string())),
         (Some(()), true) => quote!(.bind(a.#field.map(|v| v.to_string()))),
-    }
-}
-
-/// The PostgreSQL parameter types of a statement, as the build chose them.
-fn pg_params(binds: Option<&[String]>) -> TokenStream {
-    let rt = rt();
-    let params = binds.unwrap_or_default().iter().map(|name| {
-        let bind = pg_bind(toolbox_config::pg::Bind::from_name(name));
-        let name = lit(name);
-        quote!(#rt::postgres::PgParam { bind: #bind, type_name: #name })
-    });
-    quote!(&[#(#params),*])
-}
-
-fn pg_bind(bind: toolbox_config::pg::Bind) -> TokenStream {
-    use toolbox_config::pg::{Bind, Scalar};
-    let rt = rt();
-    let scalar = |s: Scalar| match s {
-        Scalar::Text(oid) => {
-            let oid = int(oid);
-            quote!(#rt::PgScalar::Text(#oid))
-        }
-        other => {
-            let v = format_ident!("{}", other.variant());
-            quote!(#rt::PgScalar::#v)
-        }
-    };
-    match bind {
-        Bind::Text(oid) => {
-            let oid = int(oid);
-            quote!(#rt::PgBind::Text(#oid))
-        }
-        Bind::Array(element) => {
-            let element = scalar(element);
-            quote!(#rt::PgBind::Array(#element))
-        }
-        other => {
-            let v = format_ident!("{}", other.variant());
-            quote!(#rt::PgBind::#v)
-        }
     }
 }
 
@@ -701,177 +497,4 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             }
         }
     }
-}
-
-fn prompt_def(p: &Prompt) -> TokenStream {
-    let rt = rt();
-    let name = lit(&p.name.value);
-    let description = lit(&p.description);
-    let arguments: Vec<TokenStream> = p.arguments.iter().map(param_def).collect();
-    let messages: Vec<TokenStream> = p
-        .messages
-        .iter()
-        .map(|m| {
-            let role = lit(&m.role);
-            let text = &m.content.value;
-            let refs = toolbox_config::template::references(text).unwrap_or_default();
-            let mut parts = Vec::new();
-            let mut copied = 0;
-            for r in &refs {
-                if r.start > copied {
-                    let t = lit(&text[copied..r.start]);
-                    parts.push(quote!(#rt::PromptPart::Text(#t)));
-                }
-                let index = index(p.arguments.iter().position(|a| a.name.value == r.name).unwrap_or(0));
-                parts.push(quote!(#rt::PromptPart::Argument(#index)));
-                copied = r.end;
-            }
-            if copied < text.len() {
-                let t = lit(&text[copied..]);
-                parts.push(quote!(#rt::PromptPart::Text(#t)));
-            }
-            quote!(#rt::PromptMessageDef { role: #role, parts: &[#(#parts),*] })
-        })
-        .collect();
-    quote! {
-        #rt::PromptDef { name: #name, description: #description, arguments: &[#(#arguments),*], messages: &[#(#messages),*] }
-    }
-}
-
-/// The protocol generations of `tools/list`, in the order of `ToolsetDef::tools_json`, as they
-/// name the files of [`JsonPlacement::Files`].
-const TOOL_SHAPES: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2026-07-28"];
-
-/// A JSON string of a toolset: a literal, or a file beside the code and its `include_str!`.
-fn json_str(placement: &JsonPlacement, name: String, json: String, files: &mut Vec<(String, String)>) -> TokenStream {
-    match placement {
-        JsonPlacement::Inline => lit(&json).into_token_stream(),
-        JsonPlacement::Files { stem } => {
-            let file = format!("{stem}.{name}.json");
-            let path = lit(&format!("/{file}"));
-            files.push((file, json));
-            quote!(include_str!(concat!(env!("OUT_DIR"), #path)))
-        }
-    }
-}
-
-fn toolset_defs(
-    plan: &Plan<'_>,
-    sorted: &[&ToolPlan<'_>],
-    prompts: &[&Prompt],
-    files: &mut Vec<(String, String)>,
-) -> Vec<TokenStream> {
-    let rt = rt();
-    let entries: Vec<[Value; 4]> = sorted
-        .iter()
-        .map(|t| {
-            let params: Vec<&Param> = t.tool.parameters.iter().chain(&t.tool.template_parameters).collect();
-            let output = match t.tool.ty.kind {
-                // Every variant of a templated statement has the same shape only by luck; the
-                // schema is given only when they agree.
-                ToolKind::Sql | ToolKind::ListTables => {
-                    let first = &t.variants[0].columns;
-                    t.variants
-                        .iter()
-                        .all(|v| &v.columns == first)
-                        .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
-                }
-                ToolKind::ExecuteSql => None,
-            };
-            let mut entry =
-                schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
-            if t.tool.ty.kind == ToolKind::ExecuteSql {
-                for e in &mut entry {
-                    e["inputSchema"] = serde_json::json!({
-                        "type": "object",
-                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
-                        "required": ["sql"],
-                        "additionalProperties": false
-                    });
-                }
-            }
-            entry
-        })
-        .collect();
-    let prompt_entries: Vec<Value> = prompts.iter().map(|p| schema::prompt_entry(p)).collect();
-    let mut make = |toolset: usize,
-                    name: &str,
-                    tools: Option<Vec<usize>>,
-                    prompt_list: Option<Vec<usize>>,
-                    instructions: Option<&str>,
-                    ttl: u64,
-                    private: bool| {
-        let pick = |shape: usize| -> String {
-            let list: Vec<&Value> = match &tools {
-                None => entries.iter().map(|e| &e[shape]).collect(),
-                Some(ix) => ix.iter().map(|i| &entries[*i][shape]).collect(),
-            };
-            serde_json::to_string(&list).unwrap_or_default()
-        };
-        let shapes: Vec<TokenStream> = TOOL_SHAPES
-            .iter()
-            .enumerate()
-            .map(|(shape, generation)| {
-                json_str(&plan.json, format!("toolset-{toolset}.tools-{generation}"), pick(shape), files)
-            })
-            .collect();
-        let prompts_json = match &prompt_list {
-            None => serde_json::to_string(&prompt_entries),
-            Some(ix) => serde_json::to_string(&ix.iter().map(|i| &prompt_entries[*i]).collect::<Vec<_>>()),
-        }
-        .unwrap_or_default();
-        let prompts_json = json_str(&plan.json, format!("toolset-{toolset}.prompts"), prompts_json, files);
-        let index_list = |l: &Option<Vec<usize>>| match l {
-            None => quote!(None),
-            Some(ix) => {
-                let ix = ix.iter().map(|i| index(*i));
-                quote!(Some(&[#(#ix),*]))
-            }
-        };
-        let (tools_ix, prompts_ix) = (index_list(&tools), index_list(&prompt_list));
-        let ttl_ms = int(ttl);
-        let name = lit(name);
-        let instructions = match instructions {
-            Some(i) => {
-                let i = lit(i);
-                quote!(Some(#i))
-            }
-            None => quote!(None),
-        };
-        quote! {
-            #rt::ToolsetDef {
-                name: #name,
-                tools: #tools_ix,
-                prompts: #prompts_ix,
-                tools_json: [#(#shapes),*],
-                prompts_json: #prompts_json,
-                instructions: #instructions,
-                ttl_ms: #ttl_ms,
-                cache_private: #private,
-            }
-        }
-    };
-    const DEFAULT_TTL_MS: u64 = 300_000;
-    let mut out = vec![make(0, "", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
-    for (i, ts) in plan.config.toolsets.iter().enumerate() {
-        let mut tools: Vec<usize> =
-            ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
-        tools.sort_unstable();
-        tools.dedup();
-        let mut prompt_ix: Vec<usize> =
-            ts.prompts.iter().filter_map(|n| prompts.iter().position(|p| p.name.value == n.value)).collect();
-        prompt_ix.sort_unstable();
-        prompt_ix.dedup();
-        let instructions = ts.description.as_deref().or(plan.config.instructions.as_deref());
-        out.push(make(
-            i + 1,
-            &ts.name.value,
-            Some(tools),
-            Some(prompt_ix),
-            instructions,
-            ts.ttl_ms.unwrap_or(DEFAULT_TTL_MS),
-            ts.cache_private.unwrap_or(false),
-        ));
-    }
-    out
 }
