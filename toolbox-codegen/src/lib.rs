@@ -1,7 +1,7 @@
 //! From `tools.yaml` to Rust: the code generator behind `build.rs` and `toolbox-macros`.
 //!
 //! [`generate`] runs the whole pipeline ([`run`]): parse and validate (`toolbox-config`), plan
-//! every variant of each tool's statement ([`plan`]) and describe it against its source's schema
+//! every variant of each tool's statement (`plan.rs`) and describe it against its source's schema
 //! ([`describe`]), from the live database or the description cache as the build's [`Mode`] says
 //! ([`oracle`], [`cache`]), then emit code ([`emit`]) with the JSON that `tools/list` serves made
 //! in advance ([`schema`]). Every problem found on the way is returned together, rendered as
