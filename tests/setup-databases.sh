@@ -2,7 +2,7 @@
 # (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql, the
 # `toolbox_hotels` database of examples/hotels and the `toolbox_matrix` databases of tests/matrix,
 # from their schema files, on the PostgreSQL and MariaDB of this machine. The builds describe
-# their statements against them (refreshing .toolbox/), and the database compile-fail snapshots
+# their statements against them (`TOOLBOX_PREPARE=1` refreshes .toolbox/), and the database compile-fail snapshots
 # need them. Without the services it says so and stops; under CI=true that is an error.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -5,6 +5,9 @@
 //! text and (PostgreSQL, whose parameters are sent as types chosen from them) the declared
 //! parameter types. Each holds those (to catch hash collisions) and the description,
 //! pretty-printed with a trailing newline so diffs stay readable. Nothing secret is written.
+//!
+//! Only a build that asks (`TOOLBOX_PREPARE=1`, see [`crate::oracle::Mode`]) writes or prunes
+//! these files; every other build only reads them.
 
 use crate::describe::{Described, Signature};
 use sha2::{Digest, Sha256};
@@ -39,7 +42,8 @@ pub fn key(engine: &str, signature: &[Signature]) -> Option<String> {
     })
 }
 
-fn file(dir: &Path, engine: &str, statement: &str, declared: Option<&str>) -> PathBuf {
+/// The file that holds a statement's description.
+pub fn file(dir: &Path, engine: &str, statement: &str, declared: Option<&str>) -> PathBuf {
     let mut hash = Sha256::new();
     hash.update(engine.as_bytes());
     hash.update([0]);
@@ -88,19 +92,30 @@ pub fn write(
     Ok(path)
 }
 
-/// Removes cache files of `engines` that no statement of the configuration uses any more. Files
-/// of other engines are left alone: they may belong to another configuration in the same
-/// directory (two configurations of one engine in one directory share its files, and should each
-/// have a directory of their own).
+/// The cache files of `engines` that no statement of the configuration uses. Files of other
+/// engines are left out: they may belong to another configuration in the same directory (two
+/// configurations of one engine in one directory share its files, and should each have a
+/// directory of their own).
+pub fn unused(dir: &Path, used: &[PathBuf], engines: &[&str]) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut unused: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|entry| {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let of_engine = engines.iter().any(|e| name.strip_prefix(e).is_some_and(|rest| rest.starts_with('-')));
+            of_engine && path.extension().is_some_and(|e| e == "json") && !used.contains(&path)
+        })
+        .map(|entry| entry.path())
+        .collect();
+    unused.sort();
+    unused
+}
+
+/// Removes the [`unused`] cache files.
 pub fn prune(dir: &Path, used: &[PathBuf], engines: &[&str]) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let of_engine = engines.iter().any(|e| name.strip_prefix(e).is_some_and(|rest| rest.starts_with('-')));
-        if of_engine && path.extension().is_some_and(|e| e == "json") && !used.contains(&path) {
-            let _ = std::fs::remove_file(&path);
-        }
+    for path in unused(dir, used, engines) {
+        let _ = std::fs::remove_file(&path);
     }
 }
 

@@ -1,15 +1,26 @@
 //! Rust code for a checked configuration: one module per tool (typed argument struct, parameter
 //! table, statements, handler), then the static tables the runtime serves. Every path into the
-//! runtime is absolute (`::toolbox_runtime::__private`).
+//! runtime goes through `rt`, a private alias of `::toolbox_runtime::__private` declared in each
+//! module, and the code reads as a person would write it: unsuffixed literals, doc comments,
+//! named constants. The JSON that `tools/list` and `prompts/list` serve is either kept in the
+//! code or put in files beside it ([`JsonPlacement`]).
+//!
+//! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
+//! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
-use crate::schema::{self, Columns};
-use crate::types::{self, Kind};
+mod tables;
+mod toolsets;
+mod values;
+
+use crate::schema::Columns;
 use proc_macro2::{Ident, Literal, TokenStream};
-use quote::{format_ident, quote};
-use serde_json::Value;
+use quote::{ToTokens, format_ident, quote};
 use std::collections::HashSet;
+use tables::{StatementColumns, auth_def, prompt_def, source_def};
 use toolbox_config::model::*;
 use toolbox_config::names::rust_ident;
+use toolsets::toolset_defs;
+use values::{column_defs, const_value, pg_params, rust_type};
 
 /// A tool with everything the build learned about it.
 pub struct ToolPlan<'a> {
@@ -29,8 +40,29 @@ pub struct Variant {
     pub binds: Option<Vec<String>>,
 }
 
+/// Where the JSON that `tools/list` and `prompts/list` serve goes.
+#[derive(Clone, Debug, Default)]
+pub enum JsonPlacement {
+    /// In the code, as string literals. The macro's choice: a proc-macro has no `OUT_DIR` to put
+    /// files in.
+    #[default]
+    Inline,
+    /// In files beside the code, named `{stem}.*.json`, pulled in with
+    /// `include_str!(concat!(env!("OUT_DIR"), ...))`: the build script's choice, which keeps big
+    /// strings out of the Rust file.
+    Files { stem: String },
+}
+
+/// The generated code, and the files it includes from `OUT_DIR` ([`JsonPlacement::Files`]).
+pub struct Emitted {
+    pub code: TokenStream,
+    /// `(file name, contents)`.
+    pub files: Vec<(String, String)>,
+}
+
 pub struct Plan<'a> {
     pub config: &'a Config,
+    pub json: JsonPlacement,
     pub display_path: String,
     pub tools: Vec<ToolPlan<'a>>,
     pub tracked_files: Vec<String>,
@@ -39,11 +71,36 @@ pub struct Plan<'a> {
 }
 
 fn rt() -> TokenStream {
-    quote!(::toolbox_runtime::__private)
+    quote!(rt)
+}
+
+/// The alias every module of the generated code declares for the runtime's paths.
+fn use_rt() -> TokenStream {
+    quote!(
+        use ::toolbox_runtime::__private as rt;
+    )
 }
 
 fn lit(s: &str) -> Literal {
     Literal::string(s)
+}
+
+/// An unsuffixed integer literal (`5`, not `5u64`): each stands where its type is known.
+fn int(n: impl Into<u64>) -> Literal {
+    Literal::u64_unsuffixed(n.into())
+}
+
+fn index(n: usize) -> Literal {
+    Literal::usize_unsuffixed(n)
+}
+
+fn float(f: f64) -> TokenStream {
+    if f.is_finite() { Literal::f64_unsuffixed(f).into_token_stream() } else { quote!(#f) }
+}
+
+/// A doc comment's text, with the space that follows `///`.
+fn doc(text: &str) -> String {
+    format!(" {text}")
 }
 
 /// A unique identifier per name, made from the name.
@@ -63,8 +120,9 @@ fn unique(names: impl Iterator<Item = String>, make: fn(&str) -> String) -> Vec<
         .collect()
 }
 
-pub fn emit(plan: &Plan<'_>) -> TokenStream {
+pub fn emit(plan: &Plan<'_>) -> Emitted {
     let rt = rt();
+    let use_rt = use_rt();
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
@@ -76,7 +134,6 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
         .map(|(t, m)| {
             let m = format_ident!("{}", m);
             let name = lit(&t.tool.name.value);
-            let source = t.source_index;
             let auth: Vec<Literal> = t.tool.auth_required.iter().map(|a| lit(&a.value)).collect();
             let scopes: Vec<Literal> = t.tool.scopes_required.iter().map(|a| lit(&a.value)).collect();
             let headers: Vec<TokenStream> = t
@@ -90,12 +147,15 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
                 })
                 .collect();
             let timeout = match t.tool.query_timeout_ms {
-                Some(ms) => quote!(Some(#ms)),
+                Some(ms) => {
+                    let ms = int(ms);
+                    quote!(Some(#ms))
+                }
                 None => quote!(None),
             };
             let rate = match t.tool.rate_limit {
                 Some(r) => {
-                    let (calls, ms) = (r.calls, r.period.as_millis() as u64);
+                    let (calls, ms) = (int(r.calls), int(r.period.as_millis() as u64));
                     quote!(Some(#rt::Rate { calls: #calls, period: #rt::Duration::from_millis(#ms) }))
                 }
                 None => quote!(None),
@@ -103,7 +163,7 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             quote! {
                 #rt::ToolDef {
                     name: #name,
-                    source: #source,
+                    source: tools::#m::SOURCE,
                     params: &tools::#m::PARAMS,
                     auth_required: &[#(#auth),*],
                     scopes_required: &[#(#scopes),*],
@@ -115,12 +175,12 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             }
         })
         .collect();
-    let tool_count = tool_defs.len();
+    let tool_count = index(tool_defs.len());
 
     let mut prompts: Vec<&Prompt> = plan.config.prompts.iter().collect();
     prompts.sort_by(|a, b| a.name.value.cmp(&b.name.value));
     let prompt_defs: Vec<TokenStream> = prompts.iter().map(|p| prompt_def(p)).collect();
-    let prompt_count = prompt_defs.len();
+    let prompt_count = index(prompt_defs.len());
 
     let sources: Vec<TokenStream> = plan
         .config
@@ -144,17 +204,20 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             source_def(s, scripts, &statements)
         })
         .collect();
-    let source_count = sources.len();
+    let source_count = index(sources.len());
 
     let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
-    let auth_count = auth_defs.len();
+    let auth_count = index(auth_defs.len());
 
-    let toolsets = toolset_defs(plan, &sorted, &prompts);
-    let toolset_count = toolsets.len();
+    let mut files = Vec::new();
+    let toolsets = toolset_defs(plan, &sorted, &prompts, &mut files);
+    let toolset_count = index(toolsets.len());
     let display = lit(&plan.display_path);
     let tracked: Vec<Literal> = plan.tracked_files.iter().map(|f| lit(f)).collect();
 
-    quote! {
+    let code = quote! {
+        #use_rt
+
         // Each file this code was made from, so that rustc rebuilds when one changes.
         #(const _: &str = include_str!(#tracked);)*
 
@@ -184,143 +247,8 @@ pub fn emit(plan: &Plan<'_>) -> TokenStream {
             prompts: &PROMPTS,
             auth_services: &AUTH_SERVICES,
         };
-    }
-}
-
-fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
-    let rt = rt();
-    let raw = lit(&value.value);
-    let (line, col) = (value.pos.line, value.pos.col);
-    quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
-}
-
-/// A compiled statement, its described columns (name, type) and PostgreSQL parameter types, for
-/// the start-up drift check.
-type StatementColumns = (String, String, Vec<(String, String)>, Option<Vec<String>>);
-
-fn source_def(
-    source: &Source,
-    scripts: &(Option<String>, Option<String>),
-    statements: &[StatementColumns],
-) -> TokenStream {
-    let rt = rt();
-    let name = lit(&source.name.value);
-    let script = |p: &Option<String>| match p {
-        Some(path) => {
-            let path = lit(path);
-            quote!(Some(include_str!(#path)))
-        }
-        None => quote!(None),
     };
-    let (schema, seed) = (script(&scripts.0), script(&scripts.1));
-    let statements = statements.iter().map(|(tool, sql, columns, binds)| {
-        let (tool, sql) = (lit(tool), lit(sql));
-        let columns = columns.iter().map(|(n, t)| {
-            let (n, t) = (lit(n), lit(t));
-            quote!((#n, #t))
-        });
-        let params = pg_params(binds.as_deref());
-        quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
-    });
-    match &source.kind {
-        SourceKind::Sqlite(s) => {
-            let database = setting(&s.database);
-            let read_only = s.read_only;
-            quote! {
-                #rt::SourceDef {
-                    name: #name,
-                    kind: #rt::SourceKindDef::Sqlite(#rt::SqliteSourceDef {
-                        database: #database,
-                        schema_sql: #schema,
-                        seed_sql: #seed,
-                        read_only: #read_only,
-                        statements: &[#(#statements),*],
-                    }),
-                }
-            }
-        }
-        SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
-            let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
-                Some(v) => {
-                    let v = setting(v);
-                    quote!(Some(#v))
-                }
-                None => quote!(None),
-            };
-            let (host, port) = (setting(&server.host), setting(&server.port));
-            let (user, password, database) =
-                (optional(&server.user), optional(&server.password), optional(&server.database));
-            let (connect_timeout, query_timeout) = (optional(&server.connect_timeout), optional(&server.query_timeout));
-            let params = server.query_params.iter().map(|(k, v)| {
-                let (k, v) = (lit(k), setting(v));
-                quote!((#k, #v))
-            });
-            let max_connections = server.max_connections.unwrap_or(4);
-            let read_only = server.read_only;
-            let variant =
-                format_ident!("{}", if matches!(source.kind, SourceKind::Postgres(_)) { "Postgres" } else { "Mysql" });
-            quote! {
-                #rt::SourceDef {
-                    name: #name,
-                    kind: #rt::SourceKindDef::#variant(#rt::ServerSourceDef {
-                        host: #host,
-                        port: #port,
-                        user: #user,
-                        password: #password,
-                        database: #database,
-                        query_params: &[#(#params),*],
-                        connect_timeout: #connect_timeout,
-                        query_timeout: #query_timeout,
-                        max_connections: #max_connections,
-                        read_only: #read_only,
-                        statements: &[#(#statements),*],
-                    }),
-                }
-            }
-        }
-    }
-}
-
-fn auth_def(a: &AuthService) -> TokenStream {
-    let rt = rt();
-    let name = lit(&a.name.value);
-    let kind = lit(a.kind.type_name());
-    let mcp = a.mcp_enabled;
-    let scopes: Vec<Literal> = a.scopes_required.iter().map(|s| lit(&s.value)).collect();
-    let settings: Vec<TokenStream> = a
-        .settings
-        .iter()
-        .map(|(k, v)| {
-            let k = lit(k);
-            let v = setting(v);
-            quote!((#k, #v))
-        })
-        .collect();
-    quote! {
-        #rt::AuthServiceDef { name: #name, kind: #kind, mcp_enabled: #mcp, scopes_required: &[#(#scopes),*], settings: &[#(#settings),*] }
-    }
-}
-
-fn const_value(v: &Value) -> TokenStream {
-    let rt = rt();
-    match v {
-        Value::String(s) => {
-            let s = lit(s);
-            quote!(#rt::ConstValue::Str(#s))
-        }
-        Value::Bool(b) => quote!(#rt::ConstValue::Bool(#b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => quote!(#rt::ConstValue::Int(#i)),
-            None => {
-                let f = n.as_f64().unwrap_or_default();
-                quote!(#rt::ConstValue::Float(#f))
-            }
-        },
-        other => {
-            let text = lit(&other.to_string());
-            quote!(#rt::ConstValue::Json(#text))
-        }
-    }
+    Emitted { code, files }
 }
 
 fn param_kind(t: ParamType) -> TokenStream {
@@ -349,11 +277,11 @@ fn param_def(p: &Param) -> TokenStream {
         def = quote!(#def.excluded(&[#(#values),*]));
     }
     if let Some(min) = &p.min_value {
-        let v = min.value;
+        let v = float(min.value);
         def = quote!(#def.min(#v));
     }
     if let Some(max) = &p.max_value {
-        let v = max.value;
+        let v = float(max.value);
         def = quote!(#def.max(#v));
     }
     if let Some(item) = &p.items {
@@ -378,39 +306,6 @@ fn param_def(p: &Param) -> TokenStream {
     def
 }
 
-fn rust_type(t: ParamType) -> TokenStream {
-    let rt = rt();
-    match t {
-        ParamType::String => quote!(String),
-        ParamType::Integer => quote!(i64),
-        ParamType::Float => quote!(f64),
-        ParamType::Boolean => quote!(bool),
-        ParamType::Array | ParamType::Map => quote!(#rt::Value),
-    }
-}
-
-fn column_kind(kind: Kind) -> TokenStream {
-    let rt = rt();
-    let variant = format_ident!("{}", kind.variant());
-    match kind {
-        Kind::Array(element) => {
-            let element = format_ident!("{}", types::element_kind(element).variant());
-            quote!(#rt::ColumnKind::Array(#rt::Element::#element))
-        }
-        _ => quote!(#rt::ColumnKind::#variant),
-    }
-}
-
-fn column_defs(engine: Engine, columns: &[crate::describe::DescribedColumn]) -> TokenStream {
-    let rt = rt();
-    let defs = columns.iter().map(|c| {
-        let key = lit(&format!("{}:", serde_json::to_string(&c.name).unwrap_or_default()));
-        let kind = column_kind(c.json_kind(engine));
-        quote!(#rt::ColumnDef { key: #key, kind: #kind })
-    });
-    quote!(&[#(#defs),*])
-}
-
 /// The expression that binds one argument, in the form the engine takes it. PostgreSQL values
 /// are encoded for the type the build chose for their placeholder (`index`), which may refuse
 /// them (an integer beyond `int4`).
@@ -419,6 +314,7 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     if engine == Engine::Postgres {
         let name = lit(&p.name.value);
         let value = if optional { quote!(a.#field.as_ref()) } else { quote!(Some(&a.#field)) };
+        let index = self::index(index);
         return quote!(.bind(#rt::postgres::value(&statement.pg_params[#index], #name, #value)?));
     }
     let convert = match p.ty {
@@ -433,49 +329,23 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     }
 }
 
-/// The PostgreSQL parameter types of a statement, as the build chose them.
-fn pg_params(binds: Option<&[String]>) -> TokenStream {
-    let rt = rt();
-    let params = binds.unwrap_or_default().iter().map(|name| {
-        let bind = pg_bind(toolbox_config::pg::Bind::from_name(name));
-        let name = lit(name);
-        quote!(#rt::postgres::PgParam { bind: #bind, type_name: #name })
-    });
-    quote!(&[#(#params),*])
-}
-
-fn pg_bind(bind: toolbox_config::pg::Bind) -> TokenStream {
-    use toolbox_config::pg::{Bind, Scalar};
-    let rt = rt();
-    let scalar = |s: Scalar| match s {
-        Scalar::Text(oid) => quote!(#rt::PgScalar::Text(#oid)),
-        other => {
-            let v = format_ident!("{}", other.variant());
-            quote!(#rt::PgScalar::#v)
-        }
-    };
-    match bind {
-        Bind::Text(oid) => quote!(#rt::PgBind::Text(#oid)),
-        Bind::Array(element) => {
-            let element = scalar(element);
-            quote!(#rt::PgBind::Array(#element))
-        }
-        other => {
-            let v = format_ident!("{}", other.variant());
-            quote!(#rt::PgBind::#v)
-        }
-    }
-}
-
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let rt = rt();
+    let use_rt = use_rt();
     let tool = plan.tool;
-    let doc =
-        format!("`{}` ({}): {}", tool.name.value, tool.ty.type_name(), tool.description.lines().next().unwrap_or(""));
+    let module_doc = doc(&format!(
+        "`{}` ({}): {}",
+        tool.name.value,
+        tool.ty.type_name(),
+        tool.description.lines().next().unwrap_or("")
+    ));
     let all: Vec<&Param> = tool.parameters.iter().chain(&tool.template_parameters).collect();
     let engine_module = format_ident!("{}", plan.engine.type_name());
     let max_rows = match tool.max_rows {
-        Some(n) => quote!(Some(#n)),
+        Some(n) => {
+            let n = int(n);
+            quote!(Some(#n))
+        }
         None => quote!(None),
     };
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
@@ -484,10 +354,10 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
             (
                 vec![sql_param],
-                1usize,
+                index(1),
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
-                quote!(0usize),
+                quote!(0),
                 quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             )
         }
@@ -499,19 +369,21 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             for (i, (p, f)) in all.iter().zip(&field_names).enumerate() {
                 let f = format_ident!("{}", f);
                 let is_template = i >= tool.parameters.len();
-                let doc = format!("`{}`: {}", p.name.value, p.description);
+                let doc = doc(&format!("`{}`: {}", p.name.value, p.description));
+                let at = index(i);
                 if is_template {
-                    fields.push(quote!(#[doc = #doc] #[doc = "The index of the chosen value in `allowedValues`."] pub #f: usize));
-                    init.push(quote!(#f: args.choice(&PARAMS[#i], claims)?));
+                    let choice = " The index of the chosen value in `allowedValues`.";
+                    fields.push(quote!(#[doc = #doc] #[doc = ""] #[doc = #choice] pub #f: usize));
+                    init.push(quote!(#f: args.choice(&PARAMS[#at], claims)?));
                     continue;
                 }
                 let ty = rust_type(p.ty);
                 if p.is_required() {
                     fields.push(quote!(#[doc = #doc] pub #f: #ty));
-                    init.push(quote!(#f: args.get(&PARAMS[#i], claims)?));
+                    init.push(quote!(#f: args.get(&PARAMS[#at], claims)?));
                 } else {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
-                    init.push(quote!(#f: args.get_opt(&PARAMS[#i], claims)?));
+                    init.push(quote!(#f: args.get_opt(&PARAMS[#at], claims)?));
                 }
                 bind.push(bind_expr(plan.engine, p, &f, !p.is_required(), i));
             }
@@ -519,15 +391,15 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let mut variant: Option<TokenStream> = None;
             for (i, f) in field_names.iter().enumerate().skip(tool.parameters.len()) {
                 let f = format_ident!("{}", f);
-                let radix = all[i].allowed_values.len();
+                let radix = index(all[i].allowed_values.len());
                 variant = Some(match variant {
                     None => quote!(a.#f),
                     Some(v) => quote!((#v) * #radix + a.#f),
                 });
             }
-            let variant = variant.unwrap_or_else(|| quote!(0usize));
+            let variant = variant.unwrap_or_else(|| quote!(0));
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
-            let count = params.len();
+            let count = index(params.len());
             (
                 params,
                 count,
@@ -570,13 +442,14 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             quote!(#rt::Statement { sql: #sql, columns: #columns, pg_params: #params })
         })
         .collect();
-    let variant_count = statements.len();
-    let source = plan.source_index;
-    let args_doc = format!("The checked arguments of `{}`.", tool.name.value);
+    let variant_count = index(statements.len());
+    let source = index(plan.source_index);
+    let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
+    let args_doc = doc(&format!("The checked arguments of `{}`.", tool.name.value));
     // SQLite's pool opens on first use (and creates the database); a server's is made at start-up.
     let pool = match plan.engine {
-        Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(#source)).await),
-        Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(#source))),
+        Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE)).await),
+        Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE))),
     };
     let statements_item = if tool.ty.has_statement() {
         quote! {
@@ -588,8 +461,13 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         quote!()
     };
     quote! {
-        #[doc = #doc]
+        #[doc = #module_doc]
         pub mod #module {
+            #use_rt
+
+            #[doc = #source_doc]
+            pub const SOURCE: usize = #source;
+
             #[doc = #args_doc]
             #[derive(Debug)]
             pub struct Args {
@@ -623,146 +501,4 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             }
         }
     }
-}
-
-fn prompt_def(p: &Prompt) -> TokenStream {
-    let rt = rt();
-    let name = lit(&p.name.value);
-    let description = lit(&p.description);
-    let arguments: Vec<TokenStream> = p.arguments.iter().map(param_def).collect();
-    let messages: Vec<TokenStream> = p
-        .messages
-        .iter()
-        .map(|m| {
-            let role = lit(&m.role);
-            let text = &m.content.value;
-            let refs = toolbox_config::template::references(text).unwrap_or_default();
-            let mut parts = Vec::new();
-            let mut copied = 0;
-            for r in &refs {
-                if r.start > copied {
-                    let t = lit(&text[copied..r.start]);
-                    parts.push(quote!(#rt::PromptPart::Text(#t)));
-                }
-                let index = p.arguments.iter().position(|a| a.name.value == r.name).unwrap_or(0);
-                parts.push(quote!(#rt::PromptPart::Argument(#index)));
-                copied = r.end;
-            }
-            if copied < text.len() {
-                let t = lit(&text[copied..]);
-                parts.push(quote!(#rt::PromptPart::Text(#t)));
-            }
-            quote!(#rt::PromptMessageDef { role: #role, parts: &[#(#parts),*] })
-        })
-        .collect();
-    quote! {
-        #rt::PromptDef { name: #name, description: #description, arguments: &[#(#arguments),*], messages: &[#(#messages),*] }
-    }
-}
-
-fn toolset_defs(plan: &Plan<'_>, sorted: &[&ToolPlan<'_>], prompts: &[&Prompt]) -> Vec<TokenStream> {
-    let rt = rt();
-    let entries: Vec<[Value; 4]> = sorted
-        .iter()
-        .map(|t| {
-            let params: Vec<&Param> = t.tool.parameters.iter().chain(&t.tool.template_parameters).collect();
-            let output = match t.tool.ty.kind {
-                // Every variant of a templated statement has the same shape only by luck; the
-                // schema is given only when they agree.
-                ToolKind::Sql | ToolKind::ListTables => {
-                    let first = &t.variants[0].columns;
-                    t.variants
-                        .iter()
-                        .all(|v| &v.columns == first)
-                        .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
-                }
-                ToolKind::ExecuteSql => None,
-            };
-            let mut entry =
-                schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
-            if t.tool.ty.kind == ToolKind::ExecuteSql {
-                for e in &mut entry {
-                    e["inputSchema"] = serde_json::json!({
-                        "type": "object",
-                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
-                        "required": ["sql"],
-                        "additionalProperties": false
-                    });
-                }
-            }
-            entry
-        })
-        .collect();
-    let prompt_entries: Vec<Value> = prompts.iter().map(|p| schema::prompt_entry(p)).collect();
-    let make = |name: &str,
-                tools: Option<Vec<usize>>,
-                prompt_list: Option<Vec<usize>>,
-                instructions: Option<&str>,
-                ttl: u64,
-                private: bool| {
-        let pick = |shape: usize| -> String {
-            let list: Vec<&Value> = match &tools {
-                None => entries.iter().map(|e| &e[shape]).collect(),
-                Some(ix) => ix.iter().map(|i| &entries[*i][shape]).collect(),
-            };
-            serde_json::to_string(&list).unwrap_or_default()
-        };
-        let shapes = [lit(&pick(0)), lit(&pick(1)), lit(&pick(2)), lit(&pick(3))];
-        let prompts_json = match &prompt_list {
-            None => serde_json::to_string(&prompt_entries),
-            Some(ix) => serde_json::to_string(&ix.iter().map(|i| &prompt_entries[*i]).collect::<Vec<_>>()),
-        }
-        .unwrap_or_default();
-        let prompts_json = lit(&prompts_json);
-        let index_list = |l: &Option<Vec<usize>>| match l {
-            None => quote!(None),
-            Some(ix) => {
-                let ix = ix.iter().map(|i| *i as u16);
-                quote!(Some(&[#(#ix),*]))
-            }
-        };
-        let (tools_ix, prompts_ix) = (index_list(&tools), index_list(&prompt_list));
-        let name = lit(name);
-        let instructions = match instructions {
-            Some(i) => {
-                let i = lit(i);
-                quote!(Some(#i))
-            }
-            None => quote!(None),
-        };
-        quote! {
-            #rt::ToolsetDef {
-                name: #name,
-                tools: #tools_ix,
-                prompts: #prompts_ix,
-                tools_json: [#(#shapes),*],
-                prompts_json: #prompts_json,
-                instructions: #instructions,
-                ttl_ms: #ttl,
-                cache_private: #private,
-            }
-        }
-    };
-    const DEFAULT_TTL_MS: u64 = 300_000;
-    let mut out = vec![make("", None, None, plan.config.instructions.as_deref(), DEFAULT_TTL_MS, false)];
-    for ts in &plan.config.toolsets {
-        let mut tools: Vec<usize> =
-            ts.tools.iter().filter_map(|n| sorted.iter().position(|t| t.tool.name.value == n.value)).collect();
-        tools.sort_unstable();
-        tools.dedup();
-        let mut prompt_ix: Vec<usize> =
-            ts.prompts.iter().filter_map(|n| prompts.iter().position(|p| p.name.value == n.value)).collect();
-        prompt_ix.sort_unstable();
-        prompt_ix.dedup();
-        let instructions = ts.description.as_deref().or(plan.config.instructions.as_deref());
-        out.push(make(
-            &ts.name.value,
-            Some(tools),
-            Some(prompt_ix),
-            instructions,
-            ts.ttl_ms.unwrap_or(DEFAULT_TTL_MS),
-            ts.cache_private.unwrap_or(false),
-        ));
-    }
-    out
 }

@@ -29,7 +29,7 @@ fn a_good_file_tracks_every_input_and_emits_formatted_code() {
     assert_eq!(tracked, ["tools.yaml", "schema.sql"]);
     assert_eq!(
         out.env_vars.iter().map(String::as_str).collect::<Vec<_>>(),
-        ["APP_DB", "TOOLBOX_CHECK", "TOOLBOX_OFFLINE", "WHAT"],
+        ["APP_DB", "TOOLBOX_CHECK", "TOOLBOX_OFFLINE", "TOOLBOX_PREPARE", "WHAT"],
         "every variable looked up re-runs the build"
     );
     let code = format_file(&out.code);
@@ -107,4 +107,95 @@ fn failures_are_rendered_with_the_display_path_and_become_compile_errors() {
     );
     assert!(out.errors[0].contains("no such column: nmae"));
     assert!(format_file(&out.code).contains("compile_error!"));
+}
+
+const UNREACHABLE_POSTGRES: &str = "kind: source\nname: pg\ntype: postgres\nhost: 127.0.0.1\nport: 1\n\
+    database: nowhere\nuser: postgres\npassword: secret\n---\n\
+    kind: tool\nname: one\ntype: postgres-sql\nsource: pg\ndescription: One.\nstatement: SELECT 1 AS one\n";
+
+fn mode(variable: &'static str) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| (name == variable).then(|| "1".to_string())
+}
+
+/// Without the database and without a cache entry, the error names the command that writes it;
+/// nothing is written beside the configuration.
+#[test]
+fn a_missing_cache_entry_names_the_prepare_command_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tools.yaml", UNREACHABLE_POSTGRES);
+    for variable in ["NONE", "TOOLBOX_OFFLINE"] {
+        let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &mode(variable));
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        assert!(out.errors[0].contains("cannot be checked"), "{}", out.errors[0]);
+        assert!(out.errors[0].contains("run `TOOLBOX_PREPARE=1 cargo build`"), "{}", out.errors[0]);
+    }
+    assert!(!dir.path().join(".toolbox").exists(), "an ordinary build writes no cache");
+}
+
+/// A cached description builds without the database, and the build only reads it.
+#[test]
+fn an_offline_build_reads_the_cache_only() {
+    use toolbox_codegen::describe::{Described, DescribedColumn};
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tools.yaml", UNREACHABLE_POSTGRES);
+    let described = Described {
+        parameters: 0,
+        parameter_types: Some(Vec::new()),
+        binds: Some(Vec::new()),
+        columns: vec![DescribedColumn { name: "one".into(), type_name: "INT4".into(), nullable: None, kind: None }],
+        problems: Vec::new(),
+    };
+    let cache = dir.path().join(".toolbox");
+    let file = toolbox_codegen::cache::write(&cache, "postgres", "SELECT 1 AS one", Some(""), &described).unwrap();
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    for variable in ["TOOLBOX_OFFLINE", "NONE"] {
+        let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &mode(variable));
+        assert_eq!(out.errors, Vec::<String>::new());
+        assert!(out.tracked_files.contains(&file), "the cache file is an input");
+    }
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+    assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), before);
+}
+
+/// `TOOLBOX_PREPARE` and `TOOLBOX_CHECK` need the database: without it they fail, naming it.
+#[test]
+fn prepare_and_check_need_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "tools.yaml", UNREACHABLE_POSTGRES);
+    for variable in ["TOOLBOX_PREPARE", "TOOLBOX_CHECK"] {
+        let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &mode(variable));
+        assert!(out.errors[0].contains(&format!("({variable} needs the database)")), "{}", out.errors[0]);
+    }
+    assert!(!dir.path().join(".toolbox").exists());
+}
+
+/// The code `build.rs` gets for `tests/golden/tools.yaml`, compared with the committed
+/// `tests/golden/toolbox_generated.rs` and the JSON files beside it, so that a change to the
+/// generated code is reviewed like code. `TOOLBOX_BLESS=1` rewrites them.
+#[test]
+fn golden() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let json = toolbox_codegen::emit::JsonPlacement::Files { stem: "toolbox_generated".into() };
+    let out = toolbox_codegen::generate_with(&dir.join("tools.yaml"), "tools.yaml", &|_| None, json);
+    assert_eq!(out.errors, Vec::<String>::new());
+    // Inputs are tracked by absolute path, which differs from machine to machine.
+    let shown_dir = std::fs::canonicalize(&dir).unwrap().display().to_string();
+    let code = format_file(&out.code).replace(&shown_dir, "$DIR");
+    let bless = std::env::var_os("TOOLBOX_BLESS").is_some();
+    let mut stale = Vec::new();
+    for (name, text) in [("toolbox_generated.rs".to_string(), code)].into_iter().chain(out.files) {
+        let path = dir.join(&name);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if bless {
+            std::fs::write(&path, &text).unwrap();
+        } else {
+            stale.push(name);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "the generated code differs from tests/golden/{stale:?}: review the change, then rewrite them with `TOOLBOX_BLESS=1 cargo test -p toolbox-codegen --test generate golden`"
+    );
 }

@@ -11,8 +11,10 @@
 //! Every step collects [`diag::Diagnostic`]s instead of stopping at the first one, so a user sees
 //! every mistake in a file in one build.
 //!
-//! [`env`] resolves `${VAR}` placeholders; the runtime uses it (with the `yaml` feature off) to
-//! resolve source settings at start-up, which keeps credentials out of the binary.
+//! The runtime links this crate with the `yaml` feature off, for what both sides must agree on:
+//! [`env`] resolves `${VAR}` placeholders (source settings at start-up, which keeps credentials
+//! out of the binary), [`url`] makes a server source's connection URL, [`duration`], [`rate`],
+//! [`pg`] and [`types`] are the tables both the build and the server read.
 
 pub mod builtin;
 pub mod diag;

@@ -92,6 +92,20 @@ pub struct ServerSource {
     pub read_only: bool,
 }
 
+impl ServerSource {
+    /// The settings that make the connection URL (see [`crate::url::resolve_url`]).
+    pub fn url_fields(&self) -> crate::url::ServerFields<'_, Spanned<String>> {
+        crate::url::ServerFields {
+            host: &self.host,
+            port: &self.port,
+            user: self.user.as_ref(),
+            password: self.password.as_ref(),
+            database: self.database.as_ref(),
+            query_params: self.query_params.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct SqliteSource {
     /// The database file path, as written (may hold placeholders).

@@ -4,6 +4,11 @@
 //! The path is relative to the file that invokes the macro, like `include_str!`. Problems in the
 //! configuration become compile errors naming `file:line:col`, placed on the path literal. Set
 //! `TOOLBOX_PRINT_GENERATED=1` to have the generated code printed while compiling.
+//!
+//! The description cache of PostgreSQL and MySQL sources (`.toolbox/` beside the file) is read
+//! as the build script reads it, and written only under `TOOLBOX_PREPARE=1`. A proc-macro has
+//! no warnings on stable Rust, so a cache out of date with a reachable database is not reported
+//! here: `TOOLBOX_CHECK=1` makes it an error.
 
 use proc_macro::TokenStream;
 
@@ -20,9 +25,11 @@ pub fn toolbox(input: TokenStream) -> TokenStream {
     if std::env::var_os("TOOLBOX_PRINT_GENERATED").is_some() {
         eprintln!("{}", toolbox_codegen::format_file(&output.code));
     }
+    // Cargo expands the macro again when a variable the run looked up changes.
+    let tracked = toolbox_codegen::env_tokens(&output.env_vars);
     if output.errors.is_empty() {
-        return output.code.into();
+        return proc_macro2::TokenStream::from_iter([output.code, tracked]).into();
     }
     let errors = output.errors.iter().map(|e| syn::Error::new(literal.span(), e).to_compile_error());
-    proc_macro2::TokenStream::from_iter(errors).into()
+    proc_macro2::TokenStream::from_iter(errors.chain([tracked])).into()
 }

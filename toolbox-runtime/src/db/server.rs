@@ -49,7 +49,21 @@ pub fn resolve(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved, StartupError> {
     let owner = &format!("source `{name}`");
-    let mut errors = Vec::new();
+    let fields = toolbox_config::url::ServerFields {
+        host: &def.host,
+        port: &def.port,
+        user: def.user.as_ref(),
+        password: def.password.as_ref(),
+        database: def.database.as_ref(),
+        query_params: def.query_params.iter().map(|(k, v)| (*k, v)).collect(),
+    };
+    let url = toolbox_config::url::resolve_url(scheme, &fields, |s| {
+        resolve_setting(config_path, owner, s, lookup).map_err(|e| e.0)
+    });
+    let (url, mut errors) = match url {
+        Ok(url) => (url, Vec::new()),
+        Err(errors) => (String::new(), errors),
+    };
     let mut resolve = |s: &Setting| match resolve_setting(config_path, owner, s, lookup) {
         Ok(v) => v,
         Err(e) => {
@@ -57,12 +71,6 @@ pub fn resolve(
             String::new()
         }
     };
-    let host = resolve(&def.host);
-    let port = resolve(&def.port);
-    let user = def.user.as_ref().map(&mut resolve);
-    let password = def.password.as_ref().map(&mut resolve);
-    let database = def.database.as_ref().map(&mut resolve);
-    let params: Vec<(String, String)> = def.query_params.iter().map(|(k, v)| (k.to_string(), resolve(v))).collect();
     let connect_timeout = def.connect_timeout.as_ref().map(|s| (s, resolve(s)));
     let query_timeout = def.query_timeout.as_ref().map(|s| (s, resolve(s)));
     let mut duration = |value: Option<(&Setting, String)>, bare_seconds: bool, field: &str| {
@@ -83,17 +91,9 @@ pub fn resolve(
     if !errors.is_empty() {
         return Err(StartupError(errors.join("\n")));
     }
-    let settings = toolbox_config::url::ServerSettings {
-        host: &host,
-        port: &port,
-        user: user.as_deref(),
-        password: password.as_deref(),
-        database: database.as_deref(),
-        query_params: &params,
-    };
     Ok(Resolved {
         name,
-        url: toolbox_config::url::connection_url(scheme, &settings),
+        url,
         connect_timeout,
         query_timeout,
         read_only: def.read_only,

@@ -1,0 +1,165 @@
+//! The run: read the file, parse and validate it, describe each source's statements, emit the
+//! code. Every problem found on the way is returned together.
+
+use crate::oracle::{Mode, Oracle, PREPARE_COMMAND};
+use crate::plan::{distinguish_statements, plan_tools};
+use crate::scripts::{open_schema, script_path};
+use crate::{cache, emit};
+use proc_macro2::TokenStream;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use toolbox_config::diag::Diagnostic;
+use toolbox_config::model::*;
+use toolbox_config::{LoadOptions, load_str};
+
+/// The result of a run, successful or not, with every input it read.
+pub struct Output {
+    /// The code, or `compile_error!`s when `errors` is not empty.
+    pub code: TokenStream,
+    pub errors: Vec<String>,
+    pub tracked_files: Vec<PathBuf>,
+    pub env_vars: BTreeSet<String>,
+    /// Things the user should know that do not fail the build (e.g. the cache was used).
+    pub warnings: Vec<String>,
+    /// Files the code includes from `OUT_DIR`, `(name, contents)` (see [`emit::JsonPlacement`]).
+    pub files: Vec<(String, String)>,
+}
+
+/// Generates the code for the configuration at `path`, with the JSON that `tools/list` serves
+/// kept in the code. `display` is how messages name the file.
+pub fn generate(path: &Path, display: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Output {
+    generate_with(path, display, lookup, emit::JsonPlacement::Inline)
+}
+
+/// [`generate`], with the JSON placed as `json` says.
+pub fn generate_with(
+    path: &Path,
+    display: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    json: emit::JsonPlacement,
+) -> Output {
+    let used_vars = RefCell::new(BTreeSet::new());
+    let env = |name: &str| {
+        used_vars.borrow_mut().insert(name.to_string());
+        lookup(name)
+    };
+    let mut tracked_files = vec![path.to_path_buf()];
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let errors = vec![format!("{display}: cannot read the configuration: {e}")];
+            return Output {
+                code: crate::error_tokens(&errors),
+                errors,
+                tracked_files,
+                env_vars: BTreeSet::new(),
+                warnings: Vec::new(),
+                files: Vec::new(),
+            };
+        }
+    };
+    let (config, mut diags) = load_str(&text, &LoadOptions { env: &env });
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut tool_plans = Vec::new();
+    let mut scripts = Vec::new();
+    // Database files read for their schema: a change re-runs the build script, but they are
+    // not `include_str!`ed into the code (they are binary and may be large).
+    let mut watched_databases = Vec::new();
+    let mut warnings = Vec::new();
+    let mode = Mode::from_env(&env);
+    // Cache files that describe this configuration's statements, and whether every server
+    // source was described live (only then are other files in the cache known to be unused).
+    let mut cache_files_used: Vec<PathBuf> = Vec::new();
+    let mut all_live = true;
+    for (source_index, source) in config.sources.iter().enumerate() {
+        let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
+        let sqlite = match &source.kind {
+            SourceKind::Sqlite(sqlite) => sqlite,
+            SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
+                scripts.push((None, None));
+                if tools.is_empty() {
+                    continue;
+                }
+                let mut oracle = Oracle::for_server(source, server, path, mode, &env, &mut diags, &mut warnings);
+                plan_tools(&tools, source_index, source, server.read_only, &mut oracle, &mut diags, &mut tool_plans);
+                all_live &= oracle.live.is_some();
+                cache_files_used.append(&mut oracle.cache_files_used);
+                tracked_files.append(&mut oracle.cache_files_read);
+                if oracle.out_of_date > 0 {
+                    warnings.push(format!(
+                        "source `{}`: {} statement description(s) are missing from the description cache or differ from it; refresh it with `{PREPARE_COMMAND}` (the database reachable) and commit `.toolbox/`",
+                        source.name.value, oracle.out_of_date
+                    ));
+                }
+                if let Some(e) = oracle.cache_write_error {
+                    diags.push(Diagnostic::new(
+                        source.name.pos,
+                        format!("source `{}`: cannot write the description cache: {e}", source.name.value),
+                    ));
+                }
+                continue;
+            }
+        };
+        let schema = script_path(&sqlite.schema_file, base, &mut diags, &mut tracked_files);
+        let seed = script_path(&sqlite.seed_file, base, &mut diags, &mut tracked_files);
+        scripts
+            .push((schema.as_ref().map(|p| p.display().to_string()), seed.as_ref().map(|p| p.display().to_string())));
+        if tools.is_empty() {
+            continue;
+        }
+        let schema = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
+        let mut oracle = Oracle::sqlite(schema);
+        plan_tools(&tools, source_index, source, sqlite.read_only, &mut oracle, &mut diags, &mut tool_plans);
+        warnings.append(&mut oracle.warnings);
+    }
+    let env_vars = used_vars.into_inner();
+    let code_inputs = tracked_files.clone();
+    tracked_files.extend(watched_databases);
+    if !diags.is_empty() {
+        toolbox_config::diag::sort(&mut diags);
+        let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
+        return Output {
+            code: crate::error_tokens(&errors),
+            errors,
+            tracked_files,
+            env_vars,
+            warnings,
+            files: Vec::new(),
+        };
+    }
+    if all_live && !cache_files_used.is_empty() && matches!(mode, Mode::Auto | Mode::Prepare) {
+        let engines: Vec<&str> = config
+            .sources
+            .iter()
+            .filter(|s| !matches!(s.kind, SourceKind::Sqlite(_)))
+            .map(|s| s.kind.type_name())
+            .collect();
+        let dir = cache::dir(path);
+        if mode == Mode::Prepare {
+            cache::prune(&dir, &cache_files_used, &engines);
+        } else {
+            let unused = cache::unused(&dir, &cache_files_used, &engines);
+            if !unused.is_empty() {
+                warnings.push(format!(
+                    "{} file(s) in the description cache `{}` describe no statement of {display}; `{PREPARE_COMMAND}` removes them",
+                    unused.len(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    distinguish_statements(&mut tool_plans);
+    let tracked: Vec<String> =
+        code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
+    let plan = emit::Plan {
+        config: &config,
+        json,
+        display_path: display.to_string(),
+        tools: tool_plans,
+        tracked_files: tracked,
+        scripts,
+    };
+    let emit::Emitted { code, files } = emit::emit(&plan);
+    Output { code, errors: Vec::new(), tracked_files, env_vars, warnings, files }
+}

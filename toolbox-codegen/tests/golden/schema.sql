@@ -1,0 +1,1 @@
+CREATE TABLE flights (id INTEGER PRIMARY KEY, airline TEXT NOT NULL, departs TEXT, seats INTEGER);
