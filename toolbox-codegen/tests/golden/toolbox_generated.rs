@@ -40,7 +40,7 @@ pub mod tools {
                     Err(e) => return rt::ToolOutput::invalid_arguments(e),
                 };
                 let variant = 0;
-                let pool = match ctx.sources.get(SOURCE).sqlite_pool().await {
+                let pool = match rt::sqlite::pool(ctx.sources.get(SOURCE)).await {
                     Ok(pool) => pool,
                     Err(e) => return rt::ToolOutput::Error(e),
                 };
@@ -140,7 +140,7 @@ pub mod tools {
                     Err(e) => return rt::ToolOutput::invalid_arguments(e),
                 };
                 let variant = a.order;
-                let pool = match ctx.sources.get(SOURCE).sqlite_pool().await {
+                let pool = match rt::sqlite::pool(ctx.sources.get(SOURCE)).await {
                     Ok(pool) => pool,
                     Err(e) => return rt::ToolOutput::Error(e),
                 };
