@@ -123,11 +123,48 @@ pub struct SqliteSource {
 #[derive(Clone, Debug)]
 pub struct AuthService {
     pub name: Spanned<String>,
-    pub kind: AuthKind,
+    pub kind: AuthServiceKind,
     pub mcp_enabled: bool,
     pub scopes_required: Vec<Spanned<String>>,
-    /// Settings as written (placeholders unresolved), by field name.
-    pub settings: Vec<(String, Spanned<String>)>,
+}
+
+/// An auth service's type and its settings. Settings are as written: placeholders are
+/// resolved at start-up.
+#[derive(Clone, Debug)]
+pub enum AuthServiceKind {
+    /// Google: ID tokens for `clientId` (`<name>_token` headers), or, with `mcpEnabled`, access
+    /// tokens for `audience` (else `clientId`), checked by Google's tokeninfo when opaque.
+    Google { client_id: Option<Spanned<String>>, audience: Option<Spanned<String>> },
+    /// Any OpenID provider, found by discovery at `authorizationServer`.
+    Generic(GenericAuth),
+}
+
+#[derive(Clone, Debug)]
+pub struct GenericAuth {
+    pub authorization_server: Spanned<String>,
+    pub audience: Spanned<String>,
+    /// With `mcpEnabled`: how opaque tokens are introspected (RFC 7662).
+    pub introspection: Introspection,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Introspection {
+    /// Else the one discovery names.
+    pub endpoint: Option<Spanned<String>>,
+    pub method: IntrospectionMethod,
+    /// The form field that carries the token (default `token`).
+    pub param_name: Option<Spanned<String>>,
+    pub client_id: Option<Spanned<String>>,
+    pub client_secret: Option<Spanned<String>>,
+    /// Introspect every token, JWTs included.
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IntrospectionMethod {
+    #[default]
+    Post,
+    Get,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +178,15 @@ impl AuthKind {
         match self {
             AuthKind::Google => "google",
             AuthKind::Generic => "generic",
+        }
+    }
+}
+
+impl AuthServiceKind {
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            AuthServiceKind::Google { .. } => AuthKind::Google,
+            AuthServiceKind::Generic(_) => AuthKind::Generic,
         }
     }
 }

@@ -149,8 +149,32 @@ pub enum PromptPart {
 
 pub struct AuthServiceDef {
     pub name: &'static str,
-    pub kind: &'static str,
+    pub kind: AuthServiceKindDef,
     pub mcp_enabled: bool,
     pub scopes_required: &'static [&'static str],
-    pub settings: &'static [(&'static str, Setting)],
 }
+
+/// An auth service's type and settings, as the build checked them; settings are resolved at
+/// start-up.
+pub enum AuthServiceKindDef {
+    Google { client_id: Option<Setting>, audience: Option<Setting> },
+    Generic(GenericAuthDef),
+}
+
+pub struct GenericAuthDef {
+    pub authorization_server: Setting,
+    pub audience: Setting,
+    pub introspection: IntrospectionDef,
+}
+
+/// How opaque tokens are introspected (RFC 7662), for an MCP auth service.
+pub struct IntrospectionDef {
+    pub endpoint: Option<Setting>,
+    pub method: IntrospectionMethod,
+    pub param_name: Option<Setting>,
+    pub client_id: Option<Setting>,
+    pub client_secret: Option<Setting>,
+    pub force: bool,
+}
+
+pub use toolbox_config::model::IntrospectionMethod;

@@ -35,8 +35,10 @@ pub use def::Toolbox;
 #[cfg(test)]
 mod fuzz;
 
-/// Every binary that links the runtime allocates through mimalloc (see Cargo.toml).
-#[cfg(feature = "mimalloc")]
+/// Every binary that links the runtime allocates through mimalloc (see Cargo.toml). Not in the
+/// crate's own unit tests, which also link the crate as a dev-dependency (for `testing`), whose
+/// allocator is the one used.
+#[cfg(all(feature = "mimalloc", not(test)))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use server::main;

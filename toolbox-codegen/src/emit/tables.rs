@@ -103,20 +103,51 @@ pub(super) fn source_def(
 pub(super) fn auth_def(a: &AuthService) -> TokenStream {
     let rt = rt();
     let name = lit(&a.name.value);
-    let kind = lit(a.kind.type_name());
     let mcp = a.mcp_enabled;
     let scopes: Vec<Literal> = a.scopes_required.iter().map(|s| lit(&s.value)).collect();
-    let settings: Vec<TokenStream> = a
-        .settings
-        .iter()
-        .map(|(k, v)| {
-            let k = lit(k);
+    let optional = |value: &Option<toolbox_config::diag::Spanned<String>>| match value {
+        Some(v) => {
             let v = setting(v);
-            quote!((#k, #v))
-        })
-        .collect();
+            quote!(Some(#v))
+        }
+        None => quote!(None),
+    };
+    let kind = match &a.kind {
+        AuthServiceKind::Google { client_id, audience } => {
+            let (client_id, audience) = (optional(client_id), optional(audience));
+            quote!(#rt::AuthServiceKindDef::Google { client_id: #client_id, audience: #audience })
+        }
+        AuthServiceKind::Generic(g) => {
+            let server = setting(&g.authorization_server);
+            let audience = setting(&g.audience);
+            let i = &g.introspection;
+            let endpoint = optional(&i.endpoint);
+            let method = match i.method {
+                IntrospectionMethod::Post => quote!(#rt::IntrospectionMethod::Post),
+                IntrospectionMethod::Get => quote!(#rt::IntrospectionMethod::Get),
+            };
+            let param_name = optional(&i.param_name);
+            let client_id = optional(&i.client_id);
+            let client_secret = optional(&i.client_secret);
+            let force = i.force;
+            quote! {
+                #rt::AuthServiceKindDef::Generic(#rt::GenericAuthDef {
+                    authorization_server: #server,
+                    audience: #audience,
+                    introspection: #rt::IntrospectionDef {
+                        endpoint: #endpoint,
+                        method: #method,
+                        param_name: #param_name,
+                        client_id: #client_id,
+                        client_secret: #client_secret,
+                        force: #force,
+                    },
+                })
+            }
+        }
+    };
     quote! {
-        #rt::AuthServiceDef { name: #name, kind: #kind, mcp_enabled: #mcp, scopes_required: &[#(#scopes),*], settings: &[#(#settings),*] }
+        #rt::AuthServiceDef { name: #name, kind: #kind, mcp_enabled: #mcp, scopes_required: &[#(#scopes),*] }
     }
 }
 

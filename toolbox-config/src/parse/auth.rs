@@ -18,118 +18,143 @@ impl Reader<'_> {
         };
         let mcp_enabled = obj.bool("mcpEnabled", &mut self.diags).unwrap_or(false);
         let scopes_required = obj.string_list("scopesRequired", &mut self.diags);
-        let fields: &[&'static str] = match kind {
-            AuthKind::Google => &["clientId", "audience"],
-            AuthKind::Generic => &[
-                "audience",
-                "authorizationServer",
-                "introspectionEndpoint",
-                "introspectionMethod",
-                "introspectionParamName",
-                "introspectionClientId",
-                "introspectionClientSecret",
-            ],
-        };
-        let mut settings = Vec::new();
-        for field in fields {
-            if let Some(value) = obj.string(field, &mut self.diags) {
-                self.check_deferred(&value);
-                settings.push((field.to_string(), value));
-            }
-        }
-        let force = if kind == AuthKind::Generic { obj.bool("forceIntrospection", &mut self.diags) } else { None };
         let what = obj.what.clone();
         let pos = obj.pos;
-        obj.finish(&mut self.diags);
-        let has = |key: &str| settings.iter().any(|(k, _)| k == key);
-        let setting_pos = |key: &str| settings.iter().find(|(k, _)| k == key).map(|(_, v)| v.pos).unwrap_or(pos);
-        let mut require = |ok: bool, at: Pos, message: String, hint: &str| {
-            if !ok {
-                self.diags.push(Diagnostic::new(at, message).with_hint(hint.to_string()));
-            }
-        };
-        match kind {
+        let kind = match kind {
             AuthKind::Google => {
+                let client_id = self.setting(&mut obj, "clientId");
+                let audience = self.setting(&mut obj, "audience");
+                obj.finish(&mut self.diags);
+                let mut require = |ok: bool, at: Pos, message: String, hint: &str| self.require(ok, at, message, hint);
                 require(
-                    mcp_enabled || has("clientId"),
+                    mcp_enabled || client_id.is_some(),
                     pos,
                     format!("{what} needs `clientId` when `mcpEnabled` is false"),
                     "add the OAuth client id whose ID tokens this service accepts",
                 );
                 require(
-                    mcp_enabled || !has("audience"),
-                    setting_pos("audience"),
+                    mcp_enabled || audience.is_none(),
+                    audience.as_ref().map_or(pos, |a| a.pos),
                     format!("{what}: `audience` is only allowed with `mcpEnabled: true`"),
                     "remove `audience`, or set `mcpEnabled: true`",
                 );
                 require(
-                    !mcp_enabled || has("audience") || has("clientId"),
+                    !mcp_enabled || audience.is_some() || client_id.is_some(),
                     pos,
                     format!("{what} needs `audience` or `clientId` when `mcpEnabled` is true"),
                     "add `audience:` with this server's URL",
                 );
+                AuthServiceKind::Google { client_id, audience }
             }
             AuthKind::Generic => {
+                let audience = self.setting(&mut obj, "audience");
+                let authorization_server = self.setting(&mut obj, "authorizationServer");
+                let endpoint = self.setting(&mut obj, "introspectionEndpoint");
+                let method = obj.string("introspectionMethod", &mut self.diags);
+                let param_name = self.setting(&mut obj, "introspectionParamName");
+                let client_id = self.setting(&mut obj, "introspectionClientId");
+                let client_secret = self.setting(&mut obj, "introspectionClientSecret");
+                let force = obj.bool("forceIntrospection", &mut self.diags);
+                obj.finish(&mut self.diags);
+                let mut require = |ok: bool, at: Pos, message: String, hint: &str| self.require(ok, at, message, hint);
                 require(
-                    has("audience"),
+                    audience.is_some(),
                     pos,
                     format!("{what} is missing the required field `audience`"),
                     "add `audience: ...`",
                 );
                 require(
-                    has("authorizationServer"),
+                    authorization_server.is_some(),
                     pos,
                     format!("{what} is missing the required field `authorizationServer`"),
                     "add the issuer URL, e.g. `authorizationServer: https://auth.example.com`",
                 );
-                for key in ["introspectionEndpoint", "introspectionMethod", "introspectionParamName"] {
+                for (key, at) in [
+                    ("introspectionEndpoint", endpoint.as_ref().map(|v| v.pos)),
+                    ("introspectionMethod", method.as_ref().map(|v| v.pos)),
+                    ("introspectionParamName", param_name.as_ref().map(|v| v.pos)),
+                ] {
                     require(
-                        mcp_enabled || !has(key),
-                        setting_pos(key),
+                        mcp_enabled || at.is_none(),
+                        at.unwrap_or(pos),
                         format!("{what}: `{key}` is only allowed with `mcpEnabled: true`"),
                         "remove it, or set `mcpEnabled: true`",
                     );
                 }
-                if let Some(method) = settings.iter().find(|(k, _)| k == "introspectionMethod").map(|(_, v)| v.clone())
-                {
-                    require(
-                        matches!(method.value.as_str(), "POST" | "GET"),
-                        method.pos,
-                        format!("{what}: `introspectionMethod` must be POST or GET, found `{}`", method.value),
-                        "use POST (the default) or GET",
-                    );
-                }
+                let method = match method.as_ref().map(|m| m.value.as_str()) {
+                    None | Some("POST") => IntrospectionMethod::Post,
+                    Some("GET") => IntrospectionMethod::Get,
+                    Some(other) => {
+                        let at = method.as_ref().map_or(pos, |m| m.pos);
+                        require(
+                            false,
+                            at,
+                            format!("{what}: `introspectionMethod` must be POST or GET, found `{other}`"),
+                            "use POST (the default) or GET",
+                        );
+                        IntrospectionMethod::Post
+                    }
+                };
                 require(
                     mcp_enabled || force != Some(true),
                     pos,
                     format!("{what}: `forceIntrospection` is only allowed with `mcpEnabled: true`"),
                     "remove it, or set `mcpEnabled: true`",
                 );
+                for (key, value) in
+                    [("authorizationServer", &authorization_server), ("introspectionEndpoint", &endpoint)]
+                {
+                    self.check_auth_url(&what, key, value.as_ref());
+                }
+                // A missing required field was reported above; the entry is kept so that later
+                // checks still run, and the build fails on the diagnostic.
+                let missing = || Spanned::new(String::new(), pos);
+                AuthServiceKind::Generic(GenericAuth {
+                    authorization_server: authorization_server.unwrap_or_else(missing),
+                    audience: audience.unwrap_or_else(missing),
+                    introspection: Introspection {
+                        endpoint,
+                        method,
+                        param_name,
+                        client_id,
+                        client_secret,
+                        force: force.unwrap_or(false),
+                    },
+                })
             }
-        }
+        };
         if !mcp_enabled && let Some(first) = scopes_required.first() {
             self.diags.push(
                 Diagnostic::new(first.pos, format!("{what}: `scopesRequired` is only allowed with `mcpEnabled: true`"))
                     .with_hint("set `mcpEnabled: true`, or put the scopes on the tools that need them"),
             );
         }
-        for (key, value) in settings.iter().filter(|(k, _)| k == "authorizationServer" || k == "introspectionEndpoint")
-        {
-            // Placeholders are resolved at start-up, where the same rule is applied again.
-            if value.value.contains("${") {
-                continue;
-            }
-            if let Some(problem) = auth_url_problem(&value.value) {
-                self.diags.push(
-                    Diagnostic::new(value.pos, format!("{what}: `{key}` {problem}"))
-                        .with_hint("tokens and keys must travel over TLS: use https (plain http is accepted for localhost and 127.0.0.1 only)"),
-                );
-            }
+        self.config.auth_services.push(AuthService { name, kind, mcp_enabled, scopes_required });
+    }
+
+    /// A setting that may hold `${VAR}` placeholders, resolved at start-up.
+    fn setting(&mut self, obj: &mut Obj<'_>, key: &'static str) -> Option<Spanned<String>> {
+        let value = obj.string(key, &mut self.diags)?;
+        self.check_deferred(&value);
+        Some(value)
+    }
+
+    fn require(&mut self, ok: bool, at: Pos, message: String, hint: &str) {
+        if !ok {
+            self.diags.push(Diagnostic::new(at, message).with_hint(hint.to_string()));
         }
-        if let Some(force) = force {
-            settings.push(("forceIntrospection".into(), Spanned::new(force.to_string(), pos)));
+    }
+
+    /// An authorization server or introspection URL must be https (http for loopback only).
+    /// Placeholders are resolved at start-up, where the same rule is applied again.
+    fn check_auth_url(&mut self, what: &str, key: &str, value: Option<&Spanned<String>>) {
+        let Some(value) = value.filter(|v| !v.value.contains("${")) else { return };
+        if let Some(problem) = auth_url_problem(&value.value) {
+            self.diags.push(
+                Diagnostic::new(value.pos, format!("{what}: `{key}` {problem}"))
+                    .with_hint("tokens and keys must travel over TLS: use https (plain http is accepted for localhost and 127.0.0.1 only)"),
+            );
         }
-        self.config.auth_services.push(AuthService { name, kind, mcp_enabled, scopes_required, settings });
     }
 }
 

@@ -276,7 +276,7 @@ proptest! {
         let Ok(value) = HeaderValue::from_bytes(&raw) else { return Ok(()) };
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, value);
-        if let Ok(token) = super::bearer_token(&headers) {
+        if let Ok(token) = super::request::bearer_token(&headers) {
             prop_assert!(!token.is_empty() && token.len() <= 16 * 1024);
             prop_assert!(token.trim_end_matches('=').bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)));
         }

@@ -29,10 +29,10 @@ pub use request::{Headers, Transport};
 
 use crate::args::ClaimSource;
 use crate::auth::Denied;
+use crate::db::Sources;
 use crate::def::{Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{Method, Version, code};
-use crate::db::Sources;
 use envelope::{Envelope, Incoming};
 use reply::ResultWriter;
 use request::Request;
