@@ -5,6 +5,7 @@
 
 use crate::db::def::{CompiledStatement, ServerSourceDef};
 use crate::db::pool::Pool;
+use crate::db::{BoxFuture, Engine};
 use crate::setting::{Setting, StartupError, resolve_setting};
 use sqlx::{Column, Executor, Statement, TypeInfo};
 use std::time::Duration;
@@ -12,6 +13,56 @@ use std::time::Duration;
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many calls may wait for a source's connections before more fail at once.
 pub const DEFAULT_MAX_WAITING: usize = 256;
+
+/// What a server engine tells the source type the engines share: its name, and how its
+/// statements are compared with the live schema.
+pub trait ServerEngine: sqlx::Database {
+    /// The engine's name, as `/healthz` reports it.
+    const KIND: &'static str;
+    /// Compare column names only (the engine's wire types are coarser than the build's).
+    const NAMES_ONLY: bool;
+    /// The types a statement is prepared with (those calls send).
+    fn parameter_types(statement: &CompiledStatement) -> Vec<Self::TypeInfo>;
+}
+
+/// A PostgreSQL or MySQL source: its pool, made by the engine's module from the resolved
+/// settings, and its compiled statements.
+pub struct ServerSource<DB: sqlx::Database> {
+    name: &'static str,
+    pool: Pool<DB>,
+    statements: &'static [CompiledStatement],
+}
+
+impl<DB: sqlx::Database> ServerSource<DB> {
+    pub fn new(name: &'static str, pool: Pool<DB>, statements: &'static [CompiledStatement]) -> Self {
+        Self { name, pool, statements }
+    }
+
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+impl<DB: ServerEngine> Engine for ServerSource<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    fn kind(&self) -> &'static str {
+        DB::KIND
+    }
+
+    fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(compare_statements(&self.pool, self.name, self.statements, DB::parameter_types, DB::NAMES_ONLY, drift))
+    }
+
+    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { self.pool.check().await.map_err(|e| e.to_string()) })
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool.close())
+    }
+}
 
 /// A server source's settings, resolved.
 pub struct Resolved {

@@ -2,28 +2,32 @@
 //! `queryTimeout` and `readOnly` set on each new session), cancelling abandoned statements with
 //! `KILL QUERY`.
 
+use crate::db::Source;
 use crate::db::def::{CompiledStatement, ServerSourceDef};
 use crate::db::pool::{Cancel, Pool, PoolSettings, Setup};
-use crate::db::server::{DEFAULT_MAX_WAITING, compare_statements, resolve};
-use crate::db::{BoxFuture, Engine, Source};
+use crate::db::server::{DEFAULT_MAX_WAITING, ServerEngine, ServerSource, resolve};
 use crate::setting::StartupError;
 use sqlx::mysql::MySqlConnectOptions;
 use sqlx::{Executor, MySql};
 use std::str::FromStr;
 
-pub struct MysqlSource {
-    name: &'static str,
-    pool: Pool<MySql>,
-    /// The compiled statements, for the start-up comparison.
-    statements: &'static [CompiledStatement],
-}
+pub type MysqlSource = ServerSource<MySql>;
 
 /// The pool of a MySQL source, for generated handlers.
 pub fn pool(source: &Source) -> Result<&Pool<MySql>, String> {
-    source.engine::<MysqlSource>().map(|s| &s.pool)
+    source.engine::<MysqlSource>().map(ServerSource::pool)
 }
 
-impl MysqlSource {
+impl ServerEngine for MySql {
+    const KIND: &'static str = "mysql";
+    const NAMES_ONLY: bool = true;
+
+    fn parameter_types(_: &CompiledStatement) -> Vec<Self::TypeInfo> {
+        Vec::new()
+    }
+}
+
+impl ServerSource<MySql> {
     /// Resolves the source's settings and makes its pool, without connecting.
     pub fn open(
         config_path: &str,
@@ -73,26 +77,6 @@ impl MysqlSource {
                 },
             }),
         });
-        Ok(Self { name, pool, statements: def.statements })
-    }
-}
-
-impl Engine for MysqlSource {
-    fn kind(&self) -> &'static str {
-        "mysql"
-    }
-
-    fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>> {
-        // MySQL's wire types are coarser than what the build refined them to (a JSON column
-        // reads as BLOB): names only.
-        Box::pin(compare_statements(&self.pool, self.name, self.statements, |_| Vec::new(), true, drift))
-    }
-
-    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { self.pool.check().await.map_err(|e| e.to_string()) })
-    }
-
-    fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.pool.close())
+        Ok(Self::new(name, pool, def.statements))
     }
 }

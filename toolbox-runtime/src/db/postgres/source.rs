@@ -3,28 +3,33 @@
 //! statements with `pg_cancel_backend`.
 
 use super::PgParam;
+use crate::db::Source;
 use crate::db::def::{CompiledStatement, ServerSourceDef};
 use crate::db::pool::{Cancel, Pool, PoolSettings};
-use crate::db::server::{DEFAULT_MAX_WAITING, compare_statements, resolve};
-use crate::db::{BoxFuture, Engine, Source};
+use crate::db::server::{DEFAULT_MAX_WAITING, ServerEngine, ServerSource, resolve};
 use crate::setting::StartupError;
 use sqlx::Postgres;
 use sqlx::postgres::PgConnectOptions;
 use std::str::FromStr;
 
-pub struct PostgresSource {
-    name: &'static str,
-    pool: Pool<Postgres>,
-    /// The compiled statements, for the start-up comparison.
-    statements: &'static [CompiledStatement],
-}
+pub type PostgresSource = ServerSource<Postgres>;
 
 /// The pool of a PostgreSQL source, for generated handlers.
 pub fn pool(source: &Source) -> Result<&Pool<Postgres>, String> {
-    source.engine::<PostgresSource>().map(|s| &s.pool)
+    source.engine::<PostgresSource>().map(ServerSource::pool)
 }
 
-impl PostgresSource {
+impl ServerEngine for Postgres {
+    const KIND: &'static str = "postgres";
+    const NAMES_ONLY: bool = false;
+
+    fn parameter_types(statement: &CompiledStatement) -> Vec<Self::TypeInfo> {
+        // Prepared with the parameter types calls send.
+        statement.pg_params.iter().map(PgParam::type_info).collect()
+    }
+}
+
+impl ServerSource<Postgres> {
     /// Resolves the source's settings and makes its pool, without connecting.
     pub fn open(
         config_path: &str,
@@ -65,26 +70,6 @@ impl PostgresSource {
                 },
             }),
         });
-        Ok(Self { name, pool, statements: def.statements })
-    }
-}
-
-impl Engine for PostgresSource {
-    fn kind(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>> {
-        // Prepared with the parameter types calls send.
-        let types = |s: &CompiledStatement| s.pg_params.iter().map(PgParam::type_info).collect();
-        Box::pin(compare_statements(&self.pool, self.name, self.statements, types, false, drift))
-    }
-
-    fn ping(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async { self.pool.check().await.map_err(|e| e.to_string()) })
-    }
-
-    fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.pool.close())
+        Ok(Self::new(name, pool, def.statements))
     }
 }
