@@ -121,21 +121,7 @@ async fn abandoned_client_sql_never_reaches_another_call() {
     .await;
     assert!(abandoned.is_err());
     // The sleeping statements are killed on the server, not left to run their two seconds.
-    let mut admin = sqlx::MySqlConnection::connect(&db.url()).await.unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let sleeping: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(2)%' AND ID <> CONNECTION_ID()",
-        )
-        .fetch_one(&mut admin)
-        .await
-        .unwrap();
-        if sleeping == 0 {
-            break;
-        }
-        assert!(started.elapsed() < std::time::Duration::from_millis(1500), "abandoned statements still run");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    db.assert_stopped("SLEEP(2)", std::time::Duration::from_millis(1500)).await;
     let calls: Vec<_> = (0..32)
         .map(|i| {
             let mcp = mcp.clone();

@@ -72,11 +72,7 @@ impl TestDb {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         let db = TestDb { engine, name };
-        let mut connection = match engine {
-            Engine::Postgres => Admin::Postgres(sqlx::PgConnection::connect(&engine.url(&db.name)).await.unwrap()),
-            Engine::Mysql => Admin::Mysql(sqlx::MySqlConnection::connect(&engine.url(&db.name)).await.unwrap()),
-        };
-        connection.run(schema).await.expect("the schema runs");
+        db.connect().await.run(schema).await.expect("the schema runs");
         Some(db)
     }
 }
@@ -85,6 +81,45 @@ impl TestDb {
     /// The URL of the database, for a test's own connection.
     pub fn url(&self) -> String {
         self.engine.url(&self.name)
+    }
+
+    /// Waits until no statement whose text contains `text` runs on the server (an abandoned
+    /// statement must be cancelled, not left to run), failing the test after `limit`.
+    pub async fn assert_stopped(&self, text: &str, limit: std::time::Duration) {
+        let pattern = format!("%{text}%");
+        let started = std::time::Instant::now();
+        let mut admin = self.connect().await;
+        loop {
+            let running: i64 = match &mut admin {
+                Admin::Postgres(c) => sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()",
+                )
+                .bind(&pattern)
+                .fetch_one(c)
+                .await
+                .unwrap(),
+                Admin::Mysql(c) => sqlx::query_scalar(
+                    "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE ? AND ID <> CONNECTION_ID()",
+                )
+                .bind(&pattern)
+                .fetch_one(c)
+                .await
+                .unwrap(),
+            };
+            if running == 0 {
+                return;
+            }
+            assert!(started.elapsed() < limit, "statements containing `{text}` still run after {limit:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn connect(&self) -> Admin {
+        match self.engine {
+            Engine::Postgres => Admin::Postgres(sqlx::PgConnection::connect(&self.url()).await.unwrap()),
+            Engine::Mysql => Admin::Mysql(sqlx::MySqlConnection::connect(&self.url()).await.unwrap()),
+        }
     }
 }
 
