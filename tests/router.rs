@@ -516,9 +516,9 @@ async fn a_database_that_cannot_open_answers_errors_and_the_server_keeps_serving
     assert_eq!(r.status, 200);
     assert!(error_text(&r.body["result"]).starts_with("source `airline` is unavailable"), "{}", r.body);
     assert_eq!(legacy(&app, Some("2025-11-25"), "tools/list", json!({})).await.status, 200);
+    // Liveness says nothing of it (readiness does: tests/telemetry.rs).
     let health = send(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
-    assert_eq!((health.status, health.body["status"].clone()), (503, json!("degraded")));
-    assert_eq!(health.body["sources"][0]["up"], false);
+    assert_eq!((health.status, health.body.clone()), (200, json!({"status": "ok"})));
 }
 
 /// Every tool is rate-limited per caller: over the rate, a call is an `isError` result that says

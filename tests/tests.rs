@@ -6,6 +6,9 @@ mod util;
 // The HTTP router driven in-process (no socket): protocol versions, errors, guards, tools.
 mod router;
 
+// Health, readiness and the Prometheus metrics through the router.
+mod telemetry;
+
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 

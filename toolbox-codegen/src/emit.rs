@@ -494,7 +494,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                     let variant = #variant_expr;
                     let pool = match #pool {
                         Ok(pool) => pool,
-                        Err(e) => return #rt::ToolOutput::Error(e),
+                        Err(e) => return #rt::ToolOutput::Error(#rt::Failure::Unavailable, e),
                     };
                     #run
                 })

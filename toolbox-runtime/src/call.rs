@@ -7,12 +7,41 @@ use crate::args::ArgError;
 /// The outcome of a tool call, before it is shaped for a protocol version.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolOutput {
-    /// A JSON array of row objects, in column order; `truncated` when rows were left out.
-    Rows { json: String, truncated: bool },
+    /// A JSON array of `rows` row objects, in column order; `truncated` when rows were left out.
+    Rows { json: String, rows: u64, truncated: bool },
     /// A statement without result columns.
     Affected { rows_affected: u64 },
-    /// A failure the model should see (`isError: true`): bad arguments, a database error.
-    Error(String),
+    /// A failure the model should see (`isError: true`): bad arguments, a database error; what
+    /// kind, for the metrics and the call log.
+    Error(Failure, String),
+}
+
+/// Why a call answered `isError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The arguments do not fit the tool's parameters.
+    InvalidArguments,
+    /// The database refused or failed the statement, or a value could not be encoded.
+    Database,
+    /// The call ran past its time limit.
+    Timeout,
+    /// The source could not be reached (no connection, or its queue of waiting calls is full).
+    Unavailable,
+    /// The caller is over the tool's rate limit.
+    RateLimited,
+}
+
+impl Failure {
+    /// The name the metrics and the call log give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::InvalidArguments => "invalid_arguments",
+            Failure::Database => "database_error",
+            Failure::Timeout => "timeout",
+            Failure::Unavailable => "source_unavailable",
+            Failure::RateLimited => "rate_limited",
+        }
+    }
 }
 
 /// Runs a call within its time limit (the tool's `queryTimeout`, else the server's default).
@@ -29,7 +58,7 @@ pub async fn with_timeout(
     let deadline = Deadline { at: std::time::Instant::now() + duration, ms: timeout_ms, limit };
     match DEADLINE.scope(Some(deadline), tokio::time::timeout(duration, call)).await {
         Ok(output) => output,
-        Err(_) => ToolOutput::Error(deadline.message()),
+        Err(_) => ToolOutput::Error(Failure::Timeout, deadline.message()),
     }
 }
 
@@ -75,6 +104,6 @@ pub fn timeout_message(timeout_ms: u64, limit: Limit) -> String {
 
 impl ToolOutput {
     pub fn invalid_arguments(error: ArgError) -> Self {
-        ToolOutput::Error(error.to_string())
+        ToolOutput::Error(Failure::InvalidArguments, error.to_string())
     }
 }

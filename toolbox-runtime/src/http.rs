@@ -133,7 +133,39 @@ pub struct AppState {
     pub config: HttpConfig,
     /// [`Auth::disabled`] when the toolbox has no auth services.
     pub auth: Auth,
+    /// What `/readyz` waits for.
+    pub readiness: Readiness,
+    /// `/metrics` on this router (`--metrics` without `--metrics-address`).
+    pub metrics_here: bool,
 }
+
+impl AppState {
+    /// The state of a server without readiness requirements or a metrics endpoint.
+    pub fn new(mcp: Mcp, config: HttpConfig, auth: Auth) -> Self {
+        Self { mcp, config, auth, readiness: Readiness::new(Vec::new()), metrics_here: false }
+    }
+}
+
+/// Whether the server should be sent traffic: not while it drains for shutdown, nor while a
+/// source it requires does not answer.
+pub struct Readiness {
+    required: Vec<String>,
+    draining: std::sync::atomic::AtomicBool,
+}
+
+impl Readiness {
+    pub fn new(required: Vec<String>) -> Self {
+        Self { required, draining: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// From now on, not ready: the server is shutting down.
+    pub fn drain(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How long `/readyz` waits for the required sources to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The whole HTTP surface. Tests drive it with `tower::ServiceExt::oneshot`, no socket needed.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -177,12 +209,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             mcp = mcp.route(path, get(protected_resource_metadata));
         }
     }
+    if state.metrics_here {
+        mcp = mcp.route("/metrics", get(metrics));
+    }
     let mcp = mcp.layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin)).layer(cors);
     Router::new()
         .route("/", get(|| async { "toolbox: an MCP server for databases. POST JSON-RPC to /mcp.\n" }))
         .route("/healthz", get(health))
+        .route("/readyz", get(ready))
         .merge(mcp)
         .with_state(state)
+}
+
+/// The router of `--metrics-address`: `/metrics` only.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
 }
 
 /// DNS-rebinding protection: a foreign host or `Origin` is refused with 403.
@@ -313,6 +354,8 @@ async fn handle_post(state: &AppState, toolset: Option<&str>, request: Request) 
         params: &params,
         client,
         rate_checked,
+        traceparent: headers.get("traceparent").and_then(|v| v.to_str().ok()),
+        tracestate: headers.get("tracestate").and_then(|v| v.to_str().ok()),
     });
     let reply = state.mcp.handle_body(toolset, &bytes, transport, &caller).await;
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
@@ -366,12 +409,45 @@ async fn no_stream() -> Response {
     response
 }
 
-async fn health(State(state): State<Arc<AppState>>) -> Response {
-    let sources = state.mcp.sources.health().await;
-    let up = sources.iter().all(|s| s.up);
-    let body = serde_json::json!({"status": if up { "ok" } else { "degraded" }, "sources": sources});
-    let status = if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+/// Liveness: the process answers. Nothing about the databases (their errors name users and
+/// hosts), and no work: a restart would not fix a database that is down.
+async fn health() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok"}"#).into_response()
+}
+
+/// Readiness: 503 while the server drains for shutdown or a required source does not answer
+/// (named, without its error), else 200.
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let json = |status: StatusCode, body: serde_json::Value| {
+        let headers = [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")];
+        (status, headers, body.to_string()).into_response()
+    };
+    let readiness = &state.readiness;
+    if readiness.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "draining"}));
+    }
+    if readiness.required.is_empty() {
+        return json(StatusCode::OK, serde_json::json!({"status": "ready"}));
+    }
+    // A source that does not answer in time counts as down, like one that refuses.
+    let unreachable: Vec<&str> =
+        match tokio::time::timeout(READY_TIMEOUT, state.mcp.sources.unreachable(&readiness.required)).await {
+            Ok(down) => down,
+            Err(_) => readiness.required.iter().map(String::as_str).collect(),
+        };
+    if unreachable.is_empty() {
+        json(StatusCode::OK, serde_json::json!({"status": "ready"}))
+    } else {
+        json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"status": "unavailable", "sources": unreachable}))
+    }
+}
+
+/// The Prometheus text of every instrument.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    match state.mcp.telemetry.render_prometheus() {
+        Some(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 #[cfg(test)]

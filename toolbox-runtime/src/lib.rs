@@ -25,6 +25,7 @@ pub mod serve;
 pub mod server;
 pub mod setting;
 pub mod stdio;
+pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -47,7 +48,7 @@ pub use server::main;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{ArgError, Arguments, ClaimSource, ConstValue, ParamDef, ParamKind};
-    pub use crate::call::ToolOutput;
+    pub use crate::call::{Failure, ToolOutput};
     pub use crate::db::def::*;
     pub use crate::db::encode::{ColumnDef, ColumnKind, Element};
     pub use crate::db::{mysql, postgres, sqlite};

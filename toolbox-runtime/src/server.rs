@@ -2,9 +2,10 @@
 
 use crate::auth::{Auth, AuthOptions};
 use crate::def::Toolbox;
-use crate::http::{AppState, HostRule, HttpConfig, OriginRule, router};
+use crate::http::{AppState, HostRule, HttpConfig, OriginRule, Readiness, metrics_router, router};
 use crate::mcp::Mcp;
 use crate::serve::ConnectionTimeouts;
+use crate::telemetry::{Telemetry, TelemetryConfig};
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -78,6 +79,31 @@ pub struct Cli {
     /// left are closed and the process exits (0).
     #[arg(long, env = "TOOLBOX_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = duration)]
     pub shutdown_timeout: Duration,
+    /// Serve Prometheus metrics at /metrics on the main listener (under the Host and Origin
+    /// rules). Off by default, so that a public port does not expose them by accident.
+    #[arg(long, env = "TOOLBOX_METRICS")]
+    pub metrics: bool,
+    /// Serve /metrics on this address of its own (e.g. 127.0.0.1:9464) instead of the main
+    /// listener.
+    #[arg(long, env = "TOOLBOX_METRICS_ADDRESS", value_name = "IP:PORT")]
+    pub metrics_address: Option<SocketAddr>,
+    /// Export traces and metrics over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318;
+    /// `/v1/traces` and `/v1/metrics` are added). The standard OTEL_* variables are honoured
+    /// (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, OTEL_METRIC_EXPORT_INTERVAL, ...); with
+    /// OTEL_EXPORTER_OTLP_ENDPOINT set, the flag may be left out.
+    #[arg(long, env = "TOOLBOX_TELEMETRY_OTLP", value_name = "URL")]
+    pub telemetry_otlp: Option<String>,
+    /// `service.name` of the exported telemetry. Default: OTEL_SERVICE_NAME, else `toolbox`.
+    #[arg(long)]
+    pub telemetry_service_name: Option<String>,
+    /// Append the tool's name and the trace context to each statement as a sqlcommenter comment,
+    /// so the database's own logs and pg_stat_statements show which tool ran it.
+    #[arg(long, env = "TOOLBOX_SQL_COMMENTER")]
+    pub sql_commenter: bool,
+    /// A source that must answer for /readyz to report ready (repeatable). With --strict-schema,
+    /// every source must.
+    #[arg(long = "require-source", value_name = "SOURCE")]
+    pub require_source: Vec<String>,
 }
 
 /// A duration flag: `10s`, `500ms`, `2m`, or a number of seconds, as in tools.yaml.
@@ -179,7 +205,7 @@ fn init_logging(cli: &Cli) {
     use tracing_subscriber::util::SubscriberInitExt as _;
     let result = match cli.logging_format {
         LogFormat::Standard => builder.finish().with(filter).try_init(),
-        LogFormat::Json => builder.json().finish().with(filter).try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).finish().with(filter).try_init(),
     };
     let _ = result;
 }
@@ -223,9 +249,55 @@ pub fn http_config(cli: &Cli) -> HttpConfig {
     }
 }
 
+/// The telemetry the command line asks for.
+fn telemetry_config(cli: &Cli) -> TelemetryConfig {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    TelemetryConfig {
+        otlp_endpoint: cli.telemetry_otlp.clone().filter(|e| !e.trim().is_empty()),
+        otlp_from_env: env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
+            || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some(),
+        service_name: cli
+            .telemetry_service_name
+            .clone()
+            .or_else(|| env("OTEL_SERVICE_NAME"))
+            .unwrap_or_else(|| "toolbox".to_string()),
+        prometheus: cli.metrics || cli.metrics_address.is_some(),
+        sql_commenter: cli.sql_commenter,
+        call_log_info: matches!(cli.logging_format, LogFormat::Json)
+            && matches!(cli.log_level, LogLevel::Debug | LogLevel::Info),
+    }
+}
+
+/// The sources `/readyz` waits for: every one with `--strict-schema`, else those named by
+/// `--require-source`, each of which must exist.
+fn required_sources(cli: &Cli, sources: &crate::db::Sources) -> Result<Vec<String>, String> {
+    let names: Vec<&str> = sources.names().collect();
+    if let Some(unknown) = cli.require_source.iter().find(|n| !names.contains(&n.as_str())) {
+        return Err(format!(
+            "--require-source {unknown}: there is no such source (the sources are: {})",
+            names.join(", ")
+        ));
+    }
+    Ok(if cli.strict_schema { names.iter().map(|n| n.to_string()).collect() } else { cli.require_source.clone() })
+}
+
 async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let started = Instant::now();
     let sources = Arc::new(toolbox.resolve_sources().map_err(|e| e.to_string())?);
+    let required = required_sources(&cli, &sources)?;
+    let telemetry_config = telemetry_config(&cli);
+    let telemetry = Telemetry::start(&telemetry_config, sources.clone())?;
+    if let Some(endpoint) = &telemetry_config.otlp_endpoint {
+        tracing::info!(
+            service = telemetry_config.service_name,
+            "exporting traces and metrics over OTLP/HTTP to {endpoint}"
+        );
+    } else if telemetry_config.otlp_from_env {
+        tracing::info!(
+            service = telemetry_config.service_name,
+            "exporting traces and metrics over OTLP/HTTP (OTEL_EXPORTER_OTLP_* endpoint)"
+        );
+    }
     if cli.strict_schema {
         // The comparison decides whether to start at all, so it comes first: every statement
         // prepared against a live database, or no start.
@@ -252,7 +324,8 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let mcp = Arc::new(
         Mcp::new(toolbox, sources.clone())
             .with_default_query_timeout(cli.default_query_timeout)
-            .with_default_rate_limit(cli.rate_limit.0),
+            .with_default_rate_limit(cli.rate_limit.0)
+            .with_telemetry(telemetry),
     );
     if cli.stdio {
         // stdio carries no HTTP headers, so no token: tools that need one are refused.
@@ -264,8 +337,10 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
             );
         }
         tracing::info!(tools = toolbox.tools.len(), "serving MCP over stdio");
-        let result = crate::stdio::serve(mcp, cli.max_request_bytes).await.map_err(|e| format!("stdio failed: {e}"));
+        let result =
+            crate::stdio::serve(mcp.clone(), cli.max_request_bytes).await.map_err(|e| format!("stdio failed: {e}"));
         sources.close().await;
+        flush_telemetry(move || mcp.telemetry.shutdown()).await;
         return result;
     }
     let options = AuthOptions { toolbox_url: cli.toolbox_url.clone(), ..AuthOptions::default() };
@@ -281,7 +356,17 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         );
     }
     let mcp = Arc::try_unwrap(mcp).map_err(|_| "internal error: the MCP server is shared".to_string())?;
-    let app = router(Arc::new(AppState { mcp, config, auth }));
+    let readiness = Readiness::new(required);
+    let state =
+        Arc::new(AppState { mcp, config, auth, readiness, metrics_here: cli.metrics && cli.metrics_address.is_none() });
+    let app = router(state.clone());
+    // The shutdown signal, seen by the main listener and the metrics listener; /readyz turns to
+    // 503 as soon as it arrives.
+    let (stopping, _) = tokio::sync::watch::channel(false);
+    let metrics_server = match cli.metrics_address {
+        Some(address) => Some(serve_metrics(address, state.clone(), &cli, stopping.subscribe()).await?),
+        None => None,
+    };
     let address = SocketAddr::new(cli.address, cli.port);
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
         format!(
@@ -290,13 +375,24 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         )
     })?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    let shutdown = shutdown_signal();
+    let shutdown = {
+        let signal = shutdown_signal();
+        let state = state.clone();
+        async move {
+            signal.await;
+            state.readiness.drain();
+            let _ = stopping.send(true);
+        }
+    };
     tracing::info!(
         tools = toolbox.tools.len(),
         workers = tokio::runtime::Handle::current().metrics().num_workers(),
         startup_ms = started.elapsed().as_millis() as u64,
-        "serving MCP at http://{local}/mcp (health at http://{local}/healthz)"
+        "serving MCP at http://{local}/mcp (health at http://{local}/healthz, readiness at http://{local}/readyz)"
     );
+    if state.metrics_here {
+        tracing::info!("metrics at http://{local}/metrics");
+    }
     let timeouts = ConnectionTimeouts { header_read: cli.header_read_timeout, idle: cli.idle_timeout };
     let stopped = crate::serve::serve(listener, app, timeouts, shutdown, cli.shutdown_timeout).await;
     if stopped.cut > 0 {
@@ -314,8 +410,40 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     if tokio::time::timeout_at(until, sources.close()).await.is_err() {
         tracing::warn!("the database connections were not closed by the shutdown deadline");
     }
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
+    flush_telemetry(move || state.mcp.telemetry.shutdown()).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Sends the telemetry still buffered, on a blocking thread (the exporters block), for at most
+/// [`CLOSE_GRACE`].
+async fn flush_telemetry(shutdown: impl FnOnce() + Send + 'static) {
+    let _ = tokio::time::timeout(CLOSE_GRACE, tokio::task::spawn_blocking(shutdown)).await;
+}
+
+/// Serves `/metrics` alone on `address`, until `stopping` turns true.
+async fn serve_metrics(
+    address: SocketAddr,
+    state: Arc<AppState>,
+    cli: &Cli,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address} for metrics (--metrics-address): {e}"))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!("metrics at http://{local}/metrics");
+    let timeouts = ConnectionTimeouts { header_read: cli.header_read_timeout, idle: cli.idle_timeout };
+    let shutdown_timeout = cli.shutdown_timeout;
+    Ok(tokio::spawn(async move {
+        let stop = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        crate::serve::serve(listener, metrics_router(state), timeouts, stop, shutdown_timeout).await;
+    }))
 }
 
 /// At shutdown, the least time given to closing the databases' connections and cancelling the

@@ -42,7 +42,7 @@ pub mod tools {
                 let variant = 0;
                 let pool = match rt::sqlite::pool(ctx.sources.get(SOURCE)).await {
                     Ok(pool) => pool,
-                    Err(e) => return rt::ToolOutput::Error(e),
+                    Err(e) => return rt::ToolOutput::Error(rt::Failure::Unavailable, e),
                 };
                 rt::sqlite::execute_sql(pool, a.sql, None, false).await
             })
@@ -142,7 +142,7 @@ pub mod tools {
                 let variant = a.order;
                 let pool = match rt::sqlite::pool(ctx.sources.get(SOURCE)).await {
                     Ok(pool) => pool,
-                    Err(e) => return rt::ToolOutput::Error(e),
+                    Err(e) => return rt::ToolOutput::Error(rt::Failure::Unavailable, e),
                 };
                 {
                     let statement = &STATEMENTS[variant];

@@ -204,10 +204,15 @@ impl Introspector {
         let now = Instant::now();
         if let Some(entry) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             if entry.until > now {
+                crate::telemetry::metrics::auth_lookup("introspection", true);
                 return entry.verdict.clone();
             }
         }
-        let fetched = self.ask(token, endpoint).await?;
+        crate::telemetry::metrics::auth_lookup("introspection", false);
+        let fetched = self
+            .ask(token, endpoint)
+            .await
+            .inspect_err(|_| crate::telemetry::metrics::auth_fetch_failed("introspection"))?;
         let (verdict, ttl) = self.judge(&fetched, issuer);
         if let Some(ttl) = ttl {
             self.remember(key, verdict.clone(), now + ttl);

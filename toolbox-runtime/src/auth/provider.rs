@@ -197,6 +197,7 @@ impl Provider {
                 match this.discover().await {
                     Ok(()) => break,
                     Err(e) => {
+                        crate::telemetry::metrics::auth_fetch_failed("discovery");
                         tracing::warn!(
                             "authorization server {}: discovery failed, retrying in {} ms: {e}",
                             this.base,
@@ -292,16 +293,19 @@ impl Provider {
     async fn fetch_keys(&self) -> Result<Option<Duration>, String> {
         let uri = self.metadata().and_then(|m| m.jwks_uri.clone()).ok_or("no jwks_uri discovered")?;
         self.jwks_fetches.fetch_add(1, Ordering::Relaxed);
-        let fetched = get(&self.http, &uri).await?;
-        if fetched.status != 200 {
-            return Err(format!("GET {uri} answered HTTP {}", fetched.status));
-        }
-        let set = KeySet::parse(&fetched.body).map_err(|e| format!("GET {uri}: {e}"))?;
+        let fetched = get(&self.http, &uri).await;
+        let set = fetched.and_then(|fetched| {
+            if fetched.status != 200 {
+                return Err(format!("GET {uri} answered HTTP {}", fetched.status));
+            }
+            Ok((KeySet::parse(&fetched.body).map_err(|e| format!("GET {uri}: {e}"))?, fetched.max_age))
+        });
+        let (set, max_age) = set.inspect_err(|_| crate::telemetry::metrics::auth_fetch_failed("jwks"))?;
         tracing::debug!("authorization server {}: {} signing keys loaded", self.base, set.keys.len());
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         self.generation.fetch_add(1, Ordering::Release);
         let _ = self.keys_loaded.set(());
-        Ok(fetched.max_age)
+        Ok(max_age)
     }
 
     /// The current key set.
@@ -323,7 +327,9 @@ impl Provider {
         let seen = self.generation.load(Ordering::Acquire);
         {
             let keys = self.keys();
-            match keys.find(kid, alg) {
+            let found = keys.find(kid, alg);
+            crate::telemetry::metrics::auth_lookup("jwks", found.is_ok());
+            match found {
                 Ok(key) => return Ok(f(key)),
                 Err(JwtError::UnknownKey) if kid.is_some() => {}
                 Err(e) => return Err(KeyError::Jwt(e)),

@@ -62,7 +62,11 @@ impl RowsWriter {
 
     pub fn finish(mut self) -> ToolOutput {
         self.out.push(b']');
-        ToolOutput::Rows { json: String::from_utf8(self.out).unwrap_or_default(), truncated: self.truncated }
+        ToolOutput::Rows {
+            json: String::from_utf8(self.out).unwrap_or_default(),
+            rows: self.rows,
+            truncated: self.truncated,
+        }
     }
 }
 
@@ -149,7 +153,7 @@ mod tests {
         write_i64(&mut w.out, 1);
         w.end_row();
         assert!(!w.begin_row());
-        assert_eq!(w.finish(), ToolOutput::Rows { json: "[{\"a\":1}]".into(), truncated: true });
+        assert_eq!(w.finish(), ToolOutput::Rows { json: "[{\"a\":1}]".into(), rows: 1, truncated: true });
     }
 
     #[test]

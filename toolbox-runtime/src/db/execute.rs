@@ -3,26 +3,84 @@
 //! the rows of every statement, encoded by their run-time types. Each engine supplies only its
 //! value encoder. (SQLite runs on rusqlite: see [`crate::db::sqlite`].)
 
-use crate::call::ToolOutput;
+use crate::call::{Failure, ToolOutput};
 use crate::db::encode::{ColumnDef, ColumnKind, RowsWriter, write_key};
 use crate::db::pool::Pool;
 use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::{Column, Database, Either, Executor, IntoArguments, Row};
+use std::borrow::Cow;
 
 /// Encodes the value of column `index` of a row into the buffer, or says why it cannot.
 pub type Encoder<DB> = fn(&mut Vec<u8>, &<DB as Database>::Row, usize, ColumnKind) -> Result<(), String>;
 
 /// The answer for a value that could not be encoded.
 fn unencodable(column: &str, problem: String) -> ToolOutput {
-    ToolOutput::Error(format!("column `{column}`: {problem}"))
+    ToolOutput::Error(Failure::Database, format!("column `{column}`: {problem}"))
+}
+
+/// A compiled statement and its arguments, bound in placeholder order. The text is only made
+/// into sqlx's query when it runs, with the call's SQL comment when there is one.
+pub struct Query<DB: Database> {
+    sql: &'static str,
+    /// The first value that could not be encoded fails the statement, as in sqlx.
+    arguments: Result<DB::Arguments, sqlx::error::BoxDynError>,
+}
+
+impl<DB: Database> Query<DB> {
+    pub fn new(sql: &'static str) -> Self {
+        Self { sql, arguments: Ok(DB::Arguments::default()) }
+    }
+
+    pub fn bind<T>(mut self, value: T) -> Self
+    where
+        T: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB> + Send + 'static,
+    {
+        if let Ok(arguments) = &mut self.arguments
+            && let Err(e) = sqlx::Arguments::add(arguments, value)
+        {
+            self.arguments = Err(e);
+        }
+        self
+    }
 }
 
 /// Runs a compiled statement on a connection of the pool: rows when the build described result
-/// columns, else the count of affected rows.
-pub async fn run<DB, A>(
+/// columns, else the count of affected rows. `system` names the engine in its span.
+pub async fn run<DB>(
     pool: &Pool<DB>,
-    query: sqlx::query::Query<'static, DB, A>,
+    system: &'static str,
+    query: Query<DB>,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+    encode: Encoder<DB>,
+    rows_affected: fn(&DB::QueryResult) -> u64,
+) -> ToolOutput
+where
+    DB: Database + sqlx::database::HasStatementCache,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let mut statement = crate::telemetry::statement::begin(system, pool.source(), query.sql);
+    let output = match query.arguments {
+        Err(e) => database_error(sqlx::Error::Encode(e)),
+        Ok(arguments) => {
+            let sqlx_query = match statement.into_sql() {
+                Cow::Borrowed(sql) => sqlx::query_with(sql, arguments),
+                Cow::Owned(sql) => {
+                    sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).persistent(statement.cacheable())
+                }
+            };
+            run_query(pool, sqlx_query, columns, max_rows, encode, rows_affected).await
+        }
+    };
+    statement.end(&output);
+    output
+}
+
+async fn run_query<DB>(
+    pool: &Pool<DB>,
+    query: sqlx::query::Query<'static, DB, DB::Arguments>,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
     encode: Encoder<DB>,
@@ -30,12 +88,12 @@ pub async fn run<DB, A>(
 ) -> ToolOutput
 where
     DB: Database,
-    A: IntoArguments<DB> + 'static,
+    DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(e) => return ToolOutput::Error(e.to_string()),
+        Err(e) => return ToolOutput::Error(Failure::Unavailable, e.to_string()),
     };
     let Some(columns) = columns else {
         let done = query.execute(lease.begin()).await;
@@ -157,7 +215,7 @@ where
 {
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(e) => return ToolOutput::Error(e.to_string()),
+        Err(e) => return ToolOutput::Error(Failure::Unavailable, e.to_string()),
     };
     // Closed however the call ends, even when it is dropped mid-statement (a timeout, a client
     // gone): the SQL may have changed the session.
@@ -207,9 +265,13 @@ where
 
 /// The database's own message, which names the problem without any credential.
 pub fn database_error(e: sqlx::Error) -> ToolOutput {
-    let message = match &e {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        other => other.to_string(),
+    let (failure, message) = match &e {
+        sqlx::Error::Database(db) => (Failure::Database, db.message().to_string()),
+        // The connection broke or could not be made: the source, not the statement.
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            (Failure::Unavailable, e.to_string())
+        }
+        other => (Failure::Database, other.to_string()),
     };
-    ToolOutput::Error(format!("database error: {message}"))
+    ToolOutput::Error(failure, format!("database error: {message}"))
 }

@@ -34,15 +34,30 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 /// What every engine's source does for the server as a whole. Running statements is not here:
 /// generated handlers call their engine's module directly, with its own typed pool.
 pub trait Engine: Any + Send + Sync {
-    /// The engine's name, as `/healthz` reports it.
+    /// The engine's name, as [`Sources::health`] reports it.
     fn kind(&self) -> &'static str;
     /// Opens the source and prepares each of its compiled statements, pushing to `drift` what
     /// differs from the build's description; an error means the database cannot be reached.
     fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>>;
-    /// One round trip to the database (`/healthz`).
+    /// One round trip to the database (`/readyz`, [`Sources::health`]).
     fn ping(&self) -> BoxFuture<'_, Result<(), String>>;
     /// Refuses new work, closes idle connections and stops what still runs.
     fn close(&self) -> BoxFuture<'_, ()>;
+    /// The pool's connections and waiting calls, for the metrics; `None` before it opens.
+    fn stats(&self) -> Option<PoolStats>;
+}
+
+/// A pool's state at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Open connections waiting for a call.
+    pub idle: u64,
+    /// Connections a call holds.
+    pub used: u64,
+    /// The most connections the pool opens.
+    pub max: u64,
+    /// Calls waiting for a connection.
+    pub waiting: u64,
 }
 
 /// Makes a source's engine from its definition, resolving its settings; nothing connects yet.
@@ -100,7 +115,7 @@ impl Source {
     }
 }
 
-/// A source's state, as `/healthz` reports it.
+/// A source's state, as [`Sources::health`] reports it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceHealth {
     pub name: &'static str,
@@ -162,6 +177,27 @@ impl Sources {
             out.push(SourceHealth { name: entry.def.name, kind: entry.engine.kind(), up, error });
         }
         out
+    }
+
+    /// Each source's pool state, by source name (sources whose pool has not opened are left out).
+    pub fn stats(&self) -> Vec<(&'static str, PoolStats)> {
+        self.entries.iter().filter_map(|e| Some((e.def.name, e.engine.stats()?))).collect()
+    }
+
+    /// Whether the named sources answer a round trip; those that do not, by name.
+    pub async fn unreachable(&self, names: &[String]) -> Vec<&'static str> {
+        let mut down = Vec::new();
+        for entry in self.entries.iter().filter(|e| names.iter().any(|n| n == e.def.name)) {
+            if entry.engine.ping().await.is_err() {
+                down.push(entry.def.name);
+            }
+        }
+        down
+    }
+
+    /// The names of every source.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|e| e.def.name)
     }
 
     pub async fn close(&self) {

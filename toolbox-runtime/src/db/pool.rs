@@ -154,6 +154,24 @@ impl<DB: Database> Pool<DB> {
         }))
     }
 
+    /// The source's name.
+    pub fn source(&self) -> &'static str {
+        self.0.settings.source
+    }
+
+    /// The pool's connections and waiting calls.
+    pub fn stats(&self) -> super::PoolStats {
+        let shared = &self.0;
+        let max = u64::from(shared.settings.max_connections.max(1));
+        let idle = shared.idle.lock().map_or(0, |idle| idle.len() as u64);
+        super::PoolStats {
+            idle,
+            used: max.saturating_sub(shared.slots.available_permits() as u64),
+            max,
+            waiting: shared.waiting.load(Ordering::Relaxed) as u64,
+        }
+    }
+
     /// A connection of the pool, idle or new. When every connection is in use the call waits,
     /// unless [`PoolSettings::max_waiting`] calls already do.
     pub async fn acquire(&self) -> Result<Lease<DB>, AcquireError> {
@@ -251,7 +269,7 @@ impl<DB: Database> Pool<DB> {
         }
     }
 
-    /// A round trip on a connection of the pool (`/healthz`, the start-up check).
+    /// A round trip on a connection of the pool (`/readyz`, the start-up check).
     pub async fn check(&self) -> Result<(), sqlx::Error> {
         let mut lease = self.acquire().await.map_err(AcquireError::into_sqlx)?;
         let result = lease.begin().ping().await;

@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_WAITING: usize = 256;
 /// What a server engine tells the source type the engines share: its name, and how its
 /// statements are compared with the live schema.
 pub trait ServerEngine: sqlx::Database {
-    /// The engine's name, as `/healthz` reports it.
+    /// The engine's name, as [`crate::db::Sources::health`] reports it.
     const KIND: &'static str;
     /// Compare column names only (the engine's wire types are coarser than the build's).
     const NAMES_ONLY: bool;
@@ -61,6 +61,10 @@ where
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.pool.close())
+    }
+
+    fn stats(&self) -> Option<super::PoolStats> {
+        Some(self.pool.stats())
     }
 }
 

@@ -128,6 +128,11 @@ pub(super) struct Meta<'a> {
     pub(super) protocol_version: Option<Cow<'a, str>>,
     #[serde(borrow, default, rename = "io.modelcontextprotocol/clientCapabilities")]
     pub(super) client_capabilities: Option<&'a RawValue>,
+    /// W3C trace context of the caller (the MCP way to carry it, on every transport).
+    #[serde(borrow, default)]
+    pub(super) traceparent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) tracestate: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]

@@ -33,11 +33,19 @@ use crate::db::Sources;
 use crate::def::{Toolbox, ToolsetDef};
 use crate::error::RpcError;
 use crate::protocol::{Method, Version, code};
+use crate::telemetry::Observed;
+use crate::telemetry::Telemetry;
+use crate::telemetry::trace::{RequestInfo, TraceHeaders};
 use envelope::{Envelope, Incoming};
 use reply::ResultWriter;
 use request::Request;
 use serde_json::value::RawValue;
 use std::sync::Arc;
+
+/// The `toolset.name` of a toolset: its name, `default` for the default one.
+fn toolset_label(toolset: &ToolsetDef) -> &'static str {
+    if toolset.name.is_empty() { "default" } else { toolset.name }
+}
 
 /// The protocol-level server: the static toolbox plus its live sources.
 pub struct Mcp {
@@ -48,6 +56,8 @@ pub struct Mcp {
     /// The time limit of a call whose tool has no `queryTimeout`.
     default_query_timeout_ms: u64,
     pub rate_limits: crate::rate::RateLimits,
+    /// Traces, metrics and the call log; [`Telemetry::off`] unless the command line asks.
+    pub telemetry: Telemetry,
 }
 
 /// The default of `--default-query-timeout`: a safety net, not a budget.
@@ -58,12 +68,25 @@ impl Mcp {
         let server_info =
             serde_json::json!({"name": toolbox.server_name, "version": toolbox.server_version}).to_string();
         let rate_limits = crate::rate::RateLimits::new(toolbox.tools, None);
-        Self { toolbox, sources, server_info, default_query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS, rate_limits }
+        Self {
+            toolbox,
+            sources,
+            server_info,
+            default_query_timeout_ms: DEFAULT_QUERY_TIMEOUT_MS,
+            rate_limits,
+            telemetry: Telemetry::off(),
+        }
     }
 
     /// Limits every tool without a `rateLimit` of its own to `rate` per caller.
     pub fn with_default_rate_limit(mut self, rate: Option<toolbox_config::rate::Rate>) -> Self {
         self.rate_limits = crate::rate::RateLimits::new(self.toolbox.tools, rate);
+        self
+    }
+
+    /// Reports requests and calls to `telemetry`.
+    pub fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
         self
     }
 
@@ -145,7 +168,7 @@ impl Mcp {
             return Reply::accepted();
         }
         out.push(b']');
-        Reply { status: denied.map_or(200, Denied::status), body: Some(out), negotiated: None, denied }
+        Reply { status: denied.map_or(200, Denied::status), body: Some(out), negotiated: None, denied, error: None }
     }
 
     async fn handle_message(
@@ -165,11 +188,45 @@ impl Mcp {
             Err(error) => return error_reply(Some(id), error),
         };
         let request = Request { toolset, id, method, params: &params, version, transport, claims };
-        self.dispatch(&request).await
+        if self.telemetry.is_quiet() {
+            return self.dispatch(&request, None).await;
+        }
+        let tool = match method {
+            Method::ToolsCall => params
+                .name
+                .as_deref()
+                .and_then(|n| self.toolbox.tool(n))
+                .filter(|(i, _)| toolset.has_tool(*i))
+                .map(|(_, t)| t.name),
+            _ => None,
+        };
+        let info = RequestInfo {
+            method: method.as_str(),
+            version: version.as_str(),
+            stdio: transport.is_stdio(),
+            toolset: toolset_label(toolset),
+            tool,
+            id: id.get(),
+        };
+        let meta = params.meta.as_ref();
+        let headers = transport.headers();
+        let trace = match meta.and_then(|m| m.traceparent.as_deref()) {
+            Some(traceparent) => {
+                TraceHeaders { traceparent: Some(traceparent), tracestate: meta.and_then(|m| m.tracestate.as_deref()) }
+            }
+            None => TraceHeaders {
+                traceparent: headers.and_then(|h| h.traceparent),
+                tracestate: headers.and_then(|h| h.tracestate),
+            },
+        };
+        let observed = self.telemetry.begin_request(&info, trace);
+        let reply = self.dispatch(&request, Some(&observed)).await;
+        self.telemetry.end_request(&info, observed, reply.error);
+        reply
     }
 
-    /// Answers a routed request with the method's family.
-    async fn dispatch(&self, request: &Request<'_>) -> Reply {
+    /// Answers a routed request with the method's family; `observed` when telemetry is on.
+    async fn dispatch(&self, request: &Request<'_>, observed: Option<&Observed>) -> Reply {
         let mut w = ResultWriter::new(request.id, request.version, &self.server_info);
         let mut negotiated = None;
         let written = match request.method {
@@ -184,7 +241,7 @@ impl Mcp {
             Method::Ping => Ok(()),
             Method::LoggingSetLevel => discovery::set_level(request),
             Method::ToolsList => tools::list(request, &mut w),
-            Method::ToolsCall => return tools::call(self, request, w).await,
+            Method::ToolsCall => return tools::call(self, request, w, observed).await,
             Method::PromptsList => prompts::list(request, &mut w),
             Method::PromptsGet => prompts::get(self, request, &mut w),
             Method::CompletionComplete => completion::complete(self, request, &mut w),

@@ -6,6 +6,7 @@ use crate::auth::Denied;
 use crate::def::ToolsetDef;
 use crate::error::RpcError;
 use crate::protocol::{self, Version};
+use crate::telemetry::ErrorType;
 use serde_json::value::RawValue;
 
 /// A response to send. `body: None` means "accepted, nothing to say" (HTTP 202, no stdio line).
@@ -18,21 +19,24 @@ pub struct Reply {
     /// Set when a tool call was refused by its `authRequired` or `scopesRequired`: the HTTP layer
     /// adds the `WWW-Authenticate` challenge.
     pub denied: Option<Denied>,
+    /// What went wrong, for the telemetry: a JSON-RPC error, or a tool's `isError` result.
+    pub error: Option<ErrorType>,
 }
 
 impl Reply {
     pub(super) fn accepted() -> Self {
-        Reply { status: 202, body: None, negotiated: None, denied: None }
+        Reply { status: 202, body: None, negotiated: None, denied: None, error: None }
     }
 
     pub(super) fn ok(body: Vec<u8>) -> Self {
-        Reply { status: 200, body: Some(body), negotiated: None, denied: None }
+        Reply { status: 200, body: Some(body), negotiated: None, denied: None, error: None }
     }
 }
 
 /// An error response, echoing `id` when it is a string or a number (see [`RpcError::to_message`]).
 pub fn error_reply(id: Option<&RawValue>, error: RpcError) -> Reply {
-    Reply { status: error.status, body: Some(error.to_message(id)), negotiated: None, denied: None }
+    let kind = Some(ErrorType::Rpc(i64::from(error.code)));
+    Reply { status: error.status, body: Some(error.to_message(id)), negotiated: None, denied: None, error: kind }
 }
 
 /// Writes `{"jsonrpc":"2.0","id":..,"result":{..}}`, adding the 2026-07-28 result fields.

@@ -24,6 +24,9 @@ pub struct Headers<'a> {
     pub client: Option<IpAddr>,
     /// The call was already counted against its tool's rate limit (from its `Mcp-Name` header).
     pub rate_checked: bool,
+    /// The W3C `traceparent` and `tracestate` headers (`params._meta` takes precedence).
+    pub traceparent: Option<&'a str>,
+    pub tracestate: Option<&'a str>,
 }
 
 /// How a message arrived.

@@ -7,10 +7,11 @@ use super::reply::{Reply, ResultWriter, error_reply};
 use super::request::Request;
 use crate::args::Arguments;
 use crate::auth::{Denied, authorize_tool};
-use crate::call::{Limit, ToolOutput, with_timeout};
-use crate::def::CallContext;
+use crate::call::{Failure, Limit, ToolOutput, with_timeout};
+use crate::def::{CallContext, ToolDef};
 use crate::error::RpcError;
 use crate::protocol::Version;
+use crate::telemetry::{ErrorType, Observed, Outcome, ToolCall, ToolObserved, ToolOutcome, statement};
 use serde_json::{Map, Value};
 
 pub(super) fn list(request: &Request<'_>, w: &mut ResultWriter) -> Result<(), RpcError> {
@@ -31,11 +32,34 @@ enum Called {
     Invalid(RpcError),
 }
 
-pub(super) async fn call(mcp: &Mcp, request: &Request<'_>, mut w: ResultWriter) -> Reply {
-    match run(mcp, request).await {
+pub(super) async fn call(mcp: &Mcp, request: &Request<'_>, mut w: ResultWriter, observed: Option<&Observed>) -> Reply {
+    let mut record = None;
+    let called = run(mcp, request, observed, &mut record).await;
+    if let Some((tool, tool_observed)) = record {
+        let (outcome, output) = match &called {
+            Called::Output(output) => (Outcome::of(output), ToolOutcome::Output(output)),
+            Called::Denied(..) => (Outcome::AuthRefused, ToolOutcome::NoResult),
+            // Arguments that are not an object: the tool is known, the call could not be made.
+            Called::Invalid(_) => (Outcome::Failed(Failure::InvalidArguments), ToolOutcome::NoResult),
+        };
+        let call = ToolCall {
+            tool: tool.name,
+            toolset: super::toolset_label(request.toolset),
+            source: mcp.sources.get(tool.source).def.name,
+            outcome,
+            output,
+            subject: request.claims.subject(),
+        };
+        mcp.telemetry.end_tool(&call, tool_observed);
+    }
+    match called {
         Called::Output(output) => {
             write_output(&mut w, &output, request.version);
-            Reply::ok(w.finish())
+            let mut reply = Reply::ok(w.finish());
+            if matches!(output, ToolOutput::Error(..)) {
+                reply.error = Some(ErrorType::Tool);
+            }
+            reply
         }
         Called::Denied(denied, error) => {
             let mut reply = error_reply(Some(request.id), error);
@@ -47,8 +71,14 @@ pub(super) async fn call(mcp: &Mcp, request: &Request<'_>, mut w: ResultWriter) 
 }
 
 /// Runs a tool. Authorization is judged on the name read from the body, never from a header
-/// alone.
-async fn run(mcp: &Mcp, request: &Request<'_>) -> Called {
+/// alone. With telemetry on, the call is observed from when its tool is known, and `record`
+/// gets the tool and the observation.
+async fn run(
+    mcp: &Mcp,
+    request: &Request<'_>,
+    observed: Option<&Observed>,
+    record: &mut Option<(&'static ToolDef, ToolObserved)>,
+) -> Called {
     let params = request.params;
     let Some(name) = params.name.as_deref() else {
         return Called::Invalid(RpcError::invalid_params("`params.name` is required"));
@@ -56,6 +86,12 @@ async fn run(mcp: &Mcp, request: &Request<'_>) -> Called {
     let Some((index, tool)) = mcp.toolbox.tool(name).filter(|(i, _)| request.toolset.has_tool(*i)) else {
         return Called::Invalid(RpcError::invalid_params(format!("unknown tool `{name}`")));
     };
+    let scope = observed.and_then(|o| {
+        let tool_observed = mcp.telemetry.begin_tool(o, tool.name);
+        let scope = tool_observed.scope.clone();
+        *record = Some((tool, tool_observed));
+        scope
+    });
     if let Err(denied) = authorize_tool(tool, request.claims) {
         return Called::Denied(denied, refusal(name, denied, request));
     }
@@ -72,7 +108,7 @@ async fn run(mcp: &Mcp, request: &Request<'_>) -> Called {
     if !rate_checked {
         let caller = crate::rate::caller_key(request.claims, client, request.transport.is_stdio());
         if let Err(refused) = mcp.rate_limits.check(index, &caller) {
-            return Called::Output(ToolOutput::Error(refused.message(name)));
+            return Called::Output(ToolOutput::Error(Failure::RateLimited, refused.message(name)));
         }
     }
     let context = CallContext { sources: &mcp.sources, claims: request.claims };
@@ -80,7 +116,8 @@ async fn run(mcp: &Mcp, request: &Request<'_>) -> Called {
         Some(ms) => (ms, Limit::Tool),
         None => (mcp.default_query_timeout_ms, Limit::Server),
     };
-    Called::Output(with_timeout(timeout_ms, limit, (tool.handler)(&context, &arguments)).await)
+    let call = with_timeout(timeout_ms, limit, (tool.handler)(&context, &arguments));
+    Called::Output(statement::scoped(scope, call).await)
 }
 
 /// The error of a refused call: what to send, and where (stdio carries no credentials at all).
@@ -102,7 +139,7 @@ fn refusal(name: &str, denied: Denied, request: &Request<'_>) -> RpcError {
 fn write_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
     let structured = version.has_structured_content();
     match output {
-        ToolOutput::Rows { json: rows, truncated } => {
+        ToolOutput::Rows { json: rows, truncated, .. } => {
             w.field("content");
             w.raw("[{\"type\":\"text\",\"text\":");
             w.string(rows);
@@ -132,7 +169,7 @@ fn write_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
                 w.raw(&body);
             }
         }
-        ToolOutput::Error(message) => {
+        ToolOutput::Error(_, message) => {
             w.field("content");
             w.raw("[{\"type\":\"text\",\"text\":");
             w.string(message);

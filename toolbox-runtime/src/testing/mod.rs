@@ -42,7 +42,7 @@ pub fn http_config() -> HttpConfig {
 
 /// The router over `mcp`, driven without a socket.
 pub fn app(mcp: Mcp, config: HttpConfig, auth: Auth) -> axum::Router {
-    router(Arc::new(AppState { mcp, config, auth }))
+    router(Arc::new(AppState::new(mcp, config, auth)))
 }
 
 /// Calls `tool` at protocol version 2025-11-25, as an HTTP client without credentials would;

@@ -94,7 +94,7 @@ pub async fn app_with(
         }
     }
     let mcp = Mcp::new(toolbox, Arc::new(sources));
-    let state = Arc::new(AppState { mcp, config: toolbox_runtime::testing::http_config(), auth });
+    let state = Arc::new(AppState::new(mcp, toolbox_runtime::testing::http_config(), auth));
     App { router: router(state.clone()), state, _dir: dir }
 }
 

@@ -9,13 +9,13 @@ use crate::call::ToolOutput;
 use crate::db::encode::*;
 use crate::db::execute;
 use crate::db::pool::Pool;
-use sqlx::mysql::{MySqlArguments, MySqlColumn, MySqlQueryResult, MySqlRow, MySqlTypeInfo};
+use sqlx::mysql::{MySqlColumn, MySqlQueryResult, MySqlRow, MySqlTypeInfo};
 use sqlx::{Column, MySql, Row, TypeInfo, ValueRef as _};
 
-pub type Query = sqlx::query::Query<'static, MySql, MySqlArguments>;
+pub type Query = execute::Query<MySql>;
 
 pub fn query(statement: &'static str) -> Query {
-    sqlx::query(statement)
+    Query::new(statement)
 }
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
@@ -25,7 +25,7 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    execute::run(pool, query, columns, max_rows, encode, MySqlQueryResult::rows_affected).await
+    execute::run(pool, "mysql", query, columns, max_rows, encode, MySqlQueryResult::rows_affected).await
 }
 
 /// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).

@@ -16,13 +16,13 @@ use crate::db::execute;
 use crate::db::pool::Pool;
 pub use bind::{PgArg, PgParam, PgValue, value};
 use decode::DecodeError;
-use sqlx::postgres::{PgArguments, PgColumn, PgQueryResult, PgRow, PgValueFormat};
+use sqlx::postgres::{PgColumn, PgQueryResult, PgRow, PgValueFormat};
 use sqlx::{Column, Postgres, Row, TypeInfo, ValueRef};
 
-pub type Query = sqlx::query::Query<'static, Postgres, PgArguments>;
+pub type Query = execute::Query<Postgres>;
 
 pub fn query(statement: &'static str) -> Query {
-    sqlx::query(statement)
+    Query::new(statement)
 }
 
 /// Runs a compiled statement: rows when the build described columns, else the affected count.
@@ -32,7 +32,7 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
-    execute::run(pool, query, columns, max_rows, encode, PgQueryResult::rows_affected).await
+    execute::run(pool, "postgresql", query, columns, max_rows, encode, PgQueryResult::rows_affected).await
 }
 
 /// Runs SQL text sent by the client on a connection of its own (see [`execute::client_sql`]).

@@ -6,7 +6,7 @@
 //! `queryTimeout` interrupts the statement itself through SQLite's progress handler. Client SQL
 //! (`sqlite-execute-sql`) can be anything, so it runs on the blocking pool instead.
 
-use crate::call::{Deadline, ToolOutput};
+use crate::call::{Deadline, Failure, ToolOutput};
 use crate::db::encode::*;
 use rusqlite::fallible_iterator::FallibleIterator;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
@@ -110,13 +110,35 @@ pub async fn run(
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> ToolOutput {
+    let mut statement = crate::telemetry::statement::begin("sqlite", pool.source(), query.statement);
+    let text = Text { sql: statement.into_sql(), cacheable: statement.cacheable() };
+    let output = run_observed(pool, query, text, columns, max_rows).await;
+    statement.end(&output);
+    output
+}
+
+/// The text a statement runs with: the compiled one, or it with the call's SQL comment.
+#[derive(Clone)]
+struct Text {
+    sql: std::borrow::Cow<'static, str>,
+    /// The same text on every call: its prepared form is kept in the connection's cache.
+    cacheable: bool,
+}
+
+async fn run_observed(
+    pool: &SqlitePool,
+    query: Query,
+    text: Text,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+) -> ToolOutput {
     let deadline = crate::call::deadline();
     let inline = pool.with_connection(|connection| {
         let budget = Instant::now() + INLINE_BUDGET;
         let stop = deadline.map_or(budget, |d| d.at.min(budget));
         let outcome = {
             let _interrupt = Interrupt::at(connection, stop);
-            run_statement(connection, &query, columns, max_rows)
+            run_statement(connection, &text, &query, columns, max_rows)
         };
         match outcome {
             Err(e) if is_interrupt(&e) && deadline.is_none_or(|d| Instant::now() < d.at) => Inline::Again,
@@ -127,14 +149,14 @@ pub async fn run(
     match inline.await {
         Ok(Inline::Done(output)) => return output,
         Ok(Inline::Again) => {}
-        Err(e) => return ToolOutput::Error(e),
+        Err(e) => return ToolOutput::Error(Failure::Unavailable, e),
     }
     let outcome = pool
         .with_connection_blocking(move |connection| {
             connection.busy_timeout(BUSY_TIMEOUT)?;
             let outcome = {
                 let _interrupt = deadline.map(|d| Interrupt::at(connection, d.at));
-                run_statement(connection, &query, columns, max_rows)
+                run_statement(connection, &text, &query, columns, max_rows)
             };
             // Back to never waiting, for the next statement that runs inline.
             connection.busy_timeout(Duration::ZERO)?;
@@ -150,26 +172,35 @@ fn output(outcome: Result<rusqlite::Result<ToolOutput>, String>, deadline: Optio
     match outcome {
         Ok(Ok(output)) => output,
         Ok(Err(e)) => match deadline {
-            Some(d) if is_interrupt(&e) => ToolOutput::Error(d.message()),
+            Some(d) if is_interrupt(&e) => ToolOutput::Error(Failure::Timeout, d.message()),
             _ => database_error(&e),
         },
         // The pool's own messages name the source.
-        Err(e) => ToolOutput::Error(e),
+        Err(e) => ToolOutput::Error(Failure::Unavailable, e),
     }
 }
 
 fn run_statement(
     connection: &Connection,
+    text: &Text,
     query: &Query,
     columns: Option<&'static [ColumnDef]>,
     max_rows: Option<u64>,
 ) -> rusqlite::Result<ToolOutput> {
-    let mut statement = connection.prepare_cached(query.statement)?;
+    // A text with a trace context in its comment is unique to its call: prepared, not cached.
+    let (mut cached, mut plain);
+    let statement: &mut rusqlite::Statement<'_> = if text.cacheable {
+        cached = connection.prepare_cached(&text.sql)?;
+        &mut cached
+    } else {
+        plain = connection.prepare(&text.sql)?;
+        &mut plain
+    };
     for (i, param) in query.params.iter().enumerate() {
         statement.raw_bind_parameter(i + 1, param)?;
     }
     let Some(columns) = columns else {
-        return Ok(ToolOutput::Affected { rows_affected: execute_counting(connection, &mut statement)? });
+        return Ok(ToolOutput::Affected { rows_affected: execute_counting(connection, statement)? });
     };
     let mut w = RowsWriter::new(max_rows);
     let mut rows = statement.raw_query();
@@ -353,7 +384,7 @@ fn database_error(e: &rusqlite::Error) -> ToolOutput {
         rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
         other => other.to_string(),
     };
-    ToolOutput::Error(format!("database error: {message}"))
+    ToolOutput::Error(Failure::Database, format!("database error: {message}"))
 }
 
 #[cfg(test)]
@@ -388,12 +419,12 @@ mod tests {
             run(&pool, query("SELECT n, ok FROM t WHERE n >= ? ORDER BY n").bind(2i64), Some(COLUMNS), None).await;
         assert_eq!(
             output,
-            ToolOutput::Rows { json: r#"[{"n":2,"ok":false},{"n":3,"ok":null}]"#.into(), truncated: false }
+            ToolOutput::Rows { json: r#"[{"n":2,"ok":false},{"n":3,"ok":null}]"#.into(), rows: 2, truncated: false }
         );
         let output = run(&pool, query("UPDATE t SET ok = ? WHERE n < ?").bind(true).bind(Some(3i64)), None, None).await;
         assert_eq!(output, ToolOutput::Affected { rows_affected: 2 });
         let output = run(&pool, query("SELECT nope FROM t"), Some(COLUMNS), None).await;
-        assert_eq!(output, ToolOutput::Error("database error: no such column: nope".into()));
+        assert_eq!(output, ToolOutput::Error(Failure::Database, "database error: no such column: nope".into()));
     }
 
     #[tokio::test]
@@ -403,7 +434,7 @@ mod tests {
             execute_sql(&pool, "INSERT INTO t VALUES (1); INSERT INTO t VALUES (x'00ff');".into(), None, false).await;
         assert_eq!(output, ToolOutput::Affected { rows_affected: 2 });
         let output = execute_sql(&pool, "SELECT x, 1.5 AS f, 'é' AS s FROM t".into(), Some(1), false).await;
-        assert_eq!(output, ToolOutput::Rows { json: r#"[{"x":1,"f":1.5,"s":"é"}]"#.into(), truncated: true });
+        assert_eq!(output, ToolOutput::Rows { json: r#"[{"x":1,"f":1.5,"s":"é"}]"#.into(), rows: 1, truncated: true });
     }
 
     #[tokio::test]
@@ -412,13 +443,19 @@ mod tests {
         let refused = execute_sql(&pool, "DELETE FROM t".into(), None, true).await;
         assert_eq!(
             refused,
-            ToolOutput::Error("database error: this tool is read-only: only reading statements are allowed".into())
+            ToolOutput::Error(
+                Failure::Database,
+                "database error: this tool is read-only: only reading statements are allowed".into()
+            )
         );
         // Nothing switches read-only off, and no other file is reached, whatever the tool.
         let refused = execute_sql(&pool, "PRAGMA query_only = 0; DELETE FROM t".into(), None, true).await;
         assert_eq!(
             refused,
-            ToolOutput::Error("database error: this tool is read-only: a PRAGMA that sets a value is refused".into())
+            ToolOutput::Error(
+                Failure::Database,
+                "database error: this tool is read-only: a PRAGMA that sets a value is refused".into()
+            )
         );
         for (sql, read_only) in
             [("ATTACH 'other.db' AS o", false), ("VACUUM INTO 'copy.db'", false), ("ATTACH ':memory:' AS m", true)]
@@ -426,18 +463,18 @@ mod tests {
             let refused = execute_sql(&pool, sql.into(), None, read_only).await;
             assert_eq!(
                 refused,
-                ToolOutput::Error("database error: ATTACH, DETACH and VACUUM INTO are refused: client SQL may not reach other database files".into()),
+                ToolOutput::Error(Failure::Database, "database error: ATTACH, DETACH and VACUUM INTO are refused: client SQL may not reach other database files".into()),
                 "{sql}"
             );
         }
         assert!(!std::path::Path::new("copy.db").exists());
         let read = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, true).await;
-        assert_eq!(read, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), truncated: false });
+        assert_eq!(read, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), rows: 1, truncated: false });
         // The same connection writes again once the read-only call is over.
         let left_open = execute_sql(&pool, "BEGIN; DELETE FROM t;".into(), None, false).await;
         assert_eq!(left_open, ToolOutput::Affected { rows_affected: 1 });
         let after = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, false).await;
-        assert_eq!(after, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), truncated: false }, "rolled back");
+        assert_eq!(after, ToolOutput::Rows { json: r#"[{"n":1}]"#.into(), rows: 1, truncated: false }, "rolled back");
     }
 
     /// A call dropped while its statement runs on the blocking pool (a client gone) interrupts
@@ -485,18 +522,18 @@ mod tests {
         let started = Instant::now();
         let output =
             crate::call::with_timeout(50, Limit::Tool, run(&pool, query(endless), Some(&COLUMNS[..1]), None)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
+        assert_eq!(output, ToolOutput::Error(Failure::Timeout, timeout_message(50, Limit::Tool)));
         assert!(started.elapsed() < Duration::from_secs(5), "interrupted, not run to the end");
         let output = crate::call::with_timeout(50, Limit::Tool, execute_sql(&pool, endless.into(), None, false)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
+        assert_eq!(output, ToolOutput::Error(Failure::Timeout, timeout_message(50, Limit::Tool)));
         // A script stopped at the deadline inside a transaction leaves nothing behind.
         let script = format!("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1); {endless};");
         let output = crate::call::with_timeout(50, Limit::Tool, execute_sql(&pool, script, None, false)).await;
-        assert_eq!(output, ToolOutput::Error(timeout_message(50, Limit::Tool)));
+        assert_eq!(output, ToolOutput::Error(Failure::Timeout, timeout_message(50, Limit::Tool)));
         let left = execute_sql(&pool, "SELECT count(*) AS n FROM t".into(), None, false).await;
-        assert_eq!(left, ToolOutput::Rows { json: r#"[{"n":0}]"#.into(), truncated: false }, "rolled back");
+        assert_eq!(left, ToolOutput::Rows { json: r#"[{"n":0}]"#.into(), rows: 1, truncated: false }, "rolled back");
         // The connection is usable afterwards and no handler is left behind.
         let output = run(&pool, query("SELECT 7"), Some(&COLUMNS[..1]), None).await;
-        assert_eq!(output, ToolOutput::Rows { json: r#"[{"n":7}]"#.into(), truncated: false });
+        assert_eq!(output, ToolOutput::Rows { json: r#"[{"n":7}]"#.into(), rows: 1, truncated: false });
     }
 }

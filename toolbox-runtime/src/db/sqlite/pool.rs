@@ -25,7 +25,7 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a compiled statement may run on the calling thread before it is stopped and run again
 /// on the blocking pool. A lookup takes microseconds; this bounds how long a worker thread (which
-/// also serves `/healthz` and other sources' calls) can be held by one SQLite statement.
+/// also serves `/readyz` and other sources' calls) can be held by one SQLite statement.
 pub const INLINE_BUDGET: Duration = Duration::from_millis(2);
 
 /// A bounded set of connections to one database. Connections are made on demand and never
@@ -157,10 +157,27 @@ impl SqlitePool {
         task.await.map_err(|e| format!("the statement's thread failed: {e}"))?
     }
 
-    /// A round trip to the database (`/healthz`, the start-up check), on the blocking pool: it
+    /// A round trip to the database (`/readyz`, the start-up check), on the blocking pool: it
     /// may open the first connection, which reads the file and can wait on its locks.
     pub async fn check(&self) -> Result<(), String> {
         self.with_connection_blocking(|c| c.query_row("SELECT 1", [], |_| Ok(()))).await?.map_err(|e| e.to_string())
+    }
+
+    /// The source's name.
+    pub fn source(&self) -> &'static str {
+        self.0.source
+    }
+
+    /// The pool's connections and waiting calls.
+    pub fn stats(&self) -> crate::db::PoolStats {
+        let inner = &self.0;
+        let max = inner.max_connections.max(1) as u64;
+        crate::db::PoolStats {
+            idle: inner.idle.lock().map_or(0, |idle| idle.len() as u64),
+            used: max.saturating_sub(inner.slots.available_permits() as u64),
+            max,
+            waiting: inner.waiting.load(std::sync::atomic::Ordering::Relaxed) as u64,
+        }
     }
 
     /// Refuses new work, interrupts what runs on the blocking pool and closes the idle

@@ -65,6 +65,10 @@ impl Engine for SqliteSource {
             }
         })
     }
+
+    fn stats(&self) -> Option<crate::db::PoolStats> {
+        self.pool.get().map(SqlitePool::stats)
+    }
 }
 
 /// Prepares each compiled statement of a SQLite source on the database it will run against:
