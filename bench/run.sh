@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 requests=${BENCH_REQUESTS:-60000}
 port=${BENCH_PORT:-5099}
 issuer_port=$((port - 1))
+otlp_port=$((port - 2))
 threads=${BENCH_THREADS:-}
 export PGHOST=${PGHOST:-127.0.0.1} PGUSER=${PGUSER:-postgres} PGSSLMODE=${PGSSLMODE:-disable}
 export BENCH_PGDATABASE=${BENCH_PGDATABASE:-toolbox_bench}
@@ -37,7 +38,9 @@ cargo build --release --quiet -p toolbox -p toolbox-bench
 work=$(mktemp -d)
 server=
 issuer=
+sink=
 cleanup() {
+  [ -n "$sink" ] && kill "$sink" 2>/dev/null
   [ -n "$server" ] && kill "$server" 2>/dev/null
   [ -n "$issuer" ] && kill "$issuer" 2>/dev/null
   rm -rf "$work"
@@ -163,6 +166,39 @@ for _ in 1 2 3; do
   extra_args=(--rate-limit off)
   rate_extra+=("$(python3 -c "print(round(${cpu[limited/16]} - ${cpu[plain/16]}, 1))")")
 done
+# And for telemetry, against the same plain runs: Prometheus metrics on (the instruments are
+# recorded on every call whether or not anything scrapes); tracing exported over OTLP/HTTP to a
+# local sink, with the SDK's sampler at 0% (spans made, none recorded) and at 100% (three spans a
+# call, batched and exported).
+python3 bench/otlp_sink.py "$otlp_port" &
+sink=$!
+telemetry_extra() { # telemetry_extra NAME ENV FLAG...: prints three extra-CPU figures
+  local name=$1 environment=$2 figures=()
+  shift 2
+  for _ in 1 2 3; do
+    start_server
+    load plain 16 "$(call flight_sqlite UA0008)"
+    stop_server
+    extra_args=(--rate-limit off "$@")
+    # shellcheck disable=SC2086
+    for kv in $environment; do export "${kv?}"; done
+    start_server
+    load "$name" 16 "$(call flight_sqlite UA0008)"
+    stop_server
+    for kv in $environment; do unset "${kv%%=*}"; done
+    extra_args=(--rate-limit off)
+    figures+=("$(python3 -c "print(round(${cpu[$name/16]} - ${cpu[plain/16]}, 1))")")
+  done
+  echo "${figures[@]}"
+}
+read -ra metrics_extra <<<"$(telemetry_extra metrics "" --metrics)"
+bsp="OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_METRIC_EXPORT_INTERVAL=60000"
+read -ra trace0_extra <<<"$(telemetry_extra trace0 "OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0 $bsp" \
+  --telemetry-otlp "http://127.0.0.1:$otlp_port")"
+read -ra trace100_extra <<<"$(telemetry_extra trace100 "OTEL_TRACES_SAMPLER=always_on $bsp" \
+  --telemetry-otlp "http://127.0.0.1:$otlp_port")"
+kill "$sink" 2>/dev/null
+sink=
 quiet=
 
 pgbench_tps=
@@ -184,6 +220,12 @@ row_kv "extra CPU per call for a JWT, 16 connections (us)" \
   "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${jwt_extra[@]}")"
 row_kv "extra CPU per call for rate limiting, 16 connections (us)" \
   "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${rate_extra[@]}")"
+row_kv "extra CPU per call for --metrics, 16 connections (us)" \
+  "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${metrics_extra[@]}")"
+row_kv "extra CPU per call for tracing sampled at 0% (us)" \
+  "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${trace0_extra[@]}")"
+row_kv "extra CPU per call for tracing sampled at 100% (us)" \
+  "$(python3 -c "import statistics, sys; print(statistics.median(map(float, sys.argv[1:])), sys.argv[1:])" "${trace100_extra[@]}")"
 mib() { python3 -c "print(f'{$1 / 1024:.1f}')"; }
 row_kv "spawning /bin/true the same way (ms)" "$(python3 bench/wait_ready.py --spawn-floor)"
 row_kv "default toolbox: spawn to first answer (ms)" "$default_spawn_ms"

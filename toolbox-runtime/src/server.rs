@@ -79,6 +79,11 @@ pub struct Cli {
     /// left are closed and the process exits (0).
     #[arg(long, env = "TOOLBOX_SHUTDOWN_TIMEOUT", default_value = "25s", value_parser = duration)]
     pub shutdown_timeout: Duration,
+    /// On SIGTERM or SIGINT, how long to go on serving with /readyz answering 503 before the
+    /// listener closes, so that a load balancer that polls /readyz stops sending requests first
+    /// (e.g. 5s; the default, 0, closes the listener at once).
+    #[arg(long, env = "TOOLBOX_DRAIN_DELAY", default_value = "0s", value_parser = duration)]
+    pub drain_delay: Duration,
     /// Serve Prometheus metrics at /metrics on the main listener (under the Host and Origin
     /// rules). Off by default, so that a public port does not expose them by accident.
     #[arg(long, env = "TOOLBOX_METRICS")]
@@ -378,9 +383,17 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     let shutdown = {
         let signal = shutdown_signal();
         let state = state.clone();
+        let delay = cli.drain_delay;
         async move {
             signal.await;
             state.readiness.drain();
+            if !delay.is_zero() {
+                tracing::info!(
+                    "not ready (/readyz answers 503); closing the listener in {} ms (--drain-delay)",
+                    delay.as_millis()
+                );
+                tokio::time::sleep(delay).await;
+            }
             let _ = stopping.send(true);
         }
     };

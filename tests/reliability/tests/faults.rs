@@ -60,11 +60,16 @@ fn start(extra: &[&str]) -> Server {
 
 /// One request over a connection of its own; the status and body.
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_with(port, method, path, "", body)
+}
+
+/// [`http`] with more header lines (each ending in `\r\n`).
+fn http_with(port: u16, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -87,13 +92,14 @@ fn call(port: u16, tool: &str, arguments: Value) -> Value {
     serde_json::from_str::<Value>(&body).unwrap()["result"].clone()
 }
 
-/// How long `/healthz` and a PostgreSQL tool take, the slower of the two, over `rounds` rounds.
+/// How long `/readyz` (which asks both sources) and a PostgreSQL tool take, the slower of the
+/// two, over `rounds` rounds.
 fn slowest(port: u16, rounds: usize) -> Duration {
     let mut slowest = Duration::ZERO;
     for _ in 0..rounds {
         let started = Instant::now();
-        let (status, _) = http(port, "GET", "/healthz", "");
-        assert_eq!(status, 200);
+        let (status, body) = http(port, "GET", "/readyz", "");
+        assert_eq!(status, 200, "{body}");
         let r = call(port, "flight", json!({"flight_number": "UA0001"}));
         assert_eq!(r["structuredContent"]["rows"][0]["flight_number"], "UA0001", "{r}");
         slowest = slowest.max(started.elapsed());
@@ -110,14 +116,14 @@ fn cpu_time(pid: u32) -> Duration {
 }
 
 /// A write waiting for SQLite's lock (held by another process) holds no worker thread:
-/// `/healthz` and PostgreSQL tools answer as fast as before, and the write goes through once the
-/// lock is released.
+/// `/readyz` (a round trip to each source) and PostgreSQL tools answer as fast as before, and the
+/// write goes through once the lock is released.
 #[test]
 fn a_sqlite_lock_wait_stalls_nothing_else() {
     if !postgres_reachable() {
         return;
     }
-    let server = start(&[]);
+    let server = start(&["--require-source", "local", "--require-source", "pg"]);
     let port = server.port;
     let before = slowest(port, 10);
     // Another process takes the write lock for three seconds.
@@ -150,7 +156,7 @@ fn a_sqlite_lock_wait_stalls_nothing_else() {
     holder.wait().unwrap();
     assert!(
         during < before + Duration::from_millis(500),
-        "while SQLite waited for its lock, /healthz and PostgreSQL took up to {during:?} (before: {before:?})"
+        "while SQLite waited for its lock, /readyz and PostgreSQL took up to {during:?} (before: {before:?})"
     );
     let r = call(port, "count_notes", json!({}));
     assert_eq!(r["structuredContent"]["rows"][0]["n"], 5, "the first note, the held one and three writes: {r}");
@@ -311,4 +317,40 @@ fn sigterm_ends_the_process_by_its_deadline_whatever_clients_do() {
 fn send_sigterm(pid: u32) {
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
+}
+
+/// `--sql-commenter`: the statement PostgreSQL runs carries the tool's name and the caller's
+/// trace context in the sqlcommenter format; without the flag it is the compiled text alone.
+#[test]
+fn sql_comments_name_the_tool_and_the_trace_in_postgresql() {
+    if !postgres_reachable() {
+        return;
+    }
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let own = |port| {
+        let headers = format!("traceparent: {traceparent}\r\n");
+        let (status, body) = http_with(port, "POST", "/mcp", &headers, &call_body("own_statement", json!({})));
+        assert_eq!(status, 200, "{body}");
+        let result = serde_json::from_str::<Value>(&body).unwrap()["result"].clone();
+        result["structuredContent"]["rows"][0]["query"].as_str().unwrap_or_else(|| panic!("{result}")).to_string()
+    };
+    let plain = start(&[]);
+    let text = own(plain.port);
+    assert_eq!(text, "SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+    drop(plain);
+
+    let commented = start(&["--sql-commenter"]);
+    for _ in 0..3 {
+        let text = own(commented.port);
+        assert_eq!(
+            text,
+            format!(
+                "SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid() /*tool='own_statement',traceparent='{traceparent}'*/"
+            )
+        );
+    }
+    // Without a trace context the comment is the same on every call (and its statement cached).
+    let (status, body) = http(commented.port, "POST", "/mcp", &call_body("own_statement", json!({})));
+    assert_eq!(status, 200);
+    assert!(body.contains(r#"pg_backend_pid() /*tool='own_statement'*/"#), "{body}");
 }
