@@ -16,6 +16,7 @@ echo "== real MCP peers"
 bash tests/peers/install.sh
 bash tests/peers/python_sdk.sh
 bash tests/peers/python_sdk_auth.sh
+bash tests/peers/python_sdk_tls.sh
 bash tests/peers/conformance.sh
 
 echo "== the reference's own SDKs (toolbox-core, toolbox-langchain, @toolbox-sdk/core)"

@@ -12,6 +12,9 @@ mod telemetry;
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 
+// The real binary over HTTPS: a test CA, the certificate reloaded on SIGHUP, stalled handshakes.
+mod tls;
+
 // Property-based fuzzing of `Mcp::handle_body`: any body and headers, both transports, every
 // protocol version (`TOOLBOX_FUZZ_CASES` sets the number of cases).
 mod fuzz;

@@ -9,7 +9,8 @@
 //!   (versions and methods) and [`error`] (the JSON-RPC error and its one writer);
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
-//!   the graceful shutdown; [`server`]: the command line and process.
+//!   the graceful shutdown; [`tls`]: HTTPS on the listener and its certificate reload;
+//!   [`server`]: the command line and process.
 
 pub mod args;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod stdio;
 pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod tls;
 
 pub use def::Toolbox;
 

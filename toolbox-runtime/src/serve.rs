@@ -13,6 +13,12 @@
 //! connection the idle wait and the next head share one budget, and an idle connection is cut at
 //! the header timeout (pinned by a test below). Here the head's clock starts at its first byte.
 //!
+//! With TLS ([`crate::tls`]) the handshake runs in the connection's task, in the head phase that
+//! began at the accept, so a client that connects and stalls its handshake is closed at the
+//! header-read timeout like one that stalls its head, and the accept loop never waits on it. The
+//! clocks watch the socket beneath TLS; the peer address, the phases and the graceful shutdown
+//! are those of a plain connection, which is served by the same code over the bare socket.
+//!
 //! [`router`]: crate::http::router
 
 use axum::Router;
@@ -20,8 +26,9 @@ use axum::body::Body;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +38,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, Sleep};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 /// How long a connection may hold the server without a request being served.
@@ -54,15 +62,19 @@ pub struct Stopped {
 
 /// Serves `app` on `listener` until `shutdown` resolves; then stops accepting, lets the
 /// connections finish (an idle one is closed at once, a busy one after its response) and closes
-/// whatever is left when `shutdown_timeout` has passed.
+/// whatever is left when `shutdown_timeout` has passed. With `tls`, every connection is HTTPS.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     timeouts: ConnectionTimeouts,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
     shutdown_timeout: Duration,
 ) -> Stopped {
     let graceful = GracefulShutdown::new();
+    // Tells the connections still in their TLS handshake that the server is stopping (hyper's
+    // graceful shutdown only reaches connections it serves).
+    let (closing, _) = tokio::sync::watch::channel(());
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -70,43 +82,21 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let activity = Arc::new(Activity::new());
-                    let io = TokioIo::new(Tracked { io: stream, activity: activity.clone() });
-                    let service = {
-                        let activity = activity.clone();
-                        let app = app.clone();
-                        hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                            activity.set(Phase::Busy);
-                            // The peer's address, for what keys on the caller (rate limits).
-                            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                            let activity = activity.clone();
-                            let response = app.clone().oneshot(request.map(Body::new));
-                            async move {
-                                let response = response.await?;
-                                Ok::<_, std::convert::Infallible>(
-                                    response.map(|body| ResponseBody { body, activity: Some(activity) }),
-                                )
-                            }
-                        })
+                    let io = Tracked { io: stream, activity: activity.clone() };
+                    let connection = Connection {
+                        app: app.clone(),
+                        peer,
+                        watchdog: Watchdog::new(activity.clone(), timeouts),
+                        activity,
+                        // Taken now, so that a shutdown during the handshake reaches it too.
+                        watcher: graceful.watcher(),
                     };
-                    // No hyper timer: the timeouts are the watchdog's (see the module comment).
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .header_read_timeout(None)
-                        .serve_connection(io, service);
-                    let connection = graceful.watch(connection);
-                    let watchdog = Watchdog::new(activity, timeouts);
-                    connections.spawn(async move {
-                        // The connection first: whatever it did in this poll (a request's first
-                        // byte, a response sent) is seen by the watchdog in the same poll.
-                        tokio::select! {
-                            biased;
-                            result = connection => {
-                                if let Err(e) = result {
-                                    tracing::debug!("connection ended: {e}");
-                                }
-                            }
-                            expired = watchdog => tracing::debug!("connection closed: {expired}"),
+                    match &tls {
+                        None => connections.spawn(connection.serve(io)),
+                        Some(acceptor) => {
+                            connections.spawn(connection.serve_tls(io, acceptor.clone(), closing.subscribe()))
                         }
-                    });
+                    };
                 }
                 Err(e) => accept_error(e).await,
             },
@@ -116,6 +106,7 @@ pub async fn serve(
     }
     let deadline = Instant::now() + shutdown_timeout;
     drop(listener);
+    let _ = closing.send(());
     let open = graceful.count();
     if open > 0 {
         tracing::info!("waiting up to {} ms for {open} connections to finish", shutdown_timeout.as_millis());
@@ -129,6 +120,130 @@ pub async fn serve(
     // Aborting a connection's task drops it, which closes its socket.
     connections.shutdown().await;
     Stopped { cut, deadline }
+}
+
+/// An accepted connection, before its first byte is read.
+struct Connection {
+    app: Router,
+    peer: SocketAddr,
+    activity: Arc<Activity>,
+    watchdog: Watchdog,
+    watcher: Watcher,
+}
+
+impl Connection {
+    /// Serves HTTP/1 over `io` (the socket, or TLS over it) until the connection ends or the
+    /// watchdog closes it. Generic, so that the plain socket is served without any indirection.
+    async fn serve<I>(self, io: I)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection { app, peer, activity, watchdog, watcher } = self;
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            activity.set(Phase::Busy);
+            // The peer's address, for what keys on the caller (rate limits).
+            request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            let activity = activity.clone();
+            let response = app.clone().oneshot(request.map(Body::new));
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(response.map(|body| ResponseBody { body, activity: Some(activity) }))
+            }
+        });
+        // No hyper timer: the timeouts are the watchdog's (see the module comment).
+        let connection = hyper::server::conn::http1::Builder::new()
+            .header_read_timeout(None)
+            .serve_connection(TokioIo::new(io), service);
+        let connection = watcher.watch(connection);
+        // The connection first: whatever it did in this poll (a request's first byte, a response
+        // sent) is seen by the watchdog in the same poll.
+        tokio::select! {
+            biased;
+            result = connection => {
+                if let Err(e) = result {
+                    tracing::debug!("connection ended: {e}");
+                }
+            }
+            expired = watchdog => tracing::debug!("connection closed: {expired}"),
+        }
+    }
+
+    /// The TLS handshake, then [`Connection::serve`] over TLS. The handshake is on the clock of
+    /// the request head, which started at the accept: the handshake and the first head together
+    /// must arrive within the header-read timeout. A stopping server closes it at once. A
+    /// handshake that fails is logged at debug level only: scanners and clients that distrust
+    /// the certificate are not the server's errors.
+    async fn serve_tls(mut self, io: Tracked, acceptor: TlsAcceptor, mut closing: tokio::sync::watch::Receiver<()>) {
+        let stream = tokio::select! {
+            biased;
+            stream = handshake(io, acceptor) => match stream {
+                Some(stream) => stream,
+                None => return,
+            },
+            expired = &mut self.watchdog => {
+                tracing::debug!("connection closed during the TLS handshake: {expired}");
+                return;
+            }
+            _ = closing.changed() => return,
+        };
+        self.serve(stream).await
+    }
+}
+
+/// The first byte of a TLS connection: a handshake record (RFC 8446 §5.1).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
+
+/// The server's side of the TLS handshake; `None` when it failed (logged at debug level). A
+/// plain HTTP request (an `http://` URL for an HTTPS server) is answered `400` saying so, rather
+/// than with a TLS alert the client would print as noise.
+async fn handshake(io: Tracked, acceptor: TlsAcceptor) -> Option<tokio_rustls::server::TlsStream<Tracked>> {
+    let mut first = [0u8; 1];
+    match io.io.peek(&mut first).await {
+        Ok(1) if first[0] == TLS_HANDSHAKE_RECORD => {}
+        Ok(1) if first[0].is_ascii_uppercase() => {
+            tracing::debug!("a plain HTTP request on the TLS port, answered 400");
+            refuse_plain_http(io.io).await;
+            return None;
+        }
+        Ok(_) => {
+            tracing::debug!("TLS handshake failed: not a TLS connection");
+            return None;
+        }
+        Err(e) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            return None;
+        }
+    }
+    match acceptor.accept(io).await {
+        Ok(stream) => Some(stream),
+        Err(e) => {
+            tracing::debug!("TLS handshake failed: {e}");
+            None
+        }
+    }
+}
+
+/// Answers a plain HTTP request `400` and closes. What the client sent is read and dropped until
+/// it closes (on the caller's clock), so the close does not reset the connection before the
+/// client has read the answer.
+async fn refuse_plain_http(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const BODY: &str = "This server speaks HTTPS: use an https:// URL.\n";
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    if stream.write_all(response.as_bytes()).await.is_err() || stream.shutdown().await.is_err() {
+        return;
+    }
+    let mut buf = [0u8; 4096];
+    let mut left: usize = 64 * 1024;
+    while left > 0 {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => left = left.saturating_sub(n),
+        }
+    }
 }
 
 /// A failed accept: one connection's own failure is skipped; anything else (too many open
@@ -386,7 +501,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let app = Router::new().route("/", axum::routing::get(|| async { "" }));
-        tokio::spawn(serve(listener, app, timeouts, std::future::pending(), Duration::from_secs(1)));
+        tokio::spawn(serve(listener, app, timeouts, None, std::future::pending(), Duration::from_secs(1)));
         address
     }
 

@@ -8,6 +8,7 @@ use crate::serve::ConnectionTimeouts;
 use crate::telemetry::{Telemetry, TelemetryConfig};
 use clap::{Parser, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +51,17 @@ pub struct Cli {
     /// <URL>/mcp. Default: the `audience` of the `mcpEnabled` auth service, when it is a URL.
     #[arg(long, env = "TOOLBOX_URL")]
     pub toolbox_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM: the server's certificate first, then its
+    /// intermediates). Needs --tls-key. SIGHUP reloads both files.
+    #[arg(long, env = "TOOLBOX_TLS_CERT", value_name = "PEM", requires = "tls_key", conflicts_with = "stdio")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted).
+    #[arg(long, env = "TOOLBOX_TLS_KEY", value_name = "PEM", requires = "tls_cert", conflicts_with = "stdio")]
+    pub tls_key: Option<PathBuf>,
+    /// Accepted for the command lines of Google's MCP Toolbox, where it turns TLS on; here
+    /// --tls-cert and --tls-key do, and --tls only insists that they are given.
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    pub tls: bool,
     /// The time limit of a call whose tool has no `queryTimeout` (e.g. `90s`, `5m`): a safety net
     /// against runaway statements. The call answers an error at the limit and its statement is
     /// interrupted or cancelled.
@@ -348,6 +360,8 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         flush_telemetry(move || mcp.telemetry.shutdown()).await;
         return result;
     }
+    let tls = crate::tls::from_flags(cli.tls_cert.as_deref(), cli.tls_key.as_deref())?;
+    crate::tls::reload_on_hangup(tls.clone());
     let options = AuthOptions { toolbox_url: cli.toolbox_url.clone(), ..AuthOptions::default() };
     let auth = Auth::new(toolbox, &|name| std::env::var(name).ok(), options)?;
     auth.start();
@@ -401,13 +415,15 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         tools = toolbox.tools.len(),
         workers = tokio::runtime::Handle::current().metrics().num_workers(),
         startup_ms = started.elapsed().as_millis() as u64,
-        "serving MCP at http://{local}/mcp (health at http://{local}/healthz, readiness at http://{local}/readyz)"
+        "serving MCP at {scheme}://{local}/mcp (health at {scheme}://{local}/healthz, readiness at {scheme}://{local}/readyz)",
+        scheme = if tls.is_some() { "https" } else { "http" },
     );
     if state.metrics_here {
-        tracing::info!("metrics at http://{local}/metrics");
+        tracing::info!("metrics at {}://{local}/metrics", if tls.is_some() { "https" } else { "http" });
     }
     let timeouts = ConnectionTimeouts { header_read: cli.header_read_timeout, idle: cli.idle_timeout };
-    let stopped = crate::serve::serve(listener, app, timeouts, shutdown, cli.shutdown_timeout).await;
+    let acceptor = tls.as_ref().map(|tls| tls.acceptor());
+    let stopped = crate::serve::serve(listener, app, timeouts, acceptor, shutdown, cli.shutdown_timeout).await;
     if stopped.cut > 0 {
         tracing::warn!(
             "closed {} connections still open at the shutdown deadline ({} ms, --shutdown-timeout)",
@@ -455,7 +471,7 @@ async fn serve_metrics(
         let stop = async move {
             let _ = stopping.wait_for(|s| *s).await;
         };
-        crate::serve::serve(listener, metrics_router(state), timeouts, stop, shutdown_timeout).await;
+        crate::serve::serve(listener, metrics_router(state), timeouts, None, stop, shutdown_timeout).await;
     }))
 }
 
