@@ -106,7 +106,9 @@ class Toolbox:
 
 
 def demo_env(tmp: Path, **extra: str) -> dict[str, str]:
-    """The environment for a default (SQLite airline) toolbox on a fresh database in `tmp`."""
+    """The environment for a default (SQLite airline) toolbox on a fresh database in the folder
+    `tmp` (made when missing), with no OTEL_* variable but those in `extra`."""
+    tmp.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TOOLBOX_DEMO_DB=str(tmp / "airline.db"))
     # A stray OTEL_* variable of the caller's shell must not change what a test sees.
     for name in list(env):
