@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The toolbox's Prometheus metrics, scraped by a real Prometheus (Debian's `prometheus`).
 
-Three servers of the default (SQLite airline) toolbox, each on a fresh demo database:
+Servers of the default (SQLite airline) toolbox, each on a fresh demo database:
   1. no metrics flag:            GET /metrics is 404; /healthz and /readyz answer 200.
   2. --metrics:                  GET /metrics on the main listener is a Prometheus exposition that
                                  promtool parses; the start-up log names its URL.
-  3. --metrics-address H:P:      /metrics is served there and is 404 on the main port. A Prometheus
+  3. --metrics with a 500 ms --default-query-timeout, then on a database that cannot open: the
+                                 outcomes timeout, database_error, source_unavailable; --rate-limit 2/m: rate_limited.
+  4. --metrics-address H:P:      /metrics is served there and is 404 on the main port. A Prometheus
                                  scrapes it every second while a known set of calls is made (raw
                                  JSON-RPC over HTTP): 7 successful calls (4 search_flights, 3
                                  get_flight, one of them through the `traveller` toolset), 3 with
@@ -103,6 +105,47 @@ def metrics_on_main_listener(binary: Path, tmp: Path) -> None:
         server.stop()
 
 
+def outcomes(binary: Path, tmp: Path) -> None:
+    """The failing outcomes of toolbox_tool_calls_total, read from the endpoint itself."""
+    server = Toolbox(binary, tmp / "outcomes.log", ["--metrics", "--rate-limit", "off", "--default-query-timeout", "500ms"],
+                     demo_env(tmp / "outcomes"))
+    try:
+        mcp = Mcp(server.base)
+        endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS n FROM c"
+        status, response = mcp.call("execute_sql", {"sql": endless})
+        checks.check("outcomes: a statement past --default-query-timeout is a tool error", is_tool_error(response), response)
+        status, response = mcp.call("execute_sql", {"sql": "SELEC nothing"})
+        checks.check("outcomes: a syntax error is a tool error", is_tool_error(response), response)
+        calls = parse_exposition(get(f"{server.base}/metrics").text).get("toolbox_tool_calls_total", [])
+        by_outcome = {labels.get("outcome"): v for labels, v in calls if labels.get("gen_ai_tool_name") == "execute_sql"}
+        checks.equal("outcomes: execute_sql counted once as timeout and once as database_error",
+                     by_outcome, {"timeout": 1.0, "database_error": 1.0})
+    finally:
+        server.stop()
+    server = Toolbox(binary, tmp / "unavailable.log", ["--metrics", "--rate-limit", "off"],
+                     demo_env(tmp / "unavailable", TOOLBOX_DEMO_DB="/proc/no-such-dir/airline.db"))
+    try:
+        status, response = Mcp(server.base).call("get_flight", {"flight_number": "UA0008"})
+        checks.check("outcomes: a call to a source that cannot open is a tool error", is_tool_error(response), response)
+        calls = parse_exposition(get(f"{server.base}/metrics").text).get("toolbox_tool_calls_total", [])
+        by_outcome = {labels.get("outcome"): v for labels, v in calls if labels.get("gen_ai_tool_name") == "get_flight"}
+        checks.equal("outcomes: get_flight counted as source_unavailable", by_outcome, {"source_unavailable": 1.0})
+    finally:
+        server.stop()
+    server = Toolbox(binary, tmp / "rate.log", ["--metrics", "--rate-limit", "2/m"], demo_env(tmp / "rate"))
+    try:
+        mcp = Mcp(server.base)
+        answers = [mcp.call("get_flight", {"flight_number": "UA0008"}) for _ in range(3)]
+        checks.check("outcomes: the third call in a minute under --rate-limit 2/m is refused",
+                     tool_rows(answers[0][1]) is not None and tool_rows(answers[1][1]) is not None
+                     and tool_rows(answers[2][1]) is None, answers[2])
+        calls = parse_exposition(get(f"{server.base}/metrics").text).get("toolbox_tool_calls_total", [])
+        by_outcome = {labels.get("outcome"): v for labels, v in calls if labels.get("gen_ai_tool_name") == "get_flight"}
+        checks.equal("outcomes: get_flight counted twice ok and once rate_limited", by_outcome, {"ok": 2.0, "rate_limited": 1.0})
+    finally:
+        server.stop()
+
+
 def scraped_by_prometheus(binary: Path, tmp: Path) -> None:
     server, metrics_port = start_with_metrics_address(binary, tmp / "metrics-address.log", demo_env(tmp / "scrape"),
                                                       ["--rate-limit", "off"])
@@ -185,9 +228,14 @@ def scraped_by_prometheus(binary: Path, tmp: Path) -> None:
         expect("2 of them error_type=-32602", 'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-32602"})', 2)
         expect("the ok operations carry gen_ai_tool_name",
                'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_tool_name=~"search_flights|get_flight",error_type=""})', 7)
-        expect("tools/call operations are execute_tool, over tcp, at 2025-11-25",
-               'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_operation_name="execute_tool",'
+        expect("tools/call operations are over tcp, at 2025-11-25",
+               'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",'
                'network_transport="tcp",mcp_protocol_version="2025-11-25"})', 12)
+        # An unknown tool's name is not a label value, so its operations name no tool and no gen_ai operation.
+        expect("the 10 calls of known tools are gen_ai_operation_name=execute_tool",
+               'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",gen_ai_operation_name="execute_tool"})', 10)
+        expect("the unknown tool's operations carry no gen_ai_tool_name",
+               'sum(mcp_server_operation_duration_seconds_count{mcp_method_name="tools/call",error_type="-32602",gen_ai_tool_name=""})', 2)
         expect(f"toolbox_tool_rows_total of search_flights is the {rows['search_flights']} rows returned",
                'sum(toolbox_tool_rows_total{gen_ai_tool_name="search_flights"})', rows["search_flights"])
         expect(f"toolbox_tool_rows_total of get_flight is the {rows['get_flight']} rows returned",
@@ -222,7 +270,7 @@ def main() -> int:
     print(f"toolbox {binary}; prometheus {shutil.which('prometheus') or 'not installed'}", flush=True)
     tmp = new_tmp("toolbox-prometheus-")
     try:
-        for part in (without_metrics, metrics_on_main_listener, scraped_by_prometheus):
+        for part in (without_metrics, metrics_on_main_listener, outcomes, scraped_by_prometheus):
             try:
                 part(binary, tmp)
             except Exception:  # noqa: BLE001 - report and go on to the next part

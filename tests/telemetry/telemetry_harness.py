@@ -110,9 +110,10 @@ def demo_env(tmp: Path, **extra: str) -> dict[str, str]:
     `tmp` (made when missing), with no OTEL_* variable but those in `extra`."""
     tmp.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TOOLBOX_DEMO_DB=str(tmp / "airline.db"))
-    # A stray OTEL_* variable of the caller's shell must not change what a test sees.
+    # A stray OTEL_* or telemetry/metrics/rate variable of the caller's shell (the flags read
+    # TOOLBOX_METRICS, TOOLBOX_TELEMETRY_OTLP, ...) must not change what a test sees.
     for name in list(env):
-        if name.startswith("OTEL_"):
+        if name.startswith(("OTEL_", "TOOLBOX_METRICS", "TOOLBOX_TELEMETRY", "TOOLBOX_SQL_COMMENTER", "TOOLBOX_RATE_LIMIT")):
             del env[name]
     env.update(extra)
     return env
