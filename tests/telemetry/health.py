@@ -7,7 +7,9 @@ database detail); /readyz says whether it should get traffic: 503 while a source
   2. the demo on a fresh database, `--require-source airline`: /readyz 200, /healthz 200
   3. the demo on a database that cannot open, without --require-source: /readyz 200
   4. SIGTERM while a slow call runs: /readyz answers 503 (on a kept-alive or a new connection)
-     while the call finishes; the call still gets its answer; the process exits 0
+     or the connection is refused (the listener closes at once without --drain-delay) while the
+     call finishes; the call still gets its answer; the process exits 0
+  4b. --drain-delay 2s: after SIGTERM, /readyz 503 and tools still answered for the delay, exit 0
   5. when the PostgreSQL example is built: `--require-source flights-pg` with PostgreSQL on a closed
      port: /readyz 503, /healthz 200
 
@@ -155,6 +157,34 @@ def graceful_shutdown(binary: Path, tmp: Path) -> None:
             print(f"--- toolbox log ({server.log}) ---\n{server.output()[-3000:]}")
 
 
+def drain_delay(binary: Path, tmp: Path) -> None:
+    """--drain-delay: after SIGTERM the server goes on serving for the delay with /readyz at 503
+    (what a load balancer polls), then closes its listener and exits 0."""
+    server = Toolbox(binary, tmp / "drain.log", ["--rate-limit", "off", "--drain-delay", "2s"], demo_env(tmp / "drain"))
+    try:
+        mcp = Mcp(server.base)
+        checks.equal("drain: /readyz is 200 before SIGTERM", get(f"{server.base}/readyz").status, 200)
+        signalled = time.monotonic()
+        server.terminate()
+        time.sleep(0.3)
+        ready = get(f"{server.base}/readyz", timeout=2)
+        checks.equal("drain: /readyz answers 503 on a new connection after SIGTERM", ready.status, 503)
+        checks.check("drain: it says why", "draining" in ready.text, ready.text)
+        status, response = mcp.call("get_flight", {"flight_number": "UA0001"})
+        checks.check("drain: a tool call is still answered during the delay",
+                     status == 200 and tool_rows(response) is not None, (status, json.dumps(response)[:300]))
+        checks.equal("drain: /healthz is still 200 during the delay", get(f"{server.base}/healthz").status, 200)
+        exited = wait_until(lambda: not server.running(), 15, 0.05)
+        took = time.monotonic() - signalled
+        checks.check("drain: the process exits 0 after the delay", exited and server.process.returncode == 0,
+                     server.process.returncode)
+        checks.check("drain: not before the 2 s delay", took >= 1.9, round(took, 2))
+    finally:
+        server.stop()
+        if checks.failed:
+            print(f"--- toolbox log ({server.log}) ---\n{server.output()[-3000:]}")
+
+
 def postgres_required(tmp: Path) -> None:
     binary = postgres_binary()
     if not binary.is_file():
@@ -185,6 +215,7 @@ def main() -> int:
     try:
         for name, part in (("--require-source", lambda: sources_required(binary, tmp)),
                            ("graceful shutdown", lambda: graceful_shutdown(binary, tmp)),
+                           ("--drain-delay", lambda: drain_delay(binary, tmp)),
                            ("--require-source with PostgreSQL", lambda: postgres_required(tmp))):
             try:
                 part()
