@@ -608,3 +608,73 @@ fn the_rate_limit_counts_each_client_address_apart() {
         "another address has its own budget: {other}"
     );
 }
+
+/// With JSON logs, each tool call is one line: the tool, its outcome, the rows, the duration and
+/// the caller's trace id, and never an argument's value.
+#[test]
+fn json_logs_have_a_line_per_tool_call_without_its_arguments() {
+    let server = start();
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let headers =
+        [("Content-Type", "application/json"), ("MCP-Protocol-Version", "2025-11-25"), ("traceparent", traceparent)];
+    let call = |arguments: Value| {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_flight", "arguments": arguments}});
+        let (status, body) = http(server.port, "POST", "/mcp", &headers, &body.to_string());
+        assert_eq!(status, 200, "{body}");
+    };
+    call(json!({"flight_number": "DL0001"}));
+    call(json!({"flight_number": 4242424242u64}));
+    let lines = || -> Vec<Value> {
+        let log = server.log.lock().unwrap().clone();
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["target"] == "toolbox::call")
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while lines().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let lines = lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let (ok, bad) = (&lines[0], &lines[1]);
+    assert_eq!((ok["level"].as_str(), ok["message"].as_str()), (Some("INFO"), Some("tool call")));
+    assert_eq!((ok["tool"].as_str(), ok["toolset"].as_str()), (Some("get_flight"), Some("default")));
+    assert_eq!((ok["outcome"].as_str(), ok["rows"].as_u64()), (Some("ok"), Some(1)), "{ok}");
+    assert_eq!(ok["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert!(ok["duration_ms"].as_f64().is_some_and(|d| d > 0.0), "{ok}");
+    assert_eq!(bad["outcome"], "invalid_arguments", "{bad}");
+    let log = server.log.lock().unwrap().clone();
+    assert!(!log.contains("DL0001") && !log.contains("4242424242"), "an argument reached the log:\n{log}");
+}
+
+/// A database error is logged at WARN with the tool and source it belongs to, in the default
+/// (standard) log format too, where tool calls themselves are not logged; over stdio as well.
+#[test]
+fn database_errors_are_logged_with_their_tool_and_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BINARY)
+        .arg("--stdio")
+        .env("TOOLBOX_DEMO_DB", dir.path().join("airline.db"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "execute_sql", "arguments": {"sql": "SELECT secret_column FROM no_such_table"}}});
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{request}").unwrap();
+    let mut answer = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut answer).unwrap();
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    drop(stdin);
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child.wait().unwrap();
+    let line = log.lines().find(|l| l.contains("no such table")).unwrap_or_else(|| panic!("no error line:\n{log}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains(r#"tool="execute_sql""#) && line.contains(r#"source="airline""#), "{line}");
+    assert!(!log.contains("tool call"), "the standard format does not log every call at INFO:\n{log}");
+}

@@ -362,7 +362,11 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     }
     let tls = crate::tls::from_flags(cli.tls_cert.as_deref(), cli.tls_key.as_deref())?;
     crate::tls::reload_on_hangup(tls.clone());
-    let options = AuthOptions { toolbox_url: cli.toolbox_url.clone(), ..AuthOptions::default() };
+    let options = AuthOptions {
+        toolbox_url: cli.toolbox_url.clone(),
+        counters: mcp.telemetry.auth_counters(),
+        ..AuthOptions::default()
+    };
     let auth = Auth::new(toolbox, &|name| std::env::var(name).ok(), options)?;
     auth.start();
     if auth.mcp_enabled() {

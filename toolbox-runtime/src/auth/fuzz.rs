@@ -238,6 +238,7 @@ fn introspector(flavor: Flavor) -> Introspector {
         LEEWAY,
         CacheLimits::default(),
         reqwest::Client::new(),
+        Default::default(),
     )
 }
 

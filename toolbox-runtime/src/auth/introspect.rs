@@ -87,6 +87,7 @@ pub struct Introspector {
     limits: CacheLimits,
     cache: Mutex<HashMap<[u8; 32], Entry>>,
     http: reqwest::Client,
+    counters: crate::telemetry::metrics::AuthCounters,
 }
 
 struct Entry {
@@ -178,6 +179,7 @@ impl Introspector {
         leeway: u64,
         limits: CacheLimits,
         http: reqwest::Client,
+        counters: crate::telemetry::metrics::AuthCounters,
     ) -> Self {
         Self {
             flavor,
@@ -190,6 +192,7 @@ impl Introspector {
             limits,
             cache: Mutex::new(HashMap::new()),
             http,
+            counters,
         }
     }
 
@@ -204,15 +207,12 @@ impl Introspector {
         let now = Instant::now();
         if let Some(entry) = self.cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             if entry.until > now {
-                crate::telemetry::metrics::auth_lookup("introspection", true);
+                self.counters.lookup("introspection", true);
                 return entry.verdict.clone();
             }
         }
-        crate::telemetry::metrics::auth_lookup("introspection", false);
-        let fetched = self
-            .ask(token, endpoint)
-            .await
-            .inspect_err(|_| crate::telemetry::metrics::auth_fetch_failed("introspection"))?;
+        self.counters.lookup("introspection", false);
+        let fetched = self.ask(token, endpoint).await.inspect_err(|_| self.counters.fetch_failed("introspection"))?;
         let (verdict, ttl) = self.judge(&fetched, issuer);
         if let Some(ttl) = ttl {
             self.remember(key, verdict.clone(), now + ttl);
@@ -367,6 +367,7 @@ mod tests {
             30,
             CacheLimits { capacity, ..CacheLimits::default() },
             reqwest::Client::new(),
+            Default::default(),
         )
     }
 

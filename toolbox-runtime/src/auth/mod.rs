@@ -58,6 +58,8 @@ pub struct AuthOptions {
     pub google_tokeninfo: String,
     pub timing: Timing,
     pub cache: CacheLimits,
+    /// Where cache lookups and failed fetches are counted (the metrics, when they are on).
+    pub counters: crate::telemetry::metrics::AuthCounters,
 }
 
 impl Default for AuthOptions {
@@ -69,6 +71,7 @@ impl Default for AuthOptions {
             google_tokeninfo: GOOGLE_TOKENINFO.into(),
             timing: Timing::default(),
             cache: CacheLimits::default(),
+            counters: Default::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! answers of at most 1 MiB. A failed fetch never throws keys away.
 
 use super::jwt::{JwtError, Key, KeySet};
+use crate::telemetry::metrics::AuthCounters;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
@@ -152,6 +153,7 @@ pub struct Provider {
     refetch: tokio::sync::Mutex<Option<Instant>>,
     /// Number of JWKS fetches (for tests and logs).
     pub jwks_fetches: AtomicU64,
+    counters: AuthCounters,
 }
 
 /// A key could not be chosen.
@@ -163,7 +165,13 @@ pub enum KeyError {
 }
 
 impl Provider {
-    pub fn new(base: &str, http: reqwest::Client, timing: Timing, needs_keys: bool) -> Arc<Self> {
+    pub fn new(
+        base: &str,
+        http: reqwest::Client,
+        timing: Timing,
+        needs_keys: bool,
+        counters: AuthCounters,
+    ) -> Arc<Self> {
         Arc::new(Self {
             base: base.trim_end_matches('/').to_string(),
             http,
@@ -175,6 +183,7 @@ impl Provider {
             generation: AtomicU64::new(0),
             refetch: tokio::sync::Mutex::new(None),
             jwks_fetches: AtomicU64::new(0),
+            counters,
         })
     }
 
@@ -197,7 +206,7 @@ impl Provider {
                 match this.discover().await {
                     Ok(()) => break,
                     Err(e) => {
-                        crate::telemetry::metrics::auth_fetch_failed("discovery");
+                        this.counters.fetch_failed("discovery");
                         tracing::warn!(
                             "authorization server {}: discovery failed, retrying in {} ms: {e}",
                             this.base,
@@ -300,7 +309,7 @@ impl Provider {
             }
             Ok((KeySet::parse(&fetched.body).map_err(|e| format!("GET {uri}: {e}"))?, fetched.max_age))
         });
-        let (set, max_age) = set.inspect_err(|_| crate::telemetry::metrics::auth_fetch_failed("jwks"))?;
+        let (set, max_age) = set.inspect_err(|_| self.counters.fetch_failed("jwks"))?;
         tracing::debug!("authorization server {}: {} signing keys loaded", self.base, set.keys.len());
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         self.generation.fetch_add(1, Ordering::Release);
@@ -328,7 +337,7 @@ impl Provider {
         {
             let keys = self.keys();
             let found = keys.find(kid, alg);
-            crate::telemetry::metrics::auth_lookup("jwks", found.is_ok());
+            self.counters.lookup("jwks", found.is_ok());
             match found {
                 Ok(key) => return Ok(f(key)),
                 Err(JwtError::UnknownKey) if kid.is_some() => {}

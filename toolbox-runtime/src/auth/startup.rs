@@ -117,7 +117,7 @@ impl Auth {
             if let Some(p) = providers.iter().find(|p| p.base == base_trimmed) {
                 return Ok(p.clone());
             }
-            let p = Provider::new(base, http.clone(), options.timing.clone(), needs_keys);
+            let p = Provider::new(base, http.clone(), options.timing.clone(), needs_keys, options.counters.clone());
             providers.push(p.clone());
             Ok(p)
         };
@@ -148,6 +148,7 @@ impl Auth {
                 leeway,
                 cache,
                 http.clone(),
+                options.counters.clone(),
             )
         };
         let mcp = |verifier, introspector, force_introspection| {

@@ -48,9 +48,12 @@ pub(super) async fn call(mcp: &Mcp, request: &Request<'_>, mut w: ResultWriter, 
             source: mcp.sources.get(tool.source).def.name,
             outcome,
             output,
-            subject: request.claims.subject(),
+            subject: if mcp.telemetry.logs_calls() { request.claims.subject() } else { None },
         };
-        mcp.telemetry.end_tool(&call, tool_observed);
+        match tool_observed {
+            Some(tool_observed) => mcp.telemetry.end_tool(&call, tool_observed),
+            None => crate::telemetry::log_failure(&call, None),
+        }
     }
     match called {
         Called::Output(output) => {
@@ -71,13 +74,13 @@ pub(super) async fn call(mcp: &Mcp, request: &Request<'_>, mut w: ResultWriter, 
 }
 
 /// Runs a tool. Authorization is judged on the name read from the body, never from a header
-/// alone. With telemetry on, the call is observed from when its tool is known, and `record`
-/// gets the tool and the observation.
+/// alone. Once its tool is known, `record` gets the tool and (with telemetry on) the observation
+/// that began then.
 async fn run(
     mcp: &Mcp,
     request: &Request<'_>,
     observed: Option<&Observed>,
-    record: &mut Option<(&'static ToolDef, ToolObserved)>,
+    record: &mut Option<(&'static ToolDef, Option<ToolObserved>)>,
 ) -> Called {
     let params = request.params;
     let Some(name) = params.name.as_deref() else {
@@ -86,12 +89,9 @@ async fn run(
     let Some((index, tool)) = mcp.toolbox.tool(name).filter(|(i, _)| request.toolset.has_tool(*i)) else {
         return Called::Invalid(RpcError::invalid_params(format!("unknown tool `{name}`")));
     };
-    let scope = observed.and_then(|o| {
-        let tool_observed = mcp.telemetry.begin_tool(o, tool.name);
-        let scope = tool_observed.scope.clone();
-        *record = Some((tool, tool_observed));
-        scope
-    });
+    let tool_observed = observed.map(|o| mcp.telemetry.begin_tool(o, tool.name));
+    let scope = tool_observed.as_ref().and_then(|o| o.scope.clone());
+    *record = Some((tool, tool_observed));
     if let Err(denied) = authorize_tool(tool, request.claims) {
         return Called::Denied(denied, refusal(name, denied, request));
     }

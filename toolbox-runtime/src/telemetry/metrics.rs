@@ -26,7 +26,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider as _};
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The bucket boundaries the MCP semantic conventions give `mcp.server.operation.duration`.
@@ -40,6 +40,7 @@ pub(super) struct Metrics {
     tool_calls: Counter<u64>,
     rows: Counter<u64>,
     truncated: Counter<u64>,
+    auth: AuthCounters,
 }
 
 impl Metrics {
@@ -94,9 +95,10 @@ impl Metrics {
                 .build(),
             provider,
             registry,
+            auth: AuthCounters::default(),
         };
         register_pools(&meter, sources);
-        let _ = AUTH.set(AuthCounters {
+        let auth = AuthCounters(Some(Arc::new(AuthInstruments {
             lookups: meter
                 .u64_counter("toolbox.auth.cache.lookups")
                 .with_description("Lookups of signing keys (jwks) and introspection verdicts in their caches")
@@ -105,8 +107,8 @@ impl Metrics {
                 .u64_counter("toolbox.auth.fetch.failures")
                 .with_description("Failed fetches of authorization server metadata, keys and introspection")
                 .build(),
-        });
-        Ok(metrics)
+        })));
+        Ok(Self { auth, ..metrics })
     }
 
     pub(super) fn render(&self) -> Option<String> {
@@ -119,6 +121,10 @@ impl Metrics {
                 None
             }
         }
+    }
+
+    pub(super) fn auth_counters(&self) -> AuthCounters {
+        self.auth.clone()
     }
 
     pub(super) fn shutdown(&self) {
@@ -206,26 +212,35 @@ fn register_pools(meter: &Meter, sources: Arc<Sources>) {
         .build();
 }
 
-struct AuthCounters {
+/// The auth code's counters, handed to it at start-up (`AuthOptions::counters`); the default
+/// counts nothing.
+#[derive(Clone, Default)]
+pub struct AuthCounters(Option<Arc<AuthInstruments>>);
+
+struct AuthInstruments {
     lookups: Counter<u64>,
     failures: Counter<u64>,
 }
 
-/// Set once when metrics start; the auth code counts through [`auth_lookup`] and
-/// [`auth_fetch_failed`], which do nothing without it.
-static AUTH: OnceLock<AuthCounters> = OnceLock::new();
-
-/// A lookup in an auth cache (`jwks` or `introspection`): a hit, or a miss.
-pub fn auth_lookup(cache: &'static str, hit: bool) {
-    if let Some(auth) = AUTH.get() {
-        auth.lookups
-            .add(1, &[KeyValue::new("cache", cache), KeyValue::new("result", if hit { "hit" } else { "miss" })]);
+impl std::fmt::Debug for AuthCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "AuthCounters(on)" } else { "AuthCounters(off)" })
     }
 }
 
-/// A failed fetch from an authorization server (`discovery`, `jwks` or `introspection`).
-pub fn auth_fetch_failed(kind: &'static str) {
-    if let Some(auth) = AUTH.get() {
-        auth.failures.add(1, &[KeyValue::new("kind", kind)]);
+impl AuthCounters {
+    /// A lookup in an auth cache (`jwks` or `introspection`): a hit, or a miss.
+    pub fn lookup(&self, cache: &'static str, hit: bool) {
+        if let Some(auth) = &self.0 {
+            auth.lookups
+                .add(1, &[KeyValue::new("cache", cache), KeyValue::new("result", if hit { "hit" } else { "miss" })]);
+        }
+    }
+
+    /// A failed request to an authorization server (`discovery`, `jwks` or `introspection`).
+    pub fn fetch_failed(&self, kind: &'static str) {
+        if let Some(auth) = &self.0 {
+            auth.failures.add(1, &[KeyValue::new("kind", kind)]);
+        }
     }
 }

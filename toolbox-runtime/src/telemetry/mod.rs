@@ -82,6 +82,11 @@ impl Telemetry {
             && !tracing::enabled!(target: "toolbox::call", tracing::Level::DEBUG)
     }
 
+    /// The counters the auth code reports its caches and failures to.
+    pub fn auth_counters(&self) -> metrics::AuthCounters {
+        self.metrics.as_ref().map(metrics::Metrics::auth_counters).unwrap_or_default()
+    }
+
     /// The Prometheus text of every instrument, when `/metrics` is on.
     pub fn render_prometheus(&self) -> Option<String> {
         self.metrics.as_ref().and_then(metrics::Metrics::render)
@@ -122,7 +127,7 @@ impl Telemetry {
     pub fn begin_tool(&self, request: &Observed, tool: &'static str) -> ToolObserved {
         let started = Instant::now();
         let span = match (&self.tracing, &request.span) {
-            (Some(tracing), Some(parent)) => Some(tracing.tool_span(parent, tool)),
+            (Some(tracing), Some(parent)) => tracing.tool_span(parent, tool),
             _ => None,
         };
         let scope = statement::Scope::new(
@@ -130,7 +135,7 @@ impl Telemetry {
             self.sql_commenter.then_some(tool),
             request.remote.as_ref(),
         );
-        let trace_id = match (&span, &request.remote) {
+        let trace_id = match (span.as_ref().or(request.span.as_ref()), &request.remote) {
             (Some(cx), _) => trace::trace_id(cx),
             // `00-<trace id>-...`
             (None, Some(remote)) => remote.get(3..35).map(str::to_string),
@@ -178,13 +183,25 @@ impl Telemetry {
         } else {
             line!(debug);
         }
-        if let (
-            Outcome::Failed(Failure::Database | Failure::Unavailable),
-            ToolOutcome::Output(ToolOutput::Error(_, message)),
-        ) = (call.outcome, &call.output)
-        {
-            tracing::warn!(tool = call.tool, source = call.source, trace_id, "{message}");
-        }
+        log_failure(call, Some(trace_id));
+    }
+
+    /// Whether the call log wants the caller's subject (which costs a string to make).
+    pub fn logs_calls(&self) -> bool {
+        self.call_log_info || tracing::enabled!(target: "toolbox::call", tracing::Level::DEBUG)
+    }
+}
+
+/// Logs a failure of the database (or of reaching it) at WARN with the tool and source it belongs
+/// to; with telemetry on or off.
+pub fn log_failure(call: &ToolCall<'_>, trace_id: Option<&str>) {
+    if let (
+        Outcome::Failed(Failure::Database | Failure::Unavailable),
+        ToolOutcome::Output(ToolOutput::Error(_, message)),
+    ) = (call.outcome, &call.output)
+    {
+        let trace_id = trace_id.unwrap_or_default();
+        tracing::warn!(tool = call.tool, source = call.source, trace_id, "{message}");
     }
 }
 

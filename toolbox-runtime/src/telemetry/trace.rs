@@ -113,13 +113,17 @@ impl Tracing {
     /// The SERVER span of a request, named `<method> <tool>` (or the method alone).
     pub(super) fn request_span(&self, request: &RequestInfo<'_>, parent: TraceHeaders<'_>) -> Context {
         let parent = parent.extract();
-        let name = match request.tool {
-            Some(tool) => format!("{} {tool}", request.method),
-            None => request.method.to_string(),
-        };
-        let mut span =
-            self.tracer.span_builder(name).with_kind(SpanKind::Server).start_with_context(&self.tracer, &parent);
+        // Named after the method alone until the sampler has decided: an unsampled span costs
+        // no allocation for its name or attributes.
+        let mut span = self
+            .tracer
+            .span_builder(request.method)
+            .with_kind(SpanKind::Server)
+            .start_with_context(&self.tracer, &parent);
         if span.is_recording() {
+            if let Some(tool) = request.tool {
+                span.update_name(format!("{} {tool}", request.method));
+            }
             let mut attributes = vec![
                 KeyValue::new("mcp.method.name", request.method),
                 KeyValue::new("mcp.protocol.version", request.version),
@@ -137,8 +141,12 @@ impl Tracing {
         parent.with_span(span)
     }
 
-    /// The INTERNAL span of a tool call, `execute_tool <tool>`.
-    pub(super) fn tool_span(&self, parent: &Context, tool: &'static str) -> Context {
+    /// The INTERNAL span of a tool call, `execute_tool <tool>`, when its request's span records
+    /// (an unsampled request has no spans under it).
+    pub(super) fn tool_span(&self, parent: &Context, tool: &'static str) -> Option<Context> {
+        if !parent.span().is_recording() {
+            return None;
+        }
         let mut span = self
             .tracer
             .span_builder(format!("execute_tool {tool}"))
@@ -150,7 +158,7 @@ impl Tracing {
                 KeyValue::new("gen_ai.operation.name", "execute_tool"),
             ]);
         }
-        parent.with_span(span)
+        Some(parent.with_span(span))
     }
 }
 

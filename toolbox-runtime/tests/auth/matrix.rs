@@ -600,3 +600,33 @@ async fn stdio_refuses_tools_that_need_authorization() {
         );
     }
 }
+
+/// The auth caches report to the metrics: a known key is a JWKS hit, an unknown `kid` a miss; a
+/// token already verified skips the key lookup altogether.
+#[tokio::test]
+async fn jwks_lookups_are_counted_in_the_metrics() {
+    use toolbox_runtime::telemetry::{Telemetry, TelemetryConfig};
+    let issuer = Issuer::start().await;
+    let google = Issuer::start().await;
+    let config = TelemetryConfig { prometheus: true, service_name: "auth-test".into(), ..Default::default() };
+    // The pool gauges read these sources; they are never opened here.
+    let lookup = toolbox_runtime::testing::env(&[("AUTH_TEST_DB", "unused.db")]);
+    let sources = std::sync::Arc::new(guarded::TOOLBOX.resolve_sources_with(&lookup).unwrap());
+    let telemetry = Telemetry::start(&config, sources).expect("telemetry starts");
+    let options = AuthOptions { counters: telemetry.auth_counters(), ..test_options() };
+    let app = app_with(&guarded::TOOLBOX, &issuer.url, Some(&google), options, &[], true).await;
+    let count = |result: &str| {
+        let text = telemetry.render_prometheus().expect("metrics on");
+        let series = format!("toolbox_auth_cache_lookups_total{{cache=\"jwks\",result=\"{result}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&series)).map(|v| v.parse::<f64>().unwrap()).unwrap_or(0.0)
+    };
+    let claims = issuer.claims(RESOURCE, ALL);
+    let token = issuer.key.jwt(&claims);
+    for _ in 0..3 {
+        assert_eq!(call(&app, &token, "list_flights", json!({})).await.status, 200);
+    }
+    assert_eq!((count("hit"), count("miss")), (1.0, 0.0), "one lookup: the token is then remembered");
+    let stranger = SigningKey::generate("key-unknown").jwt(&claims);
+    assert_eq!(call(&app, &stranger, "list_flights", json!({})).await.status, 401);
+    assert_eq!((count("hit"), count("miss")), (1.0, 1.0));
+}
