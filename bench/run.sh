@@ -167,9 +167,9 @@ for _ in 1 2 3; do
   rate_extra+=("$(python3 -c "print(round(${cpu[limited/16]} - ${cpu[plain/16]}, 1))")")
 done
 # And for telemetry, against the same plain runs: Prometheus metrics on (the instruments are
-# recorded on every call whether or not anything scrapes); tracing exported over OTLP/HTTP to a
-# local sink, with the SDK's sampler at 0% (spans made, none recorded) and at 100% (three spans a
-# call, batched and exported).
+# recorded on every call whether or not anything scrapes); tracing alone exported over OTLP/HTTP
+# to a local sink, with the SDK's sampler at 0% (the sampler asked, nothing recorded) and at 100%
+# (three spans a call, batched and exported).
 python3 bench/otlp_sink.py "$otlp_port" &
 sink=$!
 telemetry_extra() { # telemetry_extra NAME ENV FLAG...: prints three extra-CPU figures
@@ -192,7 +192,8 @@ telemetry_extra() { # telemetry_extra NAME ENV FLAG...: prints three extra-CPU f
   echo "${figures[@]}"
 }
 read -ra metrics_extra <<<"$(telemetry_extra metrics "" --metrics)"
-bsp="OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_METRIC_EXPORT_INTERVAL=60000"
+# Tracing alone: OTLP metrics off (they cost what --metrics does).
+bsp="OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=65536 OTEL_METRICS_EXPORTER=none"
 read -ra trace0_extra <<<"$(telemetry_extra trace0 "OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0 $bsp" \
   --telemetry-otlp "http://127.0.0.1:$otlp_port")"
 read -ra trace100_extra <<<"$(telemetry_extra trace100 "OTEL_TRACES_SAMPLER=always_on $bsp" \

@@ -273,6 +273,8 @@ fn telemetry_config(cli: &Cli) -> TelemetryConfig {
         otlp_endpoint: cli.telemetry_otlp.clone().filter(|e| !e.trim().is_empty()),
         otlp_from_env: env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
             || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some(),
+        no_otlp_traces: env("OTEL_TRACES_EXPORTER").is_some_and(|v| v.trim().eq_ignore_ascii_case("none")),
+        no_otlp_metrics: env("OTEL_METRICS_EXPORTER").is_some_and(|v| v.trim().eq_ignore_ascii_case("none")),
         service_name: cli
             .telemetry_service_name
             .clone()

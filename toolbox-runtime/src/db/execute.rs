@@ -65,7 +65,7 @@ where
     let output = match query.arguments {
         Err(e) => database_error(sqlx::Error::Encode(e)),
         Ok(arguments) => {
-            let sqlx_query = match statement.into_sql() {
+            let sqlx_query = match statement.take_sql() {
                 Cow::Borrowed(sql) => sqlx::query_with(sql, arguments),
                 Cow::Owned(sql) => {
                     sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).persistent(statement.cacheable())

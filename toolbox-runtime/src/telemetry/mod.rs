@@ -29,6 +29,10 @@ pub struct TelemetryConfig {
     pub otlp_endpoint: Option<String>,
     /// The standard `OTEL_EXPORTER_OTLP_*ENDPOINT` variables are set: export there.
     pub otlp_from_env: bool,
+    /// Export no traces over OTLP (`OTEL_TRACES_EXPORTER=none`).
+    pub no_otlp_traces: bool,
+    /// Export no metrics over OTLP (`OTEL_METRICS_EXPORTER=none`).
+    pub no_otlp_metrics: bool,
     /// `service.name` of the resource.
     pub service_name: String,
     /// `--metrics` or `--metrics-address`: keep the instruments for Prometheus.
@@ -59,17 +63,19 @@ impl Telemetry {
     pub fn start(config: &TelemetryConfig, sources: Arc<Sources>) -> Result<Self, String> {
         let otlp = config.otlp_endpoint.is_some() || config.otlp_from_env;
         let resource = opentelemetry_sdk::Resource::builder().with_service_name(config.service_name.clone()).build();
-        let metrics = if otlp || config.prometheus {
+        let (otlp_metrics, otlp_traces) = (otlp && !config.no_otlp_metrics, otlp && !config.no_otlp_traces);
+        let metrics = if otlp_metrics || config.prometheus {
             Some(metrics::Metrics::start(
                 resource.clone(),
                 config.prometheus,
-                otlp.then(|| config.otlp_endpoint.as_deref()),
+                otlp_metrics.then(|| config.otlp_endpoint.as_deref()),
                 sources,
             )?)
         } else {
             None
         };
-        let tracing = if otlp { Some(trace::Tracing::start(resource, config.otlp_endpoint.as_deref())?) } else { None };
+        let tracing =
+            if otlp_traces { Some(trace::Tracing::start(resource, config.otlp_endpoint.as_deref())?) } else { None };
         Ok(Self { metrics, tracing, sql_commenter: config.sql_commenter, call_log_info: config.call_log_info })
     }
 
@@ -105,8 +111,8 @@ impl Telemetry {
     /// Starts observing an MCP request that reached a method.
     pub fn begin_request(&self, request: &trace::RequestInfo<'_>, parent: trace::TraceHeaders<'_>) -> Observed {
         let started = Instant::now();
-        let span = self.tracing.as_ref().map(|t| t.request_span(request, parent));
-        // Without tracing, the caller's own context still goes into the call log and the SQL
+        let span = self.tracing.as_ref().and_then(|t| t.request_span(request, parent));
+        // Without a span of ours, the caller's own context still goes into the call log and the SQL
         // comments.
         let remote = if span.is_none() { parent.remote() } else { None };
         Observed { started, span, remote }
@@ -127,7 +133,7 @@ impl Telemetry {
     pub fn begin_tool(&self, request: &Observed, tool: &'static str) -> ToolObserved {
         let started = Instant::now();
         let span = match (&self.tracing, &request.span) {
-            (Some(tracing), Some(parent)) => tracing.tool_span(parent, tool),
+            (Some(tracing), Some(parent)) => Some(tracing.tool_span(parent, tool)),
             _ => None,
         };
         let scope = statement::Scope::new(

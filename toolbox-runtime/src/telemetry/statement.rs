@@ -92,13 +92,8 @@ pub fn begin(system: &'static str, source: &'static str, sql: &'static str) -> S
 }
 
 impl Statement {
-    /// The text to run.
-    pub fn sql(&self) -> &str {
-        &self.sql
-    }
-
-    /// The text, owned.
-    pub fn into_sql(&mut self) -> Cow<'static, str> {
+    /// The text to run (taken: the statement keeps only its span).
+    pub fn take_sql(&mut self) -> Cow<'static, str> {
         std::mem::take(&mut self.sql)
     }
 

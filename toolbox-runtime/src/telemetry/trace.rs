@@ -111,42 +111,41 @@ impl Tracing {
     }
 
     /// The SERVER span of a request, named `<method> <tool>` (or the method alone).
-    pub(super) fn request_span(&self, request: &RequestInfo<'_>, parent: TraceHeaders<'_>) -> Context {
+    /// `None` when the sampler leaves the request out: nothing under it records either.
+    pub(super) fn request_span(&self, request: &RequestInfo<'_>, parent: TraceHeaders<'_>) -> Option<Context> {
         let parent = parent.extract();
         // Named after the method alone until the sampler has decided: an unsampled span costs
-        // no allocation for its name or attributes.
+        // no allocation for its name, its attributes or a context.
         let mut span = self
             .tracer
             .span_builder(request.method)
             .with_kind(SpanKind::Server)
             .start_with_context(&self.tracer, &parent);
-        if span.is_recording() {
-            if let Some(tool) = request.tool {
-                span.update_name(format!("{} {tool}", request.method));
-            }
-            let mut attributes = vec![
-                KeyValue::new("mcp.method.name", request.method),
-                KeyValue::new("mcp.protocol.version", request.version),
-                KeyValue::new("jsonrpc.request.id", request.id.trim_matches('"').to_string()),
-                KeyValue::new("network.transport", if request.stdio { "pipe" } else { "tcp" }),
-                KeyValue::new("network.protocol.name", if request.stdio { "stdio" } else { "http" }),
-                KeyValue::new("toolset.name", request.toolset),
-            ];
-            if let Some(tool) = request.tool {
-                attributes.push(KeyValue::new("gen_ai.tool.name", tool));
-                attributes.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
-            }
-            span.set_attributes(attributes);
-        }
-        parent.with_span(span)
-    }
-
-    /// The INTERNAL span of a tool call, `execute_tool <tool>`, when its request's span records
-    /// (an unsampled request has no spans under it).
-    pub(super) fn tool_span(&self, parent: &Context, tool: &'static str) -> Option<Context> {
-        if !parent.span().is_recording() {
+        if !span.is_recording() {
             return None;
         }
+        if let Some(tool) = request.tool {
+            span.update_name(format!("{} {tool}", request.method));
+        }
+        let mut attributes = vec![
+            KeyValue::new("mcp.method.name", request.method),
+            KeyValue::new("mcp.protocol.version", request.version),
+            KeyValue::new("jsonrpc.request.id", request.id.trim_matches('"').to_string()),
+            KeyValue::new("network.transport", if request.stdio { "pipe" } else { "tcp" }),
+            KeyValue::new("network.protocol.name", if request.stdio { "stdio" } else { "http" }),
+            KeyValue::new("toolset.name", request.toolset),
+        ];
+        if let Some(tool) = request.tool {
+            attributes.push(KeyValue::new("gen_ai.tool.name", tool));
+            attributes.push(KeyValue::new("gen_ai.operation.name", "execute_tool"));
+        }
+        span.set_attributes(attributes);
+        Some(parent.with_span(span))
+    }
+
+    /// The INTERNAL span of a tool call, `execute_tool <tool>`, under its request's (recording)
+    /// span.
+    pub(super) fn tool_span(&self, parent: &Context, tool: &'static str) -> Context {
         let mut span = self
             .tracer
             .span_builder(format!("execute_tool {tool}"))
@@ -158,7 +157,7 @@ impl Tracing {
                 KeyValue::new("gen_ai.operation.name", "execute_tool"),
             ]);
         }
-        Some(parent.with_span(span))
+        parent.with_span(span)
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn run(
     max_rows: Option<u64>,
 ) -> ToolOutput {
     let mut statement = crate::telemetry::statement::begin("sqlite", pool.source(), query.statement);
-    let text = Text { sql: statement.into_sql(), cacheable: statement.cacheable() };
+    let text = Text { sql: statement.take_sql(), cacheable: statement.cacheable() };
     let output = run_observed(pool, query, text, columns, max_rows).await;
     statement.end(&output);
     output
