@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build times of the root toolbox: clean, then after editing one statement in tools.yaml, for the
-# dev and the release profile. Runs in a copy of the repository's tracked files with a target
+# dev, the release (the edit-rebuild loop) and the dist (what ships) profiles. Runs in a copy of the repository's tracked files with a target
 # directory of its own, so nothing of the working tree's build is reused or disturbed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +30,6 @@ printf '%-52s %s\n' "rebuild after editing one statement, dev (s)" "$(seconds ca
 printf '%-52s %s\n' "clean build, release (s)" "$(seconds cargo build --release -p toolbox)"
 edit_statement 2
 printf '%-52s %s\n' "rebuild after editing one statement, release (s)" "$(seconds cargo build --release -p toolbox)"
+printf '%-52s %s\n' "clean build, dist (fat LTO) (s)" "$(seconds cargo build --profile dist -p toolbox)"
+edit_statement 3
+printf '%-52s %s\n' "rebuild after editing one statement, dist (s)" "$(seconds cargo build --profile dist -p toolbox)"

@@ -34,7 +34,8 @@ else
   pg=0
 fi
 
-cargo build --release --quiet -p toolbox -p toolbox-bench
+# The profile that ships (`dist`: fat LTO), not the edit-rebuild loop's `release`.
+cargo build --profile dist --quiet -p toolbox -p toolbox-bench
 work=$(mktemp -d)
 server=
 issuer=
@@ -105,7 +106,7 @@ load() {
 # Start-up and idle memory of the default toolbox (embedded SQLite), on a demo database made by a
 # first start; then of the benchmark's toolbox, which also connects to PostgreSQL and compares
 # its statements with the live schema before it listens.
-binary=target/release/toolbox
+binary=target/dist/toolbox
 export TOOLBOX_DEMO_DB=$work/demo.db
 start_server
 stop_server
@@ -113,7 +114,7 @@ start_server
 default_spawn_ms=$ready_ms
 default_rss_kb=$(idle_rss_kb)
 stop_server
-binary=target/release/toolbox-bench
+binary=target/dist/toolbox-bench
 start_server
 stop_server
 start_server
@@ -210,7 +211,7 @@ if [ $pg = 1 ]; then
     awk '/^tps/ {printf "%.0f", $3}')
 fi
 
-musl=target/x86_64-unknown-linux-musl/release/toolbox
+musl=target/x86_64-unknown-linux-musl/dist/toolbox
 echo
 row_kv() { printf '%-52s %s\n' "$1" "$2"; }
 [ -n "$pgbench_tps" ] && {
@@ -233,7 +234,7 @@ row_kv "default toolbox: spawn to first answer (ms)" "$default_spawn_ms"
 row_kv "default toolbox: RSS idle (MiB)" "$(mib "$default_rss_kb")"
 row_kv "bench toolbox: spawn to first answer (ms)" "$spawn_ms"
 row_kv "bench toolbox: RSS idle / peak after all rows (MiB)" "$(mib "$rss_idle_kb") / $(mib "$rss_peak_kb")"
-row_kv "release binary, glibc, stripped (bytes)" "$(stat -c %s target/release/toolbox)"
+row_kv "dist binary, glibc, stripped (bytes)" "$(stat -c %s target/dist/toolbox)"
 if [ -f "$musl" ]; then row_kv "static musl binary (bytes)" "$(stat -c %s "$musl")"; fi
 if [ "${BENCH_BUILD_TIMES:-}" = 1 ]; then bash bench/build_times.sh; fi
 exit 0

@@ -199,15 +199,53 @@ impl Telemetry {
 }
 
 /// Logs a failure of the database (or of reaching it) at WARN with the tool and source it belongs
-/// to; with telemetry on or off.
+/// to; with telemetry on or off. A source that is down fails every call: at most one line per
+/// tool and second is written, the next one saying how many were left out.
 pub fn log_failure(call: &ToolCall<'_>, trace_id: Option<&str>) {
     if let (
         Outcome::Failed(Failure::Database | Failure::Unavailable),
         ToolOutcome::Output(ToolOutput::Error(_, message)),
     ) = (call.outcome, &call.output)
     {
+        let Some(suppressed) = FAILURE_LOG.admit(call.tool) else { return };
         let trace_id = trace_id.unwrap_or_default();
-        tracing::warn!(tool = call.tool, source = call.source, trace_id, "{message}");
+        if suppressed > 0 {
+            tracing::warn!(tool = call.tool, source = call.source, trace_id, suppressed, "{message}");
+        } else {
+            tracing::warn!(tool = call.tool, source = call.source, trace_id, "{message}");
+        }
+    }
+}
+
+/// One failure line per tool and second.
+static FAILURE_LOG: Throttle = Throttle::new();
+
+/// Per key, the second of its last line and the lines left out since.
+struct Throttle(std::sync::Mutex<Vec<(&'static str, u64, u64)>>);
+
+impl Throttle {
+    const fn new() -> Self {
+        Self(std::sync::Mutex::new(Vec::new()))
+    }
+
+    /// `Some(lines left out since the last one)` when `key` may log now.
+    fn admit(&self, key: &'static str) -> Option<u64> {
+        let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match entries.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, last, suppressed)) if *last == second => {
+                *suppressed += 1;
+                None
+            }
+            Some((_, last, suppressed)) => {
+                *last = second;
+                Some(std::mem::take(suppressed))
+            }
+            None => {
+                entries.push((key, second, 0));
+                Some(0)
+            }
+        }
     }
 }
 
