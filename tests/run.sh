@@ -19,6 +19,10 @@ bash tests/peers/python_sdk_auth.sh
 bash tests/peers/python_sdk_tls.sh
 bash tests/peers/conformance.sh
 
+echo "== the --ui page in a real browser (Debian's Chromium, driven by playwright-core)"
+bash tests/ui/install.sh
+bash tests/ui/run.sh
+
 echo "== telemetry against real peers (Prometheus, an OTLP receiver)"
 bash tests/telemetry/run.sh
 

@@ -9,6 +9,9 @@ mod router;
 // Health, readiness and the Prometheus metrics through the router.
 mod telemetry;
 
+// The page of `--ui` through the router: served only with the flag, guarded, its tools.json.
+mod ui;
+
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 

@@ -134,6 +134,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
         .map(|(t, m)| {
             let m = format_ident!("{}", m);
             let name = lit(&t.tool.name.value);
+            let templates = index(t.tool.template_parameters.len());
             let auth: Vec<Literal> = t.tool.auth_required.iter().map(|a| lit(&a.value)).collect();
             let scopes: Vec<Literal> = t.tool.scopes_required.iter().map(|a| lit(&a.value)).collect();
             let headers: Vec<TokenStream> = t
@@ -165,6 +166,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     name: #name,
                     source: tools::#m::SOURCE,
                     params: &tools::#m::PARAMS,
+                    template_params: #templates,
                     auth_required: &[#(#auth),*],
                     scopes_required: &[#(#scopes),*],
                     header_params: &[#(#headers),*],

@@ -77,6 +77,10 @@ pub struct ToolDef {
     pub name: &'static str,
     pub source: usize,
     pub params: &'static [ParamDef],
+    /// How many of `params`, at the end, are template parameters: their values choose the
+    /// statement (among the source's compiled statements of this tool, in mixed-radix order of
+    /// their indices in `allowedValues`, the last parameter fastest).
+    pub template_params: usize,
     /// Any one of these auth services must have verified the caller (enforced by the auth layer).
     pub auth_required: &'static [&'static str],
     /// Every one of these scopes must be granted (enforced by the auth layer).

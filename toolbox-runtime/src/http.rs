@@ -6,7 +6,8 @@
 //! body-read timeout and hands it to [`Mcp`]. `/mcp/` and `/mcp/{toolset}/` are the same
 //! endpoints as `/mcp` and `/mcp/{toolset}`. With MCP authorization on, the RFC 9728 document is
 //! served at `/.well-known/oauth-protected-resource` and its path forms for `/mcp` and `/mcp/`,
-//! without credentials. The connections themselves (header and idle timeouts, shutdown) are
+//! without credentials. With `--ui`, the page of [`crate::ui`] is served at `/ui/` under the
+//! same Host and Origin guard. The connections themselves (header and idle timeouts, shutdown) are
 //! [`crate::serve`]'s.
 
 use crate::auth::Auth;
@@ -137,12 +138,14 @@ pub struct AppState {
     pub readiness: Readiness,
     /// `/metrics` on this router (`--metrics` without `--metrics-address`).
     pub metrics_here: bool,
+    /// The page at `/ui` (`--ui`), see [`crate::ui`].
+    pub ui: bool,
 }
 
 impl AppState {
     /// The state of a server without readiness requirements or a metrics endpoint.
     pub fn new(mcp: Mcp, config: HttpConfig, auth: Auth) -> Self {
-        Self { mcp, config, auth, readiness: Readiness::new(Vec::new()), metrics_here: false }
+        Self { mcp, config, auth, readiness: Readiness::new(Vec::new()), metrics_here: false, ui: false }
     }
 }
 
@@ -211,6 +214,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     if state.metrics_here {
         mcp = mcp.route("/metrics", get(metrics));
+    }
+    if state.ui {
+        mcp = mcp.merge(crate::ui::routes());
     }
     let mcp = mcp.layer(middleware::from_fn_with_state(state.clone(), guard_host_and_origin)).layer(cors);
     Router::new()

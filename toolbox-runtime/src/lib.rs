@@ -9,7 +9,8 @@
 //!   (versions and methods) and [`error`] (the JSON-RPC error and its one writer);
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
-//!   the graceful shutdown; [`tls`]: HTTPS on the listener and its certificate reload;
+//!   the graceful shutdown; [`tls`]: HTTPS on the listener and its certificate reload; [`ui`]:
+//!   the page of `--ui`, to browse and try the tools;
 //!   [`server`]: the command line and process.
 
 pub mod args;
@@ -30,6 +31,7 @@ pub mod telemetry;
 #[cfg(feature = "test-support")]
 pub mod testing;
 pub mod tls;
+pub mod ui;
 
 pub use def::Toolbox;
 

@@ -121,6 +121,10 @@ pub struct Cli {
     /// every source must.
     #[arg(long = "require-source", value_name = "SOURCE")]
     pub require_source: Vec<String>,
+    /// Serve a page at /ui to browse and try the tools (under the Host and Origin rules, so on
+    /// loopback only by default). Off by default.
+    #[arg(long, env = "TOOLBOX_UI", conflicts_with = "stdio")]
+    pub ui: bool,
 }
 
 /// A duration flag: `10s`, `500ms`, `2m`, or a number of seconds, as in tools.yaml.
@@ -382,8 +386,8 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     }
     let mcp = Arc::try_unwrap(mcp).map_err(|_| "internal error: the MCP server is shared".to_string())?;
     let readiness = Readiness::new(required);
-    let state =
-        Arc::new(AppState { mcp, config, auth, readiness, metrics_here: cli.metrics && cli.metrics_address.is_none() });
+    let metrics_here = cli.metrics && cli.metrics_address.is_none();
+    let state = Arc::new(AppState { mcp, config, auth, readiness, metrics_here, ui: cli.ui });
     let app = router(state.clone());
     // The shutdown signal, seen by the main listener and the metrics listener; /readyz turns to
     // 503 as soon as it arrives.
@@ -426,6 +430,9 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
     );
     if state.metrics_here {
         tracing::info!("metrics at {}://{local}/metrics", if tls.is_some() { "https" } else { "http" });
+    }
+    if state.ui {
+        tracing::info!("the tools' page at {}://{local}/ui/", if tls.is_some() { "https" } else { "http" });
     }
     let timeouts = ConnectionTimeouts { header_read: cli.header_read_timeout, idle: cli.idle_timeout };
     let acceptor = tls.as_ref().map(|tls| tls.acceptor());

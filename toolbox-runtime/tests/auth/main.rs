@@ -6,6 +6,7 @@ mod issuer;
 mod matrix;
 mod native;
 mod oidc_provider;
+mod ui;
 
 use axum::Router;
 use axum::body::Body;
@@ -94,7 +95,8 @@ pub async fn app_with(
         }
     }
     let mcp = Mcp::new(toolbox, Arc::new(sources));
-    let state = Arc::new(AppState::new(mcp, toolbox_runtime::testing::http_config(), auth));
+    // With the page of `--ui` (ui.rs).
+    let state = Arc::new(AppState { ui: true, ..AppState::new(mcp, toolbox_runtime::testing::http_config(), auth) });
     App { router: router(state.clone()), state, _dir: dir }
 }
 
