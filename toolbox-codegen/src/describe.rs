@@ -117,10 +117,10 @@ impl Describer {
             let connect = async {
                 if url.starts_with("postgres") {
                     let options = sqlx_postgres::PgConnectOptions::from_str(url).map_err(|e| redact(&e, url))?;
-                    options.connect().await.map(Connection::Postgres).map_err(|e| redact(&e, url))
+                    options.connect().await.map(Connection::Postgres).map_err(|e| redact(&message(&e), url))
                 } else {
                     let options = sqlx_mysql::MySqlConnectOptions::from_str(url).map_err(|e| redact(&e, url))?;
-                    options.connect().await.map(Connection::Mysql).map_err(|e| redact(&e, url))
+                    options.connect().await.map(Connection::Mysql).map_err(|e| redact(&message(&e), url))
                 }
             };
             tokio::time::timeout(timeout, connect).await.map_err(|_| format!("no answer within {timeout:?}"))?
@@ -321,7 +321,8 @@ fn redact(e: &dyn std::fmt::Display, url: &str) -> String {
     if url.is_empty() { text } else { text.replace(url, "<connection URL>") }
 }
 
-/// The database's own message, without sqlx's wrapping.
+/// The database's own message, without sqlx's wrapping (which, for PostgreSQL, ends with the
+/// server's C source line, "at line 948", easily read as a line of tools.yaml).
 pub(crate) fn message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => db.message().to_string(),
@@ -332,6 +333,22 @@ pub(crate) fn message(e: &sqlx::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database that does not exist is named in PostgreSQL's own words, without sqlx's wrapping
+    /// and the server's C source line ("at line 948"), which reads like a line of tools.yaml.
+    #[test]
+    fn a_missing_postgres_database_is_reported_in_the_servers_words() {
+        if std::net::TcpStream::connect("127.0.0.1:5432").is_err() {
+            assert!(std::env::var("CI").is_err(), "CI=true and PostgreSQL is not reachable at 127.0.0.1:5432");
+            eprintln!("skipping: PostgreSQL is not reachable at 127.0.0.1:5432");
+            return;
+        }
+        let url = "postgres://postgres@127.0.0.1:5432/toolbox_no_such_database";
+        let Err(e) = Describer::connect(url, std::time::Duration::from_secs(5)) else {
+            panic!("connected to a database that does not exist")
+        };
+        assert_eq!(e, r#"database "toolbox_no_such_database" does not exist"#);
+    }
 
     #[test]
     fn describes_against_a_schema_script() {
