@@ -65,8 +65,23 @@ impl Builder {
         for (name, contents) in &output.files {
             write_if_changed(&out_dir.join(name), contents)?;
         }
+        // A configuration error is rustc's to print (it fails the build), but rustc also shows
+        // the line of the generated file the error comes from: with the message written in that
+        // line, every diagnostic would be printed twice. The message is read from a file of its
+        // own instead, so the line rustc shows is a short `include_str!`.
+        let code = if output.errors.is_empty() {
+            output.code
+        } else {
+            let mut errors = TokenStream::new();
+            for (i, error) in output.errors.iter().enumerate() {
+                let name = format!("{}_error_{i}.txt", self.out_file.trim_end_matches(".rs"));
+                write_if_changed(&out_dir.join(&name), error)?;
+                errors.extend(quote! { ::core::compile_error!(::core::include_str!(#name)); });
+            }
+            errors
+        };
         let target = out_dir.join(&self.out_file);
-        write_if_changed(&target, &format_file(&output.code))?;
+        write_if_changed(&target, &format_file(&code))?;
         if std::env::var_os("TOOLBOX_PRINT_GENERATED").is_some() {
             println!("cargo:warning=generated code: {}", target.display());
         }

@@ -212,11 +212,75 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                         "cast the column in the statement"
                     } else {
                         "check table and column names and the SQL syntax against the schema"
-                    }),
+                    })
+                    .with_focus(named_in(&e).unwrap_or_default()),
                 );
                 failed = true;
             }
         }
     }
     (!failed).then_some(variants)
+}
+
+/// The word of the statement a database's refusal names (a column, a table, where a syntax error
+/// starts), in the words of SQLite, PostgreSQL and MySQL/MariaDB, for the diagnostic's caret.
+fn named_in(error: &str) -> Option<String> {
+    let after = |prefix: &str| error.split_once(prefix).map(|(_, rest)| rest);
+    let quoted =
+        |rest: &str, quote: char| rest.strip_prefix(quote).and_then(|r| r.split(quote).next()).map(str::to_string);
+    let word = |rest: &str| rest.split(|c: char| c.is_whitespace() || c == ',' || c == ')').next().map(str::to_string);
+    // SQLite: `no such column: f.x`, `no such table: x`, `near "x": syntax error`.
+    if let Some(rest) = after("no such column: ").or_else(|| after("no such table: ")) {
+        return word(rest);
+    }
+    if let Some(rest) = after("near \"") {
+        return rest.split('"').next().map(str::to_string);
+    }
+    // PostgreSQL: `column "x" does not exist`, `column f.x does not exist`, `relation "x" does not
+    // exist`, `syntax error at or near "x"`.
+    for prefix in ["column ", "relation ", "syntax error at or near "] {
+        if let Some(rest) = after(prefix).filter(|_| error.contains("does not exist") || prefix.starts_with("syntax")) {
+            return quoted(rest, '"').or_else(|| word(rest));
+        }
+    }
+    // MySQL and MariaDB: `Unknown column 'x' in 'field list'`, `Table 'db.x' doesn't exist`,
+    // `... near 'x ...' at line 1`.
+    if let Some(rest) = after("Unknown column ") {
+        return quoted(rest, '\'');
+    }
+    if let Some(rest) = after("Table ").filter(|_| error.contains("doesn't exist")) {
+        return quoted(rest, '\'').map(|t| t.rsplit('.').next().unwrap_or(&t).to_string());
+    }
+    if let Some(rest) = after("near '") {
+        return word(rest);
+    }
+    None
+}
+
+#[cfg(test)]
+mod named_tests {
+    use super::named_in;
+
+    #[test]
+    fn the_word_each_engine_names() {
+        let cases = [
+            ("no such column: f.flight_numbr", "f.flight_numbr"),
+            ("no such table: flight", "flight"),
+            ("near \"SELEC\": syntax error", "SELEC"),
+            ("column \"flight_numbr\" does not exist", "flight_numbr"),
+            ("column f.flight_numbr does not exist", "f.flight_numbr"),
+            ("relation \"flight\" does not exist", "flight"),
+            ("syntax error at or near \"SELEC\"", "SELEC"),
+            ("Unknown column 'flight_numbr' in 'field list'", "flight_numbr"),
+            ("Table 'toolbox_example.flight' doesn't exist", "flight"),
+            (
+                "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'SELEC flight_number FROM flights' at line 1",
+                "SELEC",
+            ),
+        ];
+        for (error, word) in cases {
+            assert_eq!(named_in(error).as_deref(), Some(word), "{error}");
+        }
+        assert_eq!(named_in("datatype mismatch"), None);
+    }
 }

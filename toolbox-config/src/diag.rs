@@ -70,11 +70,45 @@ pub struct Diagnostic {
     pub message: String,
     /// What to change, when there is something useful to say.
     pub hint: Option<String>,
+    /// A word the problem is about (a column a statement names, say): the position shown is its
+    /// first whole-word occurrence at or after `pos`, when there is one within the next lines.
+    pub focus: Option<String>,
 }
+
+/// How many lines after `pos` a [`Diagnostic::focus`] is looked for (a statement's length).
+const FOCUS_LINES: usize = 60;
 
 impl Diagnostic {
     pub fn new(pos: Pos, message: impl Into<String>) -> Self {
-        Self { pos, message: message.into(), hint: None }
+        Self { pos, message: message.into(), hint: None, focus: None }
+    }
+
+    /// Points the diagnostic at `word`, found after its position (see [`Diagnostic::focus`]).
+    pub fn with_focus(mut self, word: impl Into<String>) -> Self {
+        self.focus = Some(word.into()).filter(|w: &String| !w.trim().is_empty());
+        self
+    }
+
+    /// Where the diagnostic points in `source`: its focus word, else its position.
+    pub fn position(&self, source: &str) -> Pos {
+        let Some(word) = self.focus.as_deref().map(str::to_ascii_lowercase) else { return self.pos };
+        let first = (self.pos.line as usize).saturating_sub(1);
+        for (i, line) in lines(source).iter().enumerate().skip(first).take(FOCUS_LINES) {
+            let from = if i == first { (self.pos.col as usize).saturating_sub(1) } else { 0 };
+            let chars: Vec<char> = line.chars().collect();
+            let lower: Vec<char> = chars.iter().map(|c| c.to_ascii_lowercase()).collect();
+            let needle: Vec<char> = word.chars().collect();
+            let is_word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '_');
+            for start in from..lower.len().saturating_sub(needle.len() - 1).max(from) {
+                if lower[start..].starts_with(&needle)
+                    && !is_word(start.checked_sub(1).and_then(|p| lower.get(p)))
+                    && !is_word(lower.get(start + needle.len()))
+                {
+                    return Pos::new(i as u32 + 1, start as u32 + 1);
+                }
+            }
+        }
+        self.pos
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -85,13 +119,14 @@ impl Diagnostic {
     /// Renders `path:line:col: message`, the offending line with a caret under the column, and
     /// the hint. `source` is the text the positions refer to.
     pub fn render(&self, path: &str, source: &str) -> String {
-        let mut out = format!("{path}:{}:{}: {}", self.pos.line, self.pos.col, self.message);
-        let line = (self.pos.line as usize).checked_sub(1).and_then(|i| lines(source).get(i).copied());
+        let pos = self.position(source);
+        let mut out = format!("{path}:{}:{}: {}", pos.line, pos.col, self.message);
+        let line = (pos.line as usize).checked_sub(1).and_then(|i| lines(source).get(i).copied());
         if let Some(text) = line {
-            let number = self.pos.line.to_string();
+            let number = pos.line.to_string();
             let gutter = " ".repeat(number.len());
             let excerpt: String = text.chars().take(100).collect();
-            let caret_at = (self.pos.col.saturating_sub(1) as usize).min(excerpt.chars().count());
+            let caret_at = (pos.col.saturating_sub(1) as usize).min(excerpt.chars().count());
             let _ = write!(out, "\n{gutter} |\n{number} | {excerpt}\n{gutter} | {}^", " ".repeat(caret_at));
             if let Some(hint) = &self.hint {
                 let _ = write!(out, "\n{gutter} = hint: {hint}");
@@ -147,6 +182,22 @@ mod tests {
         assert_eq!(
             text,
             "tools.yaml:2:3: unknown field `statment`\n  |\n2 |   statment: x\n  |   ^\n  = hint: did you mean `statement`?"
+        );
+    }
+
+    #[test]
+    fn a_focus_word_moves_the_caret_to_it() {
+        let source = "statement: |\n  SELECT f.flight_number, f.airline\n  FROM flights f WHERE f.flight_numbr = ?\n";
+        let d = Diagnostic::new(Pos::new(2, 3), "no such column: f.flight_numbr").with_focus("F.FLIGHT_NUMBR");
+        assert_eq!(d.position(source), Pos::new(3, 24));
+        // Whole words only: `flight` is not found inside `flight_number` or `flights`.
+        let d = Diagnostic::new(Pos::new(2, 3), "no such table: flight").with_focus("flight");
+        assert_eq!(d.position(source), Pos::new(2, 3), "not found: the statement's start");
+        let one_line = "statement: SELECT * FROM flight\n";
+        let d = Diagnostic::new(Pos::new(1, 12), "x").with_focus("flight");
+        assert_eq!(
+            d.render("t.yaml", one_line),
+            "t.yaml:1:26: x\n  |\n1 | statement: SELECT * FROM flight\n  |                          ^"
         );
     }
 
