@@ -19,5 +19,8 @@ mod tls;
 // protocol version (`TOOLBOX_FUZZ_CASES` sets the number of cases).
 mod fuzz;
 
+// The demo's descriptions against its data (every example flight number exists).
+mod demo;
+
 // Repository rules: module comments, the README's first commands.
 mod tidy;
