@@ -12,6 +12,10 @@ mod telemetry;
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 
+// The real binary's command line: subcommands, flags users type, start-up messages, the README's
+// stdio client configurations.
+mod cli;
+
 // The real binary over HTTPS: a test CA, the certificate reloaded on SIGHUP, stalled handshakes.
 mod tls;
 

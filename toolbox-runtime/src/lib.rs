@@ -10,11 +10,13 @@
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
 //!   the graceful shutdown; [`tls`]: HTTPS on the listener and its certificate reload;
-//!   [`server`]: the command line and process.
+//!   [`server`]: the command line and process; [`command`]: the subcommands besides `serve`
+//!   (`list`, `invoke`, `check`, `schema`).
 
 pub mod args;
 pub mod auth;
 pub mod call;
+pub mod command;
 pub mod db;
 pub mod def;
 pub mod error;
@@ -44,7 +46,7 @@ mod fuzz;
 #[cfg(all(feature = "mimalloc", not(test)))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-pub use server::main;
+pub use server::{Options, main, main_with};
 
 /// Paths used by generated code. Not a public API.
 #[doc(hidden)]
