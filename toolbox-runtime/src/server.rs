@@ -158,6 +158,14 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The default of `--port` (5000 otherwise).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+}
+
 /// The flags of Google's MCP Toolbox that name a configuration to read at run time. Here the
 /// configuration is compiled in, so each is answered with how to change it instead.
 const RUNTIME_CONFIG_FLAGS: &[&str] =
