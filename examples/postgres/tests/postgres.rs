@@ -369,3 +369,25 @@ fn strict_schema_refuses_to_start_without_the_database() {
     assert!(stderr.contains("--strict-schema needs every source reachable"), "{stderr}");
     assert!(!stderr.contains("s3cret-pass"), "no credential in the message: {stderr}");
 }
+
+/// `check` (for a deploy pipeline) passes against the example database, and names an unreachable
+/// source with exit status 1, without its credentials.
+#[tokio::test]
+async fn check_confirms_the_live_schema_or_names_the_unreachable_source() {
+    let Some(db) = database().await else { return };
+    let check = |env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_toolbox-example-postgres"));
+        command.arg("check").env("PGDATABASE", &db.name).env("PGSSLMODE", "disable");
+        command.envs(env.iter().copied()).output().expect("the binary runs")
+    };
+    let passed = check(&[]);
+    let report = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{report}{}", String::from_utf8_lossy(&passed.stderr));
+    assert!(report.starts_with("ok: 11 statements of 1 source prepare"), "{report}");
+
+    let failed = check(&[("PGPORT", "1"), ("PGPASSWORD", "s3cret-pass")]);
+    let report = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(1), "{report}");
+    assert!(report.starts_with("unreachable: source `flights-pg`: "), "{report}");
+    assert!(!report.contains("s3cret-pass"), "{report}");
+}
