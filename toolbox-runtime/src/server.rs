@@ -183,8 +183,7 @@ where
     let mut command = CommandLine::command()
         .mut_arg("port", |a| a.default_value(port))
         .mut_subcommand("serve", |s| s.mut_arg("port", |a| a.default_value(port)));
-    let mut matches =
-        command.try_get_matches_from_mut(args).map_err(|e| runtime_config_flag(e).unwrap_or_else(|e| e))?;
+    let mut matches = command.try_get_matches_from_mut(args).map_err(explain_runtime_config_flag)?;
     let serve = matches.subcommand_matches("serve").unwrap_or(&matches);
     let given = |id: &str| serve.value_source(id) == Some(ValueSource::CommandLine);
     if serve.get_flag("stdio") && (given("port") || given("address")) {
@@ -202,18 +201,19 @@ where
     CommandLine::from_arg_matches_mut(&mut matches).map_err(|e| e.with_cmd(&command))
 }
 
-/// clap's "unexpected argument" for a flag of [`RUNTIME_CONFIG_FLAGS`], replaced by what to do.
-fn runtime_config_flag(error: clap::Error) -> Result<clap::Error, clap::Error> {
+/// clap's "unexpected argument" for a flag of [`RUNTIME_CONFIG_FLAGS`] replaced by what to do
+/// (clap's own would suggest a flag that merely looks alike); any other error as it is.
+fn explain_runtime_config_flag(error: clap::Error) -> clap::Error {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if error.kind() != ErrorKind::UnknownArgument {
-        return Err(error);
+        return error;
     }
-    let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else { return Err(error) };
+    let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else { return error };
     let flag = argument.split('=').next().unwrap_or_default();
     if !RUNTIME_CONFIG_FLAGS.contains(&flag) {
-        return Err(error);
+        return error;
     }
-    Ok(clap::Error::raw(
+    clap::Error::raw(
         ErrorKind::UnknownArgument,
         format!(
             "{flag} names a configuration to read when the server starts, as Google's MCP Toolbox does; this toolbox \
@@ -222,7 +222,7 @@ fn runtime_config_flag(error: clap::Error) -> Result<clap::Error, clap::Error> {
              target/release/toolbox); a mistake in the file fails that build with its line and column.\n\
              `toolbox list` prints what this binary serves.\n"
         ),
-    ))
+    )
 }
 
 /// `--address`: an IP address, `localhost`, or a host name the system resolves (its first IPv4
