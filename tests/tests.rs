@@ -15,12 +15,19 @@ mod ui;
 // The real binary over HTTP and stdio: start-up, the demo database, shutdown.
 mod binary;
 
+// The real binary's command line: subcommands, flags users type, start-up messages, the README's
+// stdio client configurations.
+mod cli;
+
 // The real binary over HTTPS: a test CA, the certificate reloaded on SIGHUP, stalled handshakes.
 mod tls;
 
 // Property-based fuzzing of `Mcp::handle_body`: any body and headers, both transports, every
 // protocol version (`TOOLBOX_FUZZ_CASES` sets the number of cases).
 mod fuzz;
+
+// The demo's descriptions against its data (every example flight number exists).
+mod demo;
 
 // Repository rules: module comments, the README's first commands.
 mod tidy;

@@ -64,6 +64,9 @@ pub struct Plan<'a> {
     pub config: &'a Config,
     pub json: JsonPlacement,
     pub display_path: String,
+    /// The absolute directory of the configuration file, against which the server resolves a
+    /// relative SQLite `database`.
+    pub config_dir: String,
     pub tools: Vec<ToolPlan<'a>>,
     pub tracked_files: Vec<String>,
     /// Schema and seed scripts per source, as absolute paths.
@@ -215,6 +218,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
     let toolsets = toolset_defs(plan, &sorted, &prompts, &mut files);
     let toolset_count = index(toolsets.len());
     let display = lit(&plan.display_path);
+    let config_dir = lit(&plan.config_dir);
     let tracked: Vec<Literal> = plan.tracked_files.iter().map(|f| lit(f)).collect();
 
     let code = quote! {
@@ -241,6 +245,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
         /// The whole toolbox, as the runtime serves it.
         pub static TOOLBOX: #rt::Toolbox = #rt::Toolbox {
             config_path: #display,
+            config_dir: #config_dir,
             server_name: "toolbox",
             server_version: env!("CARGO_PKG_VERSION"),
             sources: &SOURCES,

@@ -152,10 +152,12 @@ pub fn generate_with(
     distinguish_statements(&mut tool_plans);
     let tracked: Vec<String> =
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
+    let config_dir = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
     let plan = emit::Plan {
         config: &config,
         json,
         display_path: display.to_string(),
+        config_dir: config_dir.display().to_string(),
         tools: tool_plans,
         tracked_files: tracked,
         scripts,

@@ -15,8 +15,11 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Everything the server serves.
 pub struct Toolbox {
-    /// Absolute path of the `tools.yaml` this was built from, for messages.
+    /// The path of the `tools.yaml` this was built from, as the build named it, for messages.
     pub config_path: &'static str,
+    /// The absolute directory of that `tools.yaml` on the machine that built the binary: a
+    /// relative SQLite `database` is resolved against it (see `db::sqlite::source`).
+    pub config_dir: &'static str,
     pub server_name: &'static str,
     pub server_version: &'static str,
     pub sources: &'static [SourceDef],
@@ -51,7 +54,7 @@ impl Toolbox {
         &'static self,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Sources, StartupError> {
-        Sources::resolve(self.config_path, self.sources, lookup)
+        Sources::resolve(self.config_path, self.config_dir, self.sources, lookup)
     }
 
     /// A toolset by URL segment; `None` selects the default one.

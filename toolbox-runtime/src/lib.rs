@@ -8,14 +8,17 @@
 //! - [`mcp`]: the JSON-RPC and MCP method layer shared by both transports, over [`protocol`]
 //!   (versions and methods) and [`error`] (the JSON-RPC error and its one writer);
 //! - [`auth`]: bearer tokens (MCP authorization), `<service>_token` headers, tool scopes;
+//! - [`telemetry`]: traces, metrics (OTLP and `/metrics`), the call log and SQL comments;
 //! - [`http`] and [`stdio`]: the transports; [`serve`]: HTTP connections, their timeouts and
 //!   the graceful shutdown; [`tls`]: HTTPS on the listener and its certificate reload; [`ui`]:
 //!   the page of `--ui`, to browse and try the tools;
-//!   [`server`]: the command line and process.
+//!   [`server`]: the command line and process; [`command`]: the subcommands besides `serve`
+//!   (`list`, `invoke`, `check`, `schema`).
 
 pub mod args;
 pub mod auth;
 pub mod call;
+pub mod command;
 pub mod db;
 pub mod def;
 pub mod error;
@@ -46,7 +49,7 @@ mod fuzz;
 #[cfg(all(feature = "mimalloc", not(test)))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-pub use server::main;
+pub use server::{Options, main, main_with};
 
 /// Paths used by generated code. Not a public API.
 #[doc(hidden)]

@@ -1,13 +1,17 @@
-//! The command line and the process: logging, sources, HTTP or stdio, graceful shutdown.
+//! The command line and the process: the subcommands (`serve`, the default, and those of
+//! [`crate::command`]), logging, sources, HTTP or stdio, graceful shutdown.
 
 use crate::auth::{Auth, AuthOptions};
+use crate::command::Command;
 use crate::def::Toolbox;
 use crate::http::{AppState, HostRule, HttpConfig, OriginRule, Readiness, metrics_router, router};
 use crate::mcp::Mcp;
 use crate::serve::ConnectionTimeouts;
 use crate::telemetry::{Telemetry, TelemetryConfig};
-use clap::{Parser, ValueEnum};
-use std::net::{IpAddr, SocketAddr};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,8 +20,9 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug, Clone)]
 #[command(name = "toolbox", version, about = "An MCP server for databases, with its tools compiled from tools.yaml")]
 pub struct Cli {
-    /// Address to listen on.
-    #[arg(short = 'a', long, default_value = "127.0.0.1")]
+    /// Address to listen on: an IP address, or a host name such as `localhost`, resolved once at
+    /// start-up.
+    #[arg(short = 'a', long, default_value = "127.0.0.1", value_parser = parse_address)]
     pub address: IpAddr,
     /// Port to listen on.
     #[arg(short = 'p', long, default_value_t = 5000)]
@@ -127,6 +132,126 @@ pub struct Cli {
     pub ui: bool,
 }
 
+/// The whole command line: a subcommand, or the flags of `serve` without one (so that
+/// `toolbox --port 5001` is `toolbox serve --port 5001`).
+#[derive(Parser, Debug)]
+#[command(
+    name = "toolbox",
+    version,
+    about = "An MCP server for databases, with its tools compiled from tools.yaml",
+    args_conflicts_with_subcommands = true,
+    after_help = "Without a subcommand, toolbox serves (the flags above are those of `toolbox serve`)."
+)]
+pub struct CommandLine {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: Cli,
+}
+
+/// What a binary built on the runtime may choose for its own command line.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The default of `--port`.
+    pub port: u16,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { port: 5000 }
+    }
+}
+
+impl Options {
+    /// The default of `--port` (5000 otherwise).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+}
+
+/// The flags of Google's MCP Toolbox that name a configuration to read at run time. Here the
+/// configuration is compiled in, so each is answered with how to change it instead.
+const RUNTIME_CONFIG_FLAGS: &[&str] =
+    &["--tools-file", "--tools-files", "--tools-folder", "--config", "--configs", "--config-folder", "--prebuilt"];
+
+/// Parses the command line of a binary with these `options`. Errors are clap's, printed as clap
+/// prints them (`--help` and `--version` too, with exit status 0).
+pub fn parse_command_line<I, T>(args: I, options: &Options) -> Result<CommandLine, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    // A default made at run time; clap keeps it for the life of the process anyway.
+    let port: &'static str = Box::leak(options.port.to_string().into_boxed_str());
+    let mut command = CommandLine::command()
+        .mut_arg("port", |a| a.default_value(port))
+        .mut_subcommand("serve", |s| s.mut_arg("port", |a| a.default_value(port)));
+    let mut matches = command.try_get_matches_from_mut(args).map_err(explain_runtime_config_flag)?;
+    let serve = matches.subcommand_matches("serve").unwrap_or(&matches);
+    let given = |id: &str| serve.value_source(id) == Some(ValueSource::CommandLine);
+    if serve.get_flag("stdio") && (given("port") || given("address")) {
+        let flag = if given("port") { "--port" } else { "--address" };
+        let in_serve = matches.subcommand_name() == Some("serve");
+        let command = match command.find_subcommand_mut("serve") {
+            Some(serve) if in_serve => serve,
+            _ => &mut command,
+        };
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{flag} has no use with --stdio: over stdio the server listens on no address or port (leave out {flag}, or --stdio to serve HTTP)"),
+        ));
+    }
+    CommandLine::from_arg_matches_mut(&mut matches).map_err(|e| e.with_cmd(&command))
+}
+
+/// clap's "unexpected argument" for a flag of [`RUNTIME_CONFIG_FLAGS`] replaced by what to do
+/// (clap's own would suggest a flag that merely looks alike); any other error as it is.
+fn explain_runtime_config_flag(error: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return error;
+    }
+    let Some(ContextValue::String(argument)) = error.get(ContextKind::InvalidArg) else { return error };
+    let flag = argument.split('=').next().unwrap_or_default();
+    if !RUNTIME_CONFIG_FLAGS.contains(&flag) {
+        return error;
+    }
+    clap::Error::raw(
+        ErrorKind::UnknownArgument,
+        format!(
+            "{flag} names a configuration to read when the server starts, as Google's MCP Toolbox does; this toolbox \
+             compiles its configuration into the binary when it is built, so there is nothing to read at run time.\n\
+             To change the tools, edit tools.yaml and rebuild: `cargo build --release` (the binary is \
+             target/release/toolbox); a mistake in the file fails that build with its line and column.\n\
+             `toolbox list` prints what this binary serves.\n"
+        ),
+    )
+}
+
+/// `--address`: an IP address, `localhost`, or a host name the system resolves (its first IPv4
+/// address, else its first address).
+fn parse_address(text: &str) -> Result<IpAddr, String> {
+    let text = text.trim();
+    if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    if text.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::from([127, 0, 0, 1]));
+    }
+    let addresses: Vec<IpAddr> = (text, 0)
+        .to_socket_addrs()
+        .map_err(|e| format!("`{text}` is neither an IP address nor a host name this machine resolves ({e})"))?
+        .map(|a| a.ip())
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addresses.first())
+        .copied()
+        .ok_or_else(|| format!("the host name `{text}` resolves to no address"))
+}
+
 /// A duration flag: `10s`, `500ms`, `2m`, or a number of seconds, as in tools.yaml.
 fn duration(text: &str) -> Result<Duration, String> {
     toolbox_config::duration::parse(text, true)
@@ -183,16 +308,38 @@ fn default_worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2))
 }
 
-/// The binary's whole `main`: parses the command line and serves `toolbox`.
+/// The binary's whole `main`: parses the command line and serves `toolbox` (or runs a
+/// subcommand), with the default [`Options`].
 pub fn main(toolbox: &'static Toolbox) -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(&cli);
+    main_with(toolbox, Options::default())
+}
+
+/// [`main`] with the binary's own [`Options`] (an example's default port).
+pub fn main_with(toolbox: &'static Toolbox, options: Options) -> ExitCode {
+    let line = match parse_command_line(std::env::args_os(), &options) {
+        Ok(line) => line,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    match line.command {
+        None => serve(toolbox, line.serve),
+        Some(Command::Serve(cli)) => serve(toolbox, *cli),
+        Some(command) => crate::command::run(toolbox, command),
+    }
+}
+
+/// Serves until stdin closes (stdio) or a signal stops the server (HTTP).
+fn serve(toolbox: &'static Toolbox, cli: Cli) -> ExitCode {
+    init_logging(cli.log_level, cli.logging_format);
+    let format = cli.logging_format;
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.worker_threads(cli.threads.map_or_else(default_worker_threads, usize::from));
     let runtime = match runtime.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            report_error(format, &format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
@@ -203,15 +350,29 @@ pub fn main(toolbox: &'static Toolbox) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            tracing::error!("{message}");
-            eprintln!("error: {message}");
+            report_error(format, &message);
             ExitCode::FAILURE
         }
     }
 }
 
-fn init_logging(cli: &Cli) {
-    let level = match cli.log_level {
+/// Says once why the process stops: a JSON log line in the JSON format (what a log pipeline
+/// reads), else `error: ...` for the person at the terminal.
+pub(crate) fn report_error(format: LogFormat, message: &str) {
+    match format {
+        LogFormat::Json => tracing::error!("{message}"),
+        LogFormat::Standard => eprintln!("error: {message}"),
+    }
+}
+
+/// Whether log lines may carry ANSI colours: only to a terminal, and never with `NO_COLOR` set
+/// (<https://no-color.org>).
+fn colour(stderr_is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+pub(crate) fn init_logging(level: LogLevel, format: LogFormat) {
+    let level = match level {
         LogLevel::Debug => tracing::Level::DEBUG,
         LogLevel::Info => tracing::Level::INFO,
         LogLevel::Warn => tracing::Level::WARN,
@@ -221,10 +382,12 @@ fn init_logging(cli: &Cli) {
         .with_default(tracing::Level::WARN)
         .with_target("toolbox", level)
         .with_target("toolbox_runtime", level);
-    let builder = tracing_subscriber::fmt().with_writer(|| LossyStderr).with_max_level(level);
+    use std::io::IsTerminal as _;
+    let ansi = colour(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR"));
+    let builder = tracing_subscriber::fmt().with_writer(|| LossyStderr).with_max_level(level).with_ansi(ansi);
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
-    let result = match cli.logging_format {
+    let result = match format {
         LogFormat::Standard => builder.finish().with(filter).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).finish().with(filter).try_init(),
     };
@@ -338,12 +501,16 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
                 problems.join("\n")
             ));
         }
-    } else {
-        // Otherwise it only informs: the server listens at once, and a slow or absent database
-        // does not hold up the start.
-        let sources = sources.clone();
-        tokio::spawn(async move { log_drift(&sources.connect_all().await.drift) });
     }
+    // Otherwise it only informs, once the server listens (so that a start-up that fails, a port
+    // in use, is not followed by the comparison's own complaints): a slow or absent database does
+    // not hold up the start.
+    let compare_in_background = || {
+        if !cli.strict_schema {
+            let sources = sources.clone();
+            tokio::spawn(async move { log_drift(&sources.connect_all().await.drift) });
+        }
+    };
     let mcp = Arc::new(
         Mcp::new(toolbox, sources.clone())
             .with_default_query_timeout(cli.default_query_timeout)
@@ -360,6 +527,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
             );
         }
         tracing::info!(tools = toolbox.tools.len(), "serving MCP over stdio");
+        compare_in_background();
         let result =
             crate::stdio::serve(mcp.clone(), cli.max_request_bytes).await.map_err(|e| format!("stdio failed: {e}"));
         sources.close().await;
@@ -404,6 +572,7 @@ async fn run(toolbox: &'static Toolbox, cli: Cli) -> Result<(), String> {
         )
     })?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    compare_in_background();
     let shutdown = {
         let signal = shutdown_signal();
         let state = state.clone();
@@ -525,5 +694,110 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             let _ = tokio::signal::ctrl_c().await;
         }
         tracing::info!("shutting down");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<CommandLine, clap::Error> {
+        parse_command_line(std::iter::once("toolbox").chain(args.iter().copied()), &Options::default())
+    }
+
+    #[test]
+    fn the_server_flags_work_with_serve_and_without() {
+        let bare = parse(&["--port", "5001", "--rate-limit", "off"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.serve.port, 5001);
+        match parse(&["serve", "--port", "5001"]).unwrap().command {
+            Some(Command::Serve(cli)) => assert_eq!(cli.port, 5001),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse(&[]).unwrap().serve.port, 5000);
+        let mixed = parse(&["--port", "5001", "list"]).unwrap_err();
+        assert_eq!(mixed.kind(), clap::error::ErrorKind::ArgumentConflict, "{mixed}");
+    }
+
+    #[test]
+    fn a_binary_chooses_its_default_port() {
+        let options = Options { port: 5002 };
+        assert_eq!(parse_command_line(["toolbox"], &options).unwrap().serve.port, 5002);
+        match parse_command_line(["toolbox", "serve"], &options).unwrap().command {
+            Some(Command::Serve(cli)) => assert_eq!(cli.port, 5002),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse_command_line(["toolbox", "-p", "7"], &options).unwrap().serve.port, 7);
+    }
+
+    #[test]
+    fn the_address_may_be_a_host_name() {
+        let address = |a: &str| parse(&["--address", a]).map(|l| l.serve.address);
+        assert_eq!(address("localhost").unwrap(), IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(address("LOCALHOST").unwrap(), IpAddr::from([127, 0, 0, 1]));
+        assert_eq!(address("0.0.0.0").unwrap(), IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(address("[::1]").unwrap(), "::1".parse::<IpAddr>().unwrap());
+        let error = address("no-such-host.invalid").unwrap_err().to_string();
+        assert!(error.contains("neither an IP address nor a host name this machine resolves"), "{error}");
+    }
+
+    #[test]
+    fn stdio_refuses_a_port_or_an_address() {
+        for args in [
+            &["--stdio", "--port", "5001"][..],
+            &["serve", "--stdio", "-p", "5001"],
+            &["--address", "localhost", "--stdio"],
+        ] {
+            let error = parse(args).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+            assert!(
+                error
+                    .to_string()
+                    .contains("has no use with --stdio: over stdio the server listens on no address or port"),
+                "{error}"
+            );
+        }
+        assert!(parse(&["--stdio"]).unwrap().serve.stdio);
+    }
+
+    #[test]
+    fn the_reference_flags_say_that_the_configuration_is_compiled() {
+        for flag in RUNTIME_CONFIG_FLAGS {
+            for args in [vec![*flag, "tools.yaml"], vec!["serve", flag], vec![&format!("{flag}=x")[..]]] {
+                let error = parse(&args).unwrap_err().to_string();
+                assert!(error.starts_with(&format!("error: {flag} names a configuration")), "{error}");
+                assert!(error.contains("edit tools.yaml and rebuild: `cargo build --release`"), "{error}");
+                assert!(!error.contains("similar argument"), "{error}");
+            }
+        }
+        // Other unknown flags keep clap's message.
+        assert!(parse(&["--tool-url", "x"]).unwrap_err().to_string().contains("similar argument exists"));
+    }
+
+    #[test]
+    fn the_subcommands_parse() {
+        let invoke = parse(&["invoke", "get_flight", r#"{"a":1}"#, "--param", "flight_number=UA0008"]).unwrap();
+        match invoke.command {
+            Some(Command::Invoke(args)) => {
+                assert_eq!((args.tool.as_str(), args.arguments.as_deref()), ("get_flight", Some(r#"{"a":1}"#)));
+                assert_eq!(args.params, ["flight_number=UA0008"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(&["list"]).unwrap().command, Some(Command::List(_))));
+        assert!(matches!(parse(&["check"]).unwrap().command, Some(Command::Check(_))));
+        match parse(&["schema", "--toolset", "ops", "--protocol-version", "2024-11-05"]).unwrap().command {
+            Some(Command::Schema(args)) => assert_eq!(args.toolset.as_deref(), Some("ops")),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["schema", "--protocol-version", "1999-01-01"]).is_err());
+    }
+
+    #[test]
+    fn colour_goes_only_to_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".into())), "an empty NO_COLOR does not count (no-color.org)");
+        assert!(!colour(true, Some("1".into())));
+        assert!(!colour(false, None));
     }
 }

@@ -284,6 +284,36 @@ async fn list_tables_describes_columns() {
     assert!(details["indexes"].as_array().unwrap().iter().any(|i| i["index_name"] == "flights_airline_idx"));
 }
 
+/// A connection that breaks under a call (the server restarted, an administrator terminated it)
+/// is the source's failure and names the source, as SQLite's errors do; a statement's own error
+/// quotes the database.
+#[tokio::test]
+async fn a_connection_lost_under_a_call_names_the_source() {
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_eq!(r["structuredContent"]["rows"][0]["flight_number"], "UA0001", "{r}");
+    // The pooled connection is terminated from outside, as a restart would.
+    let mut admin = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+    let terminated: i64 = sqlx::query_scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(terminated >= 1);
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    let text = error_text(&r);
+    assert!(text.starts_with("source `flights-pg` is unavailable: "), "{text}");
+    // Client SQL that ends its own session.
+    let r = call(&mcp, "execute_sql", json!({"sql": "SELECT pg_terminate_backend(pg_backend_pid())"})).await;
+    let text = error_text(&r);
+    assert!(text.starts_with("source `flights-pg` is unavailable: "), "{text}");
+    // A statement's error is the database's.
+    let r = call(&mcp, "execute_sql", json!({"sql": "SELECT nope FROM flights"})).await;
+    assert_eq!(error_text(&r), "database error: column \"nope\" does not exist");
+}
+
 #[tokio::test]
 async fn a_database_that_is_down_is_an_error_naming_the_source_without_secrets() {
     let Some(db) = database().await else { return };
@@ -338,4 +368,26 @@ fn strict_schema_refuses_to_start_without_the_database() {
     assert!(stderr.contains("source `flights-pg`"), "{stderr}");
     assert!(stderr.contains("--strict-schema needs every source reachable"), "{stderr}");
     assert!(!stderr.contains("s3cret-pass"), "no credential in the message: {stderr}");
+}
+
+/// `check` (for a deploy pipeline) passes against the example database, and names an unreachable
+/// source with exit status 1, without its credentials.
+#[tokio::test]
+async fn check_confirms_the_live_schema_or_names_the_unreachable_source() {
+    let Some(db) = database().await else { return };
+    let check = |env: &[(&str, &str)]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_toolbox-example-postgres"));
+        command.arg("check").env("PGDATABASE", &db.name).env("PGSSLMODE", "disable");
+        command.envs(env.iter().copied()).output().expect("the binary runs")
+    };
+    let passed = check(&[]);
+    let report = String::from_utf8_lossy(&passed.stdout);
+    assert!(passed.status.success(), "{report}{}", String::from_utf8_lossy(&passed.stderr));
+    assert!(report.starts_with("ok: 11 statements of 1 source prepare"), "{report}");
+
+    let failed = check(&[("PGPORT", "1"), ("PGPASSWORD", "s3cret-pass")]);
+    let report = String::from_utf8_lossy(&failed.stdout);
+    assert_eq!(failed.status.code(), Some(1), "{report}");
+    assert!(report.starts_with("unreachable: source `flights-pg`: "), "{report}");
+    assert!(!report.contains("s3cret-pass"), "{report}");
 }

@@ -312,6 +312,7 @@ pub static AUTH_SERVICES: [rt::AuthServiceDef; 0] = [];
 /// The whole toolbox, as the runtime serves it.
 pub static TOOLBOX: rt::Toolbox = rt::Toolbox {
     config_path: "tools.yaml",
+    config_dir: "$DIR",
     server_name: "toolbox",
     server_version: env!("CARGO_PKG_VERSION"),
     sources: &SOURCES,

@@ -63,7 +63,7 @@ where
 {
     let mut statement = crate::telemetry::statement::begin(system, pool.source(), query.sql);
     let output = match query.arguments {
-        Err(e) => database_error(sqlx::Error::Encode(e)),
+        Err(e) => database_error(pool.source(), sqlx::Error::Encode(e)),
         Ok(arguments) => {
             let sqlx_query = match statement.take_sql() {
                 Cow::Borrowed(sql) => sqlx::query_with(sql, arguments),
@@ -100,7 +100,7 @@ where
         lease.end(done.as_ref().err());
         return match done {
             Ok(done) => ToolOutput::Affected { rows_affected: rows_affected(&done) },
-            Err(e) => database_error(e),
+            Err(e) => database_error(pool.source(), e),
         };
     };
     let mut w = RowsWriter::new(max_rows);
@@ -132,7 +132,7 @@ where
     match outcome {
         Some(Err(Failed(e))) => {
             lease.end(Some(&e));
-            database_error(e)
+            database_error(pool.source(), e)
         }
         Some(Err(Unencodable(output))) => output,
         Some(Ok(())) => {
@@ -241,7 +241,7 @@ where
     };
     lease.end(None);
     lease.close().await;
-    output.unwrap_or_else(database_error)
+    output.unwrap_or_else(|e| database_error(pool.source(), e))
 }
 
 /// Runs one statement of client SQL as a prepared statement. A named one: sqlx resolves the
@@ -263,15 +263,25 @@ where
         .await
 }
 
-/// The database's own message, which names the problem without any credential.
-pub fn database_error(e: sqlx::Error) -> ToolOutput {
-    let (failure, message) = match &e {
-        sqlx::Error::Database(db) => (Failure::Database, db.message().to_string()),
-        // The connection broke or could not be made: the source, not the statement.
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-            (Failure::Unavailable, e.to_string())
+/// The database's own message, which names the problem without any credential. A connection
+/// that broke (the server restarted, the connection was terminated) is the source's failure, not
+/// the statement's, and names the source, as a source that cannot be reached does.
+pub fn database_error(source: &str, e: sqlx::Error) -> ToolOutput {
+    match &e {
+        sqlx::Error::Database(db) if db.code().is_some_and(|c| connection_lost(&c)) => {
+            ToolOutput::Error(Failure::Unavailable, format!("source `{source}` is unavailable: {}", db.message()))
         }
-        other => (Failure::Database, other.to_string()),
-    };
-    ToolOutput::Error(failure, format!("database error: {message}"))
+        sqlx::Error::Database(db) => ToolOutput::Error(Failure::Database, format!("database error: {}", db.message())),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            ToolOutput::Error(Failure::Unavailable, format!("source `{source}` is unavailable: {e}"))
+        }
+        other => ToolOutput::Error(Failure::Database, format!("database error: {other}")),
+    }
+}
+
+/// SQLSTATEs that say the connection itself is gone: class 08 (connection exception) and
+/// PostgreSQL's operator intervention (`57P01` terminated by an administrator, `57P02` crash
+/// shutdown, `57P03` cannot connect now).
+fn connection_lost(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03")
 }

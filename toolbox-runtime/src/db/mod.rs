@@ -63,11 +63,12 @@ pub struct PoolStats {
 /// Makes a source's engine from its definition, resolving its settings; nothing connects yet.
 fn open(
     config_path: &str,
+    config_dir: &str,
     def: &'static SourceDef,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Box<dyn Engine>, StartupError> {
     Ok(match &def.kind {
-        SourceKindDef::Sqlite(d) => Box::new(sqlite::SqliteSource::open(config_path, def.name, d, lookup)?),
+        SourceKindDef::Sqlite(d) => Box::new(sqlite::SqliteSource::open(config_path, config_dir, def.name, d, lookup)?),
         SourceKindDef::Postgres(d) => Box::new(postgres::PostgresSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Mysql(d) => Box::new(mysql::MysqlSource::open(config_path, def.name, d, lookup)?),
     })
@@ -128,17 +129,18 @@ pub struct SourceHealth {
 
 impl Sources {
     /// Resolves the settings of every source of `config_path` with `lookup` (the process
-    /// environment, in the server: see [`crate::Toolbox::resolve_sources`]). Nothing is opened
-    /// yet; see [`Sources::connect_all`].
+    /// environment, in the server: see [`crate::Toolbox::resolve_sources`]), relative SQLite
+    /// paths against `config_dir`. Nothing is opened yet; see [`Sources::connect_all`].
     pub fn resolve(
         config_path: &str,
+        config_dir: &str,
         sources: &'static [SourceDef],
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartupError> {
         let mut entries = Vec::with_capacity(sources.len());
         let mut errors = Vec::new();
         for def in sources {
-            match open(config_path, def, lookup) {
+            match open(config_path, config_dir, def, lookup) {
                 Ok(engine) => entries.push(Source { def, engine }),
                 Err(e) => errors.push(e.0),
             }

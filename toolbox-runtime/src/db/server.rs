@@ -80,18 +80,80 @@ pub struct Resolved {
     pub read_only: bool,
     pub max_connections: u32,
     config_path: String,
+    /// Each query parameter: its name, its setting and its resolved value (for messages).
+    query_params: Vec<(&'static str, Setting, String)>,
 }
 
 impl Resolved {
-    /// The driver refused the URL: its description of what is wrong, without the URL.
-    pub fn invalid(&self, error: sqlx::Error) -> StartupError {
+    /// The driver refused the URL. Each query parameter is tried alone with `probe` (the
+    /// driver's own parser), so that the message names the setting of `tools.yaml` it refused, its
+    /// value and where the value came from, in the driver's words without its own names; else the
+    /// driver's description of what is wrong, without the URL.
+    pub fn invalid(&self, error: sqlx::Error, probe: impl Fn(&str) -> Option<sqlx::Error>) -> StartupError {
+        let scheme = self.url.split("://").next().unwrap_or_default();
+        for (key, setting, value) in &self.query_params {
+            let params = [(key.to_string(), value.clone())];
+            let alone = toolbox_config::url::connection_url(
+                scheme,
+                &toolbox_config::url::ServerSettings {
+                    host: "localhost",
+                    port: "",
+                    user: None,
+                    password: None,
+                    database: None,
+                    query_params: &params,
+                },
+            );
+            let Some(refused) = probe(&alone) else { continue };
+            let secret = ["pass", "secret", "key", "token"].iter().any(|s| key.to_ascii_lowercase().contains(s));
+            let what = if secret {
+                format!("queryParams `{key}`: the driver refuses its value")
+            } else {
+                let from =
+                    if setting.raw != value.as_str() { format!(" (from `{}`)", setting.raw) } else { String::new() };
+                format!("queryParams `{key}` is `{value}`{from}, which the driver refuses")
+            };
+            let values = accepted_values(scheme, key).map(|v| format!("; it takes {v}")).unwrap_or_default();
+            return StartupError(format!(
+                "{}:{}:{}: source `{}`: {what}: {}{values}",
+                self.config_path,
+                setting.line,
+                setting.col,
+                self.name,
+                driver_words(&refused.to_string())
+            ));
+        }
         StartupError(format!(
             "{}: source `{}`: invalid connection settings: {}",
             self.config_path,
             self.name,
-            error.to_string().replace(&self.url, "<url>")
+            driver_words(&error.to_string().replace(&self.url, "<url>"))
         ))
     }
+}
+
+/// The values of a query parameter with a fixed set, for the message that refuses another.
+fn accepted_values(scheme: &str, key: &str) -> Option<&'static str> {
+    match (scheme, key.to_ascii_lowercase().as_str()) {
+        ("postgres", "sslmode" | "ssl-mode") => Some("disable, allow, prefer, require, verify-ca or verify-full"),
+        ("mysql", "sslmode" | "ssl-mode") => Some("disabled, preferred, required, verify_ca or verify_identity"),
+        _ => None,
+    }
+}
+
+/// A driver's configuration error without what only its own code knows: sqlx wraps the message
+/// in "error with configuration: " once per layer and names the field of its options struct
+/// (`for \`ssl_mode\``), not the setting the user wrote.
+fn driver_words(message: &str) -> String {
+    let mut text = message;
+    while let Some(rest) = text.strip_prefix("error with configuration: ") {
+        text = rest;
+    }
+    let text = match text.rfind(" for `") {
+        Some(at) if text.ends_with('`') => &text[..at],
+        _ => text,
+    };
+    text.to_string()
 }
 
 /// Resolves a server source's settings into a `scheme://` URL and its timeouts, naming every
@@ -126,8 +188,21 @@ pub fn resolve(
             String::new()
         }
     };
+    let port = if url.is_empty() { String::new() } else { resolve(&def.port) };
+    let query_params: Vec<(&'static str, Setting, String)> =
+        if url.is_empty() { Vec::new() } else { def.query_params.iter().map(|(k, s)| (*k, *s, resolve(s))).collect() };
     let connect_timeout = def.connect_timeout.as_ref().map(|s| (s, resolve(s)));
     let query_timeout = def.query_timeout.as_ref().map(|s| (s, resolve(s)));
+    // Checked here, where the setting is known, rather than by the driver's URL parser, whose
+    // "invalid port number" says neither which setting nor which value.
+    if !port.is_empty() && port.parse::<u16>().is_err() {
+        let setting = &def.port;
+        let from = if setting.raw != port { format!(" (from `{}`)", setting.raw) } else { String::new() };
+        errors.push(format!(
+            "{config_path}:{}:{}: {owner}: `port` is `{port}`{from}, which is not a port number (1 to 65535)",
+            setting.line, setting.col
+        ));
+    }
     let mut duration = |value: Option<(&Setting, String)>, bare_seconds: bool, field: &str| {
         let (setting, text) = value?;
         match toolbox_config::duration::parse(&text, bare_seconds) {
@@ -154,6 +229,7 @@ pub fn resolve(
         read_only: def.read_only,
         max_connections: def.max_connections,
         config_path: config_path.to_string(),
+        query_params,
     })
 }
 

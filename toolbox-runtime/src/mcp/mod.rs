@@ -275,6 +275,7 @@ mod tests {
     }];
     static TOOLBOX: Toolbox = Toolbox {
         config_path: "tools.yaml",
+        config_dir: "/",
         server_name: "test",
         server_version: "0.0.0",
         sources: &[],

@@ -36,7 +36,8 @@ impl ServerSource<MySql> {
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartupError> {
         let resolved = resolve(config_path, name, def, "mysql", lookup)?;
-        let options = MySqlConnectOptions::from_str(&resolved.url).map_err(|e| resolved.invalid(e))?;
+        let options = MySqlConnectOptions::from_str(&resolved.url)
+            .map_err(|e| resolved.invalid(e, |url| MySqlConnectOptions::from_str(url).err()))?;
         let (query_timeout, read_only) = (resolved.query_timeout, resolved.read_only);
         let setup: Setup<MySql> = Box::new(move |connection| {
             Box::pin(async move {

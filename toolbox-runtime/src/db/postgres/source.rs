@@ -38,8 +38,9 @@ impl ServerSource<Postgres> {
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartupError> {
         let resolved = resolve(config_path, name, def, "postgres", lookup)?;
-        let mut options =
-            PgConnectOptions::from_str(&resolved.url).map_err(|e| resolved.invalid(e))?.application_name("toolbox");
+        let mut options = PgConnectOptions::from_str(&resolved.url)
+            .map_err(|e| resolved.invalid(e, |url| PgConnectOptions::from_str(url).err()))?
+            .application_name("toolbox");
         let mut session = Vec::new();
         if let Some(t) = resolved.query_timeout {
             session.push(("statement_timeout", format!("{}", t.as_millis())));
@@ -71,5 +72,56 @@ impl ServerSource<Postgres> {
             }),
         });
         Ok(Self::new(name, pool, def.statements))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::setting::Setting;
+
+    /// The settings of `examples/postgres/tools.yaml`, at their lines.
+    static DEF: ServerSourceDef = ServerSourceDef {
+        host: Setting { raw: "${PGHOST:127.0.0.1}", line: 7, col: 7 },
+        port: Setting { raw: "${PGPORT:5432}", line: 8, col: 7 },
+        user: None,
+        password: None,
+        database: None,
+        query_params: &[("sslmode", Setting { raw: "${PGSSLMODE:prefer}", line: 13, col: 12 })],
+        connect_timeout: None,
+        query_timeout: None,
+        max_connections: 4,
+        read_only: false,
+        statements: &[],
+    };
+
+    fn refusal(env: &[(&str, &str)]) -> String {
+        let lookup = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        match PostgresSource::open("tools.yaml", "flights-pg", &DEF, &lookup) {
+            Err(e) => e.0,
+            Ok(_) => panic!("{env:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn a_port_that_is_not_a_number_names_its_setting_and_variable() {
+        assert_eq!(
+            refusal(&[("PGPORT", "abc")]),
+            "tools.yaml:8:7: source `flights-pg`: `port` is `abc` (from `${PGPORT:5432}`), which is not a port number (1 to 65535)"
+        );
+    }
+
+    #[test]
+    fn an_sslmode_the_driver_refuses_is_named_once_as_written() {
+        assert_eq!(
+            refusal(&[("PGSSLMODE", "bogus")]),
+            "tools.yaml:13:12: source `flights-pg`: queryParams `sslmode` is `bogus` (from `${PGSSLMODE:prefer}`), which the driver refuses: unknown value \"bogus\"; it takes disable, allow, prefer, require, verify-ca or verify-full"
+        );
+    }
+
+    #[test]
+    fn settings_the_driver_takes_make_a_source() {
+        let lookup = |name: &str| (name == "PGSSLMODE").then(|| "require".to_string());
+        assert!(PostgresSource::open("tools.yaml", "flights-pg", &DEF, &lookup).is_ok());
     }
 }

@@ -1,6 +1,12 @@
 //! A SQLite source: the database file resolved at start-up, created from the embedded schema
 //! and seed when missing, its pool opened on first use (and re-tried until it opens), and the
 //! start-up check of each compiled statement against the file it will run on.
+//!
+//! A relative `database` is resolved against the directory `tools.yaml` was in when the binary
+//! was built, as the build resolves `schemaFile` and `seedFile` (and checks an existing database
+//! file), never against the working directory, which an MCP client that starts the server over
+//! stdio chooses (often `/`). When that directory does not exist on this machine (the binary was
+//! copied elsewhere), the start-up is refused with a message asking for an absolute path.
 
 use super::{OpenFor, SqlitePool};
 use crate::db::def::{CompiledStatement, SqliteSourceDef};
@@ -26,14 +32,23 @@ pub async fn pool(source: &Source) -> Result<&SqlitePool, String> {
 }
 
 impl SqliteSource {
-    /// Resolves the database path; nothing is opened yet.
+    /// Resolves the database path (a relative one against `config_dir`); nothing is opened yet.
     pub fn open(
         config_path: &str,
+        config_dir: &str,
         name: &'static str,
         def: &'static SqliteSourceDef,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartupError> {
-        let path = resolve_setting(config_path, &format!("source `{name}`"), &def.database, lookup)?;
+        let owner = format!("source `{name}`");
+        let written = resolve_setting(config_path, &owner, &def.database, lookup)?;
+        let path = database_path(&written, Path::new(config_dir)).map_err(|problem| {
+            let setting = &def.database;
+            StartupError(format!("{config_path}:{}:{}: {owner}: {problem}", setting.line, setting.col))
+        })?;
+        if path != MEMORY {
+            tracing::info!(source = name, "SQLite database {path}");
+        }
         Ok(Self { name, def, path, pool: OnceCell::new() })
     }
 
@@ -113,6 +128,38 @@ async fn check_statements(
 }
 
 const MEMORY: &str = ":memory:";
+
+/// The file a `database` setting names: `:memory:` and absolute paths as they are, a relative
+/// path joined to `config_dir` (the directory of `tools.yaml` at build time) when that directory
+/// exists here, else a message saying what to do.
+fn database_path(written: &str, config_dir: &Path) -> Result<String, String> {
+    if written == MEMORY || Path::new(written).is_absolute() {
+        return Ok(written.to_string());
+    }
+    if written.is_empty() {
+        return Err("the database path is empty".into());
+    }
+    if config_dir.is_dir() {
+        // `..` and `.` taken away by their text, so that the path logged is the plain one.
+        let mut path = PathBuf::new();
+        for part in config_dir.join(written).components() {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    path.pop();
+                }
+                other => path.push(other),
+            }
+        }
+        return Ok(path.display().to_string());
+    }
+    Err(format!(
+        "the database path `{written}` is relative, and a relative path is resolved against the directory \
+         of tools.yaml when the binary was built, `{}`, which does not exist on this machine: give an \
+         absolute path (in tools.yaml, or in the variable its `database` names)",
+        config_dir.display()
+    ))
+}
 
 async fn open_sqlite(handle: &SqliteSource) -> Result<SqlitePool, String> {
     let def = handle.def;
@@ -194,4 +241,34 @@ fn run_scripts(connection: &Connection, schema: &str, seed: Option<&str>) -> rus
         connection.execute_batch(seed)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_database_is_resolved_against_the_directory_of_tools_yaml() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let joined = |p: &str| base.join(p).display().to_string();
+        assert_eq!(database_path("demo/airline.db", base).unwrap(), joined("demo/airline.db"));
+        assert_eq!(database_path("./airline.db", base).unwrap(), joined("airline.db"));
+        let up = base.parent().unwrap().join("up.db").display().to_string();
+        assert_eq!(database_path("../up.db", base).unwrap(), up);
+        assert_eq!(database_path("demo/../x/./a.db", base).unwrap(), joined("x/a.db"));
+        assert_eq!(database_path("/var/lib/toolbox/a.db", base).unwrap(), "/var/lib/toolbox/a.db");
+        assert_eq!(database_path(":memory:", base).unwrap(), ":memory:");
+    }
+
+    #[test]
+    fn a_relative_database_is_refused_when_the_build_directory_is_not_here() {
+        let gone = Path::new("/nonexistent/build/dir");
+        let error = database_path("demo/airline.db", gone).unwrap_err();
+        assert!(error.contains("`demo/airline.db` is relative"), "{error}");
+        assert!(error.contains("`/nonexistent/build/dir`, which does not exist on this machine"), "{error}");
+        assert!(error.contains("give an absolute path"), "{error}");
+        // An absolute path needs no directory.
+        assert_eq!(database_path("/data/a.db", gone).unwrap(), "/data/a.db");
+    }
 }
