@@ -345,6 +345,7 @@ mod tests {
         header_params: &[],
         query_timeout_ms: None,
         rate_limit: None,
+        template_params: 0,
         handler: |_, _| Box::pin(async { ToolOutput::Affected { rows_affected: 0 } }),
     };
 
