@@ -101,11 +101,17 @@ fn failures_are_rendered_with_the_display_path_and_become_compile_errors() {
     let out = generate(&dir.path().join("tools.yaml"), "conf/tools.yaml", &|_| None);
     assert_eq!(out.errors.len(), 1);
     assert!(
-        out.errors[0].starts_with("conf/tools.yaml:14:12: the statement of tool `find` does not prepare"),
+        out.errors[0].starts_with("conf/tools.yaml:14:19: the statement of tool `find` does not prepare"),
         "{}",
         out.errors[0]
     );
     assert!(out.errors[0].contains("no such column: nmae"));
+    // The caret is under the column the database names, not at the start of the statement.
+    assert!(
+        out.errors[0].contains("14 | statement: SELECT nmae FROM t WHERE id = ?\n   |                   ^"),
+        "{}",
+        out.errors[0]
+    );
     assert!(format_file(&out.code).contains("compile_error!"));
 }
 
