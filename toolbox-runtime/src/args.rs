@@ -14,7 +14,7 @@ use std::fmt;
 pub use toolbox_config::model::ParamType as ParamKind;
 
 /// What a value of `kind` looks like, for messages.
-fn expected(kind: ParamKind) -> &'static str {
+pub(crate) fn expected(kind: ParamKind) -> &'static str {
     match kind {
         ParamKind::String => "a string",
         ParamKind::Integer => "an integer",

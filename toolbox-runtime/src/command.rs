@@ -131,15 +131,13 @@ fn list(toolbox: &'static Toolbox) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// What a value of `kind` looks like, for messages.
-fn expected(kind: ParamKind) -> &'static str {
+/// What a value of `kind` looks like on the command line: as in a call, written as JSON when
+/// it is an array or an object.
+fn expected(kind: ParamKind) -> String {
+    let what = crate::args::expected(kind);
     match kind {
-        ParamKind::String => "a string",
-        ParamKind::Integer => "an integer",
-        ParamKind::Float => "a number",
-        ParamKind::Boolean => "true or false",
-        ParamKind::Array => "a JSON array",
-        ParamKind::Map => "a JSON object",
+        ParamKind::Array | ParamKind::Map => format!("{what} written as JSON"),
+        _ => what.to_string(),
     }
 }
 
