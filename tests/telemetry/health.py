@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
-from telemetry_harness import (Checks, Mcp, Toolbox, demo_env, free_port, get, in_ci, keep_or_remove, new_tmp, tool_rows,
-                               toolbox_binary, wait_until)
+from telemetry_harness import (Checks, Mcp, Toolbox, demo_env, free_port, get, in_ci, run_parts, tool_rows, wait_until)
 from otlp_traces import postgres_binary
 
 checks = Checks()
@@ -205,28 +202,14 @@ def postgres_required(tmp: Path) -> None:
         server.stop()
 
 
-def main() -> int:
-    binary = toolbox_binary()
-    if not binary.is_file():
-        print(f"no toolbox binary at {binary}", file=sys.stderr)
-        return 2
-    print(f"toolbox {binary}", flush=True)
-    tmp = new_tmp("toolbox-health-")
-    try:
-        for name, part in (("--require-source", lambda: sources_required(binary, tmp)),
-                           ("graceful shutdown", lambda: graceful_shutdown(binary, tmp)),
-                           ("--drain-delay", lambda: drain_delay(binary, tmp)),
-                           ("--require-source with PostgreSQL", lambda: postgres_required(tmp))):
-            try:
-                part()
-            except Exception:  # noqa: BLE001 - report and go on to the next part
-                checks.check(f"{name}: ran to the end", False, traceback.format_exc())
-    finally:
-        keep_or_remove(tmp)
-    return 0 if checks.failed == 0 else 1
+def main() -> None:
+    run_parts(checks, "toolbox-health-", [
+        ("--require-source", sources_required),
+        ("graceful shutdown", graceful_shutdown),
+        ("--drain-delay", drain_delay),
+        ("--require-source with PostgreSQL", lambda _binary, tmp: postgres_required(tmp)),
+    ])
 
 
 if __name__ == "__main__":
-    code = main()
-    print(checks.summary())
-    sys.exit(code)
+    main()

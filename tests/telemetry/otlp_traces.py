@@ -35,14 +35,11 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
-from telemetry_harness import (LEGACY_VERSION, MODERN_VERSION, Checks, Mcp, OtlpReceiver, Span, Toolbox, demo_env,
-                               in_ci, is_tool_error, keep_or_remove, new_tmp, tool_rows, toolbox_binary, wait_until)
+from telemetry_harness import (Checks, LEGACY_VERSION, MODERN_VERSION, Mcp, OtlpReceiver, Span, Toolbox, demo_env, in_ci, is_tool_error, run_parts, tool_rows, wait_until)
 from sdk_harness import target_dir
 
 checks = Checks()
@@ -330,27 +327,13 @@ def postgres_statement_span(tmp: Path) -> None:
             print(f"--- toolbox log ({server.log}) ---\n{server.output()[-4000:]}")
 
 
-def main() -> int:
-    binary = toolbox_binary()
-    if not binary.is_file():
-        print(f"no toolbox binary at {binary}", file=sys.stderr)
-        return 2
-    print(f"toolbox {binary}", flush=True)
-    tmp = new_tmp("toolbox-otlp-")
-    try:
-        for name, part in (("traces and metrics", lambda: traces_and_metrics(binary, tmp)),
-                           ("parent-based sampling", lambda: parent_based_sampling(binary, tmp)),
-                           ("the PostgreSQL statement span", lambda: postgres_statement_span(tmp))):
-            try:
-                part()
-            except Exception:  # noqa: BLE001 - report and go on to the next part
-                checks.check(f"{name}: ran to the end", False, traceback.format_exc())
-    finally:
-        keep_or_remove(tmp)
-    return 0 if checks.failed == 0 else 1
+def main() -> None:
+    run_parts(checks, "toolbox-otlp-", [
+        ("traces and metrics", traces_and_metrics),
+        ("parent-based sampling", parent_based_sampling),
+        ("the PostgreSQL statement span", lambda _binary, tmp: postgres_statement_span(tmp)),
+    ])
 
 
 if __name__ == "__main__":
-    code = main()
-    print(checks.summary())
-    sys.exit(code)
+    main()

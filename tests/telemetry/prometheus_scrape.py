@@ -29,13 +29,10 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 import time
-import traceback
 from pathlib import Path
 
-from telemetry_harness import (Checks, Mcp, Prometheus, Toolbox, demo_env, free_port, get, in_ci, is_tool_error,
-                               keep_or_remove, new_tmp, parse_exposition, rpc_error_code, tool_rows, toolbox_binary)
+from telemetry_harness import (Checks, Mcp, Prometheus, Toolbox, demo_env, free_port, get, in_ci, is_tool_error, parse_exposition, rpc_error_code, run_parts, tool_rows)
 
 checks = Checks()
 INVALID_PARAMS = -32602
@@ -262,25 +259,11 @@ def scraped_by_prometheus(binary: Path, tmp: Path) -> None:
             print(f"--- toolbox log ({server.log}) ---\n{server.output()[-4000:]}")
 
 
-def main() -> int:
-    binary = toolbox_binary()
-    if not binary.is_file():
-        print(f"no toolbox binary at {binary}", file=sys.stderr)
-        return 2
-    print(f"toolbox {binary}; prometheus {shutil.which('prometheus') or 'not installed'}", flush=True)
-    tmp = new_tmp("toolbox-prometheus-")
-    try:
-        for part in (without_metrics, metrics_on_main_listener, outcomes, scraped_by_prometheus):
-            try:
-                part(binary, tmp)
-            except Exception:  # noqa: BLE001 - report and go on to the next part
-                checks.check(f"{part.__name__} ran to the end", False, traceback.format_exc())
-    finally:
-        keep_or_remove(tmp)
-    return 0 if checks.failed == 0 else 1
+def main() -> None:
+    parts = [without_metrics, metrics_on_main_listener, outcomes, scraped_by_prometheus]
+    run_parts(checks, "toolbox-prometheus-", [(part.__name__, part) for part in parts],
+              f"; prometheus {shutil.which('prometheus') or 'not installed'}")
 
 
 if __name__ == "__main__":
-    code = main()
-    print(checks.summary())
-    sys.exit(code)
+    main()

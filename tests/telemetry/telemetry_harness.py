@@ -517,3 +517,27 @@ def port_is_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def run_parts(checks: "Checks", tmp_prefix: str, parts: list[tuple[str, Callable[[Path, Path], None]]],
+              banner: str = "") -> None:
+    """A script's whole run: each part with the toolbox binary and a temporary directory, every
+    part run even when one before it raised (reported as a failed check); then the summary line
+    and the exit status (1 on any failure, 2 without a binary)."""
+    import traceback
+    binary = toolbox_binary()
+    if not binary.is_file():
+        print(f"no toolbox binary at {binary}", file=sys.stderr)
+        sys.exit(2)
+    print(f"toolbox {binary}{banner}", flush=True)
+    tmp = new_tmp(tmp_prefix)
+    try:
+        for name, part in parts:
+            try:
+                part(binary, tmp)
+            except Exception:  # noqa: BLE001 - report and go on to the next part
+                checks.check(f"{name}: ran to the end", False, traceback.format_exc())
+    finally:
+        keep_or_remove(tmp)
+    print(checks.summary())
+    sys.exit(0 if checks.failed == 0 else 1)
