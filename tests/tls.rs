@@ -82,6 +82,14 @@ fn write_cert(dir: &Path, cert: &ServerCert) -> (PathBuf, PathBuf) {
     (cert_path, key_path)
 }
 
+/// Writes `cert` into `dir` and starts the server with it and `extra` flags.
+fn start_tls(dir: &Path, cert: &ServerCert, extra: &[&str]) -> Server {
+    let (cert_path, key_path) = write_cert(dir, cert);
+    let mut args = vec!["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
 /// A running server, killed when dropped.
 struct Server {
     child: Child,
@@ -256,15 +264,8 @@ fn serves_mcp_over_https_and_reloads_the_certificate_on_sighup() {
     let pki = Pki::new();
     let files = tempfile::tempdir().unwrap();
     let first = pki.server_cert(true);
-    let (cert_path, key_path) = write_cert(files.path(), &first);
-    let mut server = Server::start(&[
-        "--tls-cert",
-        cert_path.to_str().unwrap(),
-        "--tls-key",
-        key_path.to_str().unwrap(),
-        "--rate-limit",
-        "off",
-    ]);
+    let mut server = start_tls(files.path(), &first, &["--rate-limit", "off"]);
+    let (cert_path, key_path) = (files.path().join("cert.pem"), files.path().join("key.pem"));
     let port = server.port;
     let client = pki.client();
     server.wait_for_log("TLS on: the certificate from", 1);
@@ -413,15 +414,7 @@ fn the_tls_port_refuses_plain_http_and_stalled_handshakes() {
     let pki = Pki::new();
     let files = tempfile::tempdir().unwrap();
     let cert = pki.server_cert(true);
-    let (cert_path, key_path) = write_cert(files.path(), &cert);
-    let mut server = Server::start(&[
-        "--tls-cert",
-        cert_path.to_str().unwrap(),
-        "--tls-key",
-        key_path.to_str().unwrap(),
-        "--header-read-timeout",
-        "1s",
-    ]);
+    let mut server = start_tls(files.path(), &cert, &["--header-read-timeout", "1s"]);
     let port = server.port;
     let client = pki.client();
 
@@ -483,17 +476,11 @@ fn the_tls_port_refuses_plain_http_and_stalled_handshakes() {
 fn sigterm_closes_idle_and_handshaking_tls_connections_at_once() {
     let pki = Pki::new();
     let files = tempfile::tempdir().unwrap();
-    let (cert_path, key_path) = write_cert(files.path(), &pki.server_cert(false));
-    let mut server = Server::start(&[
-        "--tls-cert",
-        cert_path.to_str().unwrap(),
-        "--tls-key",
-        key_path.to_str().unwrap(),
-        "--header-read-timeout",
-        "30s",
-        "--shutdown-timeout",
-        "20s",
-    ]);
+    let mut server = start_tls(
+        files.path(),
+        &pki.server_cert(false),
+        &["--header-read-timeout", "30s", "--shutdown-timeout", "20s"],
+    );
     let mut idle = connect(server.port, &pki.client()).unwrap();
     ping(&mut idle).unwrap();
     let mut handshaking = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
