@@ -327,10 +327,30 @@ def postgres_statement_span(tmp: Path) -> None:
             print(f"--- toolbox log ({server.log}) ---\n{server.output()[-4000:]}")
 
 
+def exporters_switched_off(binary: Path, tmp: Path) -> None:
+    """OTEL_METRICS_EXPORTER=none exports traces only; OTEL_TRACES_EXPORTER=none metrics only."""
+    for off, kept in (("OTEL_METRICS_EXPORTER", "traces"), ("OTEL_TRACES_EXPORTER", "metrics")):
+        receiver = OtlpReceiver()
+        env = demo_env(tmp / f"off-{kept}", **QUICK_EXPORT, **{off: "none"})
+        server = start(binary, tmp / f"off-{kept}.log", receiver, env)
+        try:
+            status, response = Mcp(server.base).call("get_flight", {"flight_number": "UA0008"})
+            checks.check(f"{off}=none: the call answers", status == 200 and tool_rows(response) is not None, response)
+            arrived = wait_until(lambda: bool(receiver.spans() if kept == "traces" else receiver.metrics()), EXPORT_WAIT, 0.2)
+            checks.check(f"{off}=none: {kept} still arrive", arrived)
+            time.sleep(1.5)  # several export intervals of the other signal
+            other = receiver.metrics() if kept == "traces" else receiver.spans()
+            checks.check(f"{off}=none: nothing of the other signal arrives", not other, other[:3])
+        finally:
+            server.stop()
+            receiver.close()
+
+
 def main() -> None:
     run_parts(checks, "toolbox-otlp-", [
         ("traces and metrics", traces_and_metrics),
         ("parent-based sampling", parent_based_sampling),
+        ("the exporters switched off one by one", exporters_switched_off),
         ("the PostgreSQL statement span", lambda _binary, tmp: postgres_statement_span(tmp)),
     ])
 

@@ -231,6 +231,10 @@ impl Throttle {
     /// `Some(lines left out since the last one)` when `key` may log now.
     fn admit(&self, key: &'static str) -> Option<u64> {
         let second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        self.admit_at(key, second)
+    }
+
+    fn admit_at(&self, key: &'static str, second: u64) -> Option<u64> {
         let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match entries.iter_mut().find(|(k, _, _)| *k == key) {
             Some((_, last, suppressed)) if *last == second => {
@@ -327,5 +331,21 @@ impl ToolCall<'_> {
             ToolOutcome::Output(ToolOutput::Rows { rows, truncated, .. }) => (*rows, *truncated),
             _ => (0, false),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Throttle;
+
+    #[test]
+    fn failure_lines_are_one_per_tool_and_second_and_count_what_was_left_out() {
+        let throttle = Throttle::new();
+        assert_eq!(throttle.admit_at("a", 10), Some(0));
+        assert_eq!(throttle.admit_at("a", 10), None);
+        assert_eq!(throttle.admit_at("a", 10), None);
+        assert_eq!(throttle.admit_at("b", 10), Some(0), "each tool has its own second");
+        assert_eq!(throttle.admit_at("a", 11), Some(2), "the next second's line says two were left out");
+        assert_eq!(throttle.admit_at("a", 12), Some(0));
     }
 }
