@@ -14,6 +14,25 @@ pub enum SourceKindDef {
     Mysql(ServerSourceDef),
 }
 
+impl SourceKindDef {
+    /// The source's type, as `tools.yaml` names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceKindDef::Sqlite(_) => "sqlite",
+            SourceKindDef::Postgres(_) => "postgres",
+            SourceKindDef::Mysql(_) => "mysql",
+        }
+    }
+
+    /// The compiled statements of a SQL source; none for a source that is not SQL.
+    pub fn statements(&self) -> &'static [CompiledStatement] {
+        match self {
+            SourceKindDef::Sqlite(d) => d.statements,
+            SourceKindDef::Postgres(d) | SourceKindDef::Mysql(d) => d.statements,
+        }
+    }
+}
+
 /// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.
 pub struct ServerSourceDef {
     pub host: Setting,
