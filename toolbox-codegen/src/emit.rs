@@ -8,6 +8,7 @@
 //! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
+pub(crate) mod http;
 mod tables;
 mod toolsets;
 mod values;
@@ -129,8 +130,14 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
-    let tool_modules: Vec<TokenStream> =
-        sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
+    // A tool's slot: its place among its source's tools (an `http` source's table of headers).
+    let slot = |i: usize| sorted[..i].iter().filter(|t| t.source_index == sorted[i].source_index).count();
+    let tool_modules: Vec<TokenStream> = sorted
+        .iter()
+        .zip(&modules)
+        .enumerate()
+        .map(|(i, (t, m))| tool_module(t, &format_ident!("{}", m), slot(i)))
+        .collect();
     let tool_defs: Vec<TokenStream> = sorted
         .iter()
         .zip(&modules)
@@ -206,7 +213,16 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     })
                 })
                 .collect();
-            source_def(s, scripts, &statements)
+            let http_headers: Vec<TokenStream> = sorted
+                .iter()
+                .zip(&modules)
+                .filter(|(t, _)| t.source_index == index)
+                .map(|(_, m)| {
+                    let m = format_ident!("{}", m);
+                    quote!(&tools::#m::HEADERS)
+                })
+                .collect();
+            source_def(s, scripts, &statements, &http_headers)
         })
         .collect();
     let source_count = index(sources.len());
@@ -337,7 +353,7 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
 }
 
 /// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
-fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
+fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize) -> TokenStream {
     let tool = plan.tool;
     let module_doc = doc(&format!(
         "`{}` ({}): {}",
@@ -347,6 +363,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     ));
     match plan.source {
         SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
+        SourceType::Http => http::tool_module(plan, module, &module_doc, slot),
     }
 }
 
@@ -377,6 +394,8 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
                 quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             )
         }
+        // `tool_module` sends http tools to `http::tool_module`.
+        ToolKind::Http => unreachable!("an http tool is not a SQL tool"),
         ToolKind::Sql | ToolKind::ListTables => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();

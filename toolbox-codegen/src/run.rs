@@ -76,6 +76,11 @@ pub fn generate_with(
         let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
         let sqlite = match &source.kind {
             SourceKind::Sqlite(sqlite) => sqlite,
+            SourceKind::Http(_) => {
+                scripts.push((None, None));
+                emit::http::plan_tools(&tools, source_index, &mut tool_plans);
+                continue;
+            }
             SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
                 let engine =
                     if matches!(source.kind, SourceKind::Postgres(_)) { Engine::Postgres } else { Engine::Mysql };

@@ -20,6 +20,7 @@ pub mod builtin;
 pub mod diag;
 pub mod duration;
 pub mod env;
+pub mod http;
 pub mod model;
 pub mod names;
 #[cfg(feature = "yaml")]

@@ -36,6 +36,7 @@ pub enum SourceKind {
     Sqlite(SqliteSource),
     Postgres(ServerSource),
     Mysql(ServerSource),
+    Http(crate::http::HttpSource),
 }
 
 impl SourceKind {
@@ -48,6 +49,7 @@ impl SourceKind {
             SourceKind::Sqlite(_) => SourceType::Sql(Engine::Sqlite),
             SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
             SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
+            SourceKind::Http(_) => SourceType::Http,
         }
     }
 
@@ -65,12 +67,15 @@ impl SourceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SourceType {
     Sql(Engine),
+    /// An HTTP API (`type: http`).
+    Http,
 }
 
 impl SourceType {
     pub fn type_name(self) -> &'static str {
         match self {
             SourceType::Sql(engine) => engine.type_name(),
+            SourceType::Http => "http",
         }
     }
 
@@ -78,6 +83,7 @@ impl SourceType {
     pub fn engine(self) -> Option<Engine> {
         match self {
             SourceType::Sql(engine) => Some(engine),
+            SourceType::Http => None,
         }
     }
 }
@@ -238,6 +244,8 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// An HTTP request from `tools.yaml` (see [`crate::http`]).
+    Http,
 }
 
 impl ToolType {
@@ -250,6 +258,7 @@ impl ToolType {
         ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
         ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
         ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
+        ("http", ToolType { source: SourceType::Http, kind: ToolKind::Http }),
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -300,6 +309,8 @@ pub struct Tool {
     pub rate_limit: Option<crate::rate::Rate>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
     pub read_only: bool,
+    /// For `http` tools: the request (its parameters are `parameters`).
+    pub http: Option<Box<crate::http::HttpTool>>,
 }
 
 /// MCP tool annotations; `None` means "not stated".

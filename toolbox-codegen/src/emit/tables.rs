@@ -21,6 +21,7 @@ pub(super) fn source_def(
     source: &Source,
     scripts: &(Option<String>, Option<String>),
     statements: &[StatementColumns],
+    http_headers: &[TokenStream],
 ) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
@@ -58,6 +59,7 @@ pub(super) fn source_def(
                 }
             }
         }
+        SourceKind::Http(http) => super::http::source_def(&source.name.value, http, http_headers),
         SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
             let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
                 Some(v) => {

@@ -46,10 +46,14 @@ pub(super) fn toolset_defs(
                         .all(|v| &v.columns == first)
                         .then(|| schema::output_schema(engine, first, t.tool.max_rows.is_some()))
                 }
-                (SourceType::Sql(_), ToolKind::ExecuteSql) => None,
+                (SourceType::Sql(_), _) => None,
+                (SourceType::Http, _) => t.tool.http.as_deref().map(super::http::output_schema),
             };
-            let mut entry =
-                schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
+            let mut annotations = schema::annotations(t.tool, t.source_read_only);
+            if t.source == SourceType::Http {
+                annotations = super::http::annotations(t.tool, annotations);
+            }
+            let mut entry = schema::tool_entries(t.tool, &params, output, annotations);
             if t.tool.ty.kind == ToolKind::ExecuteSql {
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({

@@ -21,6 +21,7 @@ impl Reader<'_> {
         let source = obj.required_string("source", &mut self.diags);
         let description = obj.required_string("description", &mut self.diags).map(|d| self.resolve_now(d).value);
         let what = obj.what.clone();
+        let mut http = None;
         let (statement, parameters, template_parameters) = match ty.kind {
             ToolKind::Sql => (
                 obj.required_string("statement", &mut self.diags).map(|s| self.resolve_now(s)),
@@ -35,6 +36,11 @@ impl Reader<'_> {
                 }
                 None => (None, Vec::new(), Vec::new()),
             },
+            ToolKind::Http => {
+                let (parameters, tool) = self.http_tool(&mut obj, &what);
+                http = tool.map(Box::new);
+                (None, parameters, Vec::new())
+            }
         };
         let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
             match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {
@@ -66,7 +72,7 @@ impl Reader<'_> {
                 None
             }
         });
-        let max_rows = if ty.kind == ToolKind::ListTables {
+        let max_rows = if matches!(ty.kind, ToolKind::ListTables | ToolKind::Http) {
             None
         } else {
             obj.take("maxRows").and_then(|(n, _)| {
@@ -117,6 +123,7 @@ impl Reader<'_> {
             query_timeout_ms,
             rate_limit,
             read_only,
+            http,
         });
     }
 

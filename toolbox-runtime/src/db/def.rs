@@ -12,6 +12,7 @@ pub enum SourceKindDef {
     Sqlite(SqliteSourceDef),
     Postgres(ServerSourceDef),
     Mysql(ServerSourceDef),
+    Http(crate::db::http::HttpSourceDef),
 }
 
 impl SourceKindDef {
@@ -21,6 +22,7 @@ impl SourceKindDef {
             SourceKindDef::Sqlite(_) => "sqlite",
             SourceKindDef::Postgres(_) => "postgres",
             SourceKindDef::Mysql(_) => "mysql",
+            SourceKindDef::Http(_) => "http",
         }
     }
 
@@ -29,6 +31,7 @@ impl SourceKindDef {
         match self {
             SourceKindDef::Sqlite(d) => d.statements,
             SourceKindDef::Postgres(d) | SourceKindDef::Mysql(d) => d.statements,
+            SourceKindDef::Http(_) => &[],
         }
     }
 }
