@@ -171,3 +171,12 @@ class Server:
 
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
+
+
+def serve(binary: Path, env: dict[str, str], log: Path, args: list[str] | None = None) -> Any:
+    """A Server, or with TOOLBOX_BALANCER set, several instances behind that balancer
+    (tests/deploy/fleet.py's Fleet, which has the same `base`, `running`, `stop` and `tail`)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "deploy"))
+    from fleet import from_environment
+    return from_environment(binary, env, log, args) or Server(binary, env, log, args)
