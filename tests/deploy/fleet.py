@@ -198,6 +198,17 @@ class Fleet:
             self._stop_balancer()
         raise RuntimeError(f"{self.kind} did not start; see {self.workdir}/{self.kind}.log")
 
+    def withdraw(self, instance: Instance) -> None:
+        """Takes `instance` out of the balancer's servers and reloads it, as an orchestrator does
+        when it stops an instance (nginx's open-source version cannot see /readyz by itself)."""
+        backends = [i.port for i in self.instances if i is not instance and i.running()]
+        config = balancer_config(self.kind, self.port, backends, self.workdir)
+        (self.workdir / f"{'haproxy.cfg' if self.kind == 'haproxy' else 'nginx.conf'}").write_text(config)
+        if self.kind == "nginx" and self.balancer is not None:
+            self.balancer.send_signal(signal.SIGHUP)  # new workers; the old ones finish their requests
+        else:
+            raise RuntimeError("withdraw is for nginx; HAProxy's /readyz checks take the instance out")
+
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
