@@ -30,3 +30,7 @@ echo "== the reference's own SDKs (toolbox-core, toolbox-langchain, @toolbox-sdk
 bash tests/peers/install_toolbox_sdks.sh
 bash tests/peers/toolbox_sdks.sh
 bash tests/peers/hotels.sh
+
+echo "== three instances behind HAProxy and nginx, the systemd unit (docs/deploy.md)"
+bash tests/deploy/install.sh
+bash tests/deploy/run.sh
