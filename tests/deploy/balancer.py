@@ -15,7 +15,9 @@ configurations of docs/deploy.md): what a deployment relies on.
   faults     h2load with 64 connections through each balancer: one instance gets SIGTERM during
              a run, SIGKILL during another; the failed calls of each are reported (SIGTERM
              through HAProxy, and through nginx with the instance taken out of the upstream:
-             none allowed; otherwise at most one per connection);
+             none allowed; otherwise at most one per connection); and 9 clients running long
+             statements through HAProxy when an instance is killed: its calls fail with 502,
+             none is run again elsewhere;
   throughput h2load through HAProxy in front of 1, 2 and 3 instances (reported, not asserted).
 
 Usage: tests/deploy/balancer.py TOOLBOX_BINARY [PARTS...]   (parts: handshake shutdown faults
@@ -356,6 +358,48 @@ def faults(binary: Path, tmp: Path, kind: str) -> None:
             fleet.stop()
 
 
+def killed_mid_call(binary: Path, tmp: Path) -> None:
+    """Through HAProxy, 9 clients each running long statements; SIGKILL to an instance: the
+    calls it was executing fail with 502 (HAProxy retries only what was never sent, so a call
+    that may have written is not run twice), the others go on."""
+    fleet = start_fleet(binary, tmp, "killed-mid-call", "haproxy", ["--rate-limit", "off"])
+    outcomes: list[Any] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", fleet.port, timeout=120)
+        while not stop.is_set():
+            try:
+                status, reply = post(conn, "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                                                    "params": slow_sql(3_000_000)})
+                outcomes.append(status if status != 200 or "result" not in reply else "ok")
+            except (OSError, http.client.HTTPException) as e:
+                outcomes.append(type(e).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", fleet.port, timeout=120)
+
+    try:
+        threads = [threading.Thread(target=client) for _ in range(9)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        before = len(outcomes)
+        fleet.instances[0].kill()
+        time.sleep(1.5)
+        stop.set()
+        for t in threads:
+            t.join()
+        failed = [o for o in outcomes[before:] if o != "ok"]
+        # A client whose connection HAProxy closed with the 502 may see the close instead.
+        check(f"SIGKILL mid-call through HAProxy: the calls the instance was running failed with 502 ({len(failed)}), "
+              f"the others answered ({outcomes.count('ok')})",
+              1 <= len(failed) <= 9 and all(o in (502, "RemoteDisconnected") for o in failed)
+              and outcomes.count("ok") > 0, outcomes)
+    finally:
+        stop.set()
+        fleet.stop()
+
+
 def throughput(binary: Path, tmp: Path) -> None:
     rates = []
     for n in (1, 2, 3):
@@ -398,6 +442,7 @@ def main() -> int:
             elif part == "faults":
                 for kind in ("haproxy", "nginx"):
                     faults(binary, tmp, kind)
+                killed_mid_call(binary, tmp)
             elif part == "throughput":
                 throughput(binary, tmp)
             else:
