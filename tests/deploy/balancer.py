@@ -22,7 +22,7 @@ configurations of docs/deploy.md): what a deployment relies on.
 
 Usage: tests/deploy/balancer.py TOOLBOX_BINARY [PARTS...]   (parts: handshake shutdown faults
 throughput; default all). Prints `N passed, M failed` last and exits non-zero on any failure.
-DEPLOY_LOAD_SECONDS sets each h2load run's length (default 4).
+DEPLOY_LOAD_SECONDS sets each h2load run's length (default 4, at least 3).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from fleet import Fleet, Instance, http_status  # noqa: E402
 LEGACY = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
 MODERN = "2026-07-28"
 GET_FLIGHT = {"name": "get_flight", "arguments": {"flight_number": "UA0008"}}
-LOAD_SECONDS = int(os.environ.get("DEPLOY_LOAD_SECONDS", "4"))
+LOAD_SECONDS = max(3, int(os.environ.get("DEPLOY_LOAD_SECONDS", "4")))
 
 passed = failed = 0
 
@@ -326,7 +326,8 @@ def faults(binary: Path, tmp: Path, kind: str) -> None:
     nginx's open-source version cannot see /readyz: a SIGTERM is measured as is, and with the
     instance taken out of the upstream and nginx reloaded as the signal is sent (what an
     orchestrator does with --drain-delay's time), which must lose nothing."""
-    args = ["--drain-delay", "2s", "--shutdown-timeout", "5s", "--rate-limit", "off"]
+    # The drain ends, and the instance exits, well inside the run (checked below).
+    args = ["--drain-delay", "1500ms", "--shutdown-timeout", "5s", "--rate-limit", "off"]
     runs = [("SIGTERM", False), ("SIGKILL", False)] if kind == "haproxy" else [("SIGTERM", False), ("SIGTERM", True), ("SIGKILL", False)]
     for fault, withdraw in runs:
         name = f"{fault} + reload" if withdraw else fault
@@ -334,14 +335,21 @@ def faults(binary: Path, tmp: Path, kind: str) -> None:
         try:
             victim = fleet.instances[0]
 
+            exited: list[float] = []
+
             def hit() -> None:
                 time.sleep(LOAD_SECONDS / 3)
                 victim.process.send_signal(getattr(signal, fault))
                 if withdraw:
                     fleet.withdraw(victim)
+                threading.Thread(target=lambda: (victim.process.wait(), exited.append(time.monotonic())), daemon=True).start()
 
             result = h2load(fleet, tmp, LOAD_SECONDS, hit)
+            ended = time.monotonic()
             code = victim.process.wait(timeout=15)
+            time.sleep(0.05)
+            check(f"{kind}: the instance sent {fault} was gone before the load ended",
+                  bool(exited) and exited[0] < ended - 0.3, (exited, ended))
             figure = (f"{kind}, {name} to one of 3 instances under 64 connections: {result['done']} calls, "
                       f"{result['failed']} failed ({result['5xx']} 5xx, {result['errored']} errored)")
             if fault == "SIGKILL" or (kind == "nginx" and not withdraw):

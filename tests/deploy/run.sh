@@ -59,7 +59,7 @@ brief python3 tests/deploy/spread.py "$REPORTS/peers.jsonl"
 brief python3 tests/deploy/spread.py --auth "$REPORTS/auth.jsonl"
 echo "== handshakes, graceful shutdown, faults under load"
 # Throughput is measured apart (balancer.py BINARY throughput): it asserts nothing.
-DEPLOY_LOAD_SECONDS=${DEPLOY_LOAD_SECONDS:-2} brief python3 tests/deploy/balancer.py "$TOOLBOX_BIN" handshake shutdown faults
+DEPLOY_LOAD_SECONDS=${DEPLOY_LOAD_SECONDS:-3} brief python3 tests/deploy/balancer.py "$TOOLBOX_BIN" handshake shutdown faults
 echo "== the CA bundle of the image is what the authorization client trusts"
 brief python3 tests/deploy/ca_bundle.py "$SDK_PEER_BIN"
 echo "== the systemd unit"
