@@ -103,7 +103,10 @@ def start_fleet(binary: Path, tmp: Path, name: str, kind: str, args: list[str], 
     workdir = tmp / name
     workdir.mkdir()
     env = dict(os.environ, TOOLBOX_DEMO_DB=str(tmp / f"{name}.db"), RUST_LOG="warn")
-    return Fleet(binary, env, workdir, ["--log-level", "warn", *args], instances, kind)
+    # A database file per instance: these checks only read, and several processes on one SQLite
+    # file meet each other's locks (an instance that exits takes one to checkpoint its WAL),
+    # which is not what a deployment on a server database sees.
+    return Fleet(binary, env, workdir, ["--log-level", "warn", *args], instances, kind, own_database="TOOLBOX_DEMO_DB")
 
 
 # --- handshake ----------------------------------------------------------------------------------

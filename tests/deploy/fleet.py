@@ -159,7 +159,9 @@ class Fleet:
     """`instances` toolboxes behind `balancer` ("haproxy" or "nginx"); `base` is the balancer."""
 
     def __init__(self, binary: Path, env: dict[str, str], workdir: Path, args: list[str] | None = None,
-                 instances: int = 3, balancer: str = "haproxy") -> None:
+                 instances: int = 3, balancer: str = "haproxy", own_database: str | None = None) -> None:
+        """`own_database`: a variable naming a SQLite file, given a file of its own per instance
+        (`<value>.t1` ...) instead of one file shared by all."""
         if shutil.which(balancer) is None:
             raise RuntimeError(f"{balancer} is not installed (tests/deploy/install.sh installs it)")
         self.kind, self.workdir = balancer, workdir
@@ -169,7 +171,8 @@ class Fleet:
         try:
             # One after the other: the first creates a SQLite database that the others share.
             for i in range(instances):
-                self.instances.append(Instance(f"t{i + 1}", binary, env, workdir / f"t{i + 1}.log", args or []))
+                own = {own_database: f"{env[own_database]}.t{i + 1}"} if own_database else {}
+                self.instances.append(Instance(f"t{i + 1}", binary, {**env, **own}, workdir / f"t{i + 1}.log", args or []))
             self._start_balancer()
         except BaseException:
             self.stop()
