@@ -27,6 +27,7 @@ pub mod names;
 pub mod parse;
 pub mod pg;
 pub mod rate;
+pub mod search;
 pub mod template;
 pub mod types;
 pub mod url;

@@ -244,6 +244,10 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// A built-in statement finding schema objects by a pattern ([`crate::search`]).
+    SearchObjects,
+    /// SQL text sent by the client, planned by the engine and never run.
+    ExplainQuery,
     /// An HTTP request from `tools.yaml` (see [`crate::http`]).
     Http,
 }
@@ -252,12 +256,19 @@ impl ToolType {
     pub const ALL: &'static [(&'static str, ToolType)] = &[
         ("sqlite-sql", ToolType::sql(Engine::Sqlite, ToolKind::Sql)),
         ("sqlite-execute-sql", ToolType::sql(Engine::Sqlite, ToolKind::ExecuteSql)),
+        ("sqlite-list-tables", ToolType::sql(Engine::Sqlite, ToolKind::ListTables)),
+        ("sqlite-search-objects", ToolType::sql(Engine::Sqlite, ToolKind::SearchObjects)),
+        ("sqlite-explain-query", ToolType::sql(Engine::Sqlite, ToolKind::ExplainQuery)),
         ("postgres-sql", ToolType::sql(Engine::Postgres, ToolKind::Sql)),
         ("postgres-execute-sql", ToolType::sql(Engine::Postgres, ToolKind::ExecuteSql)),
         ("postgres-list-tables", ToolType::sql(Engine::Postgres, ToolKind::ListTables)),
+        ("postgres-search-objects", ToolType::sql(Engine::Postgres, ToolKind::SearchObjects)),
+        ("postgres-explain-query", ToolType::sql(Engine::Postgres, ToolKind::ExplainQuery)),
         ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
         ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
         ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
+        ("mysql-search-objects", ToolType::sql(Engine::Mysql, ToolKind::SearchObjects)),
+        ("mysql-explain-query", ToolType::sql(Engine::Mysql, ToolKind::ExplainQuery)),
         ("http", ToolType { source: SourceType::Http, kind: ToolKind::Http }),
     ];
 
@@ -281,7 +292,12 @@ impl ToolType {
 
     /// Whether the tool runs a statement compiled into the binary (with parameters).
     pub fn has_statement(self) -> bool {
-        self.engine().is_some() && self.kind != ToolKind::ExecuteSql
+        self.engine().is_some() && !self.takes_client_sql()
+    }
+
+    /// Whether the client sends the SQL (`sql` is the one parameter).
+    pub fn takes_client_sql(self) -> bool {
+        matches!(self.kind, ToolKind::ExecuteSql | ToolKind::ExplainQuery)
     }
 }
 

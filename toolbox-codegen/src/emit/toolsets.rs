@@ -39,7 +39,7 @@ pub(super) fn toolset_defs(
             let output = match (t.source, t.tool.ty.kind) {
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
-                (SourceType::Sql(engine), ToolKind::Sql | ToolKind::ListTables) => {
+                (SourceType::Sql(engine), ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects) => {
                     let first = &t.variants[0].columns;
                     t.variants
                         .iter()
@@ -54,11 +54,15 @@ pub(super) fn toolset_defs(
                 annotations = super::http::annotations(t.tool, annotations);
             }
             let mut entry = schema::tool_entries(t.tool, &params, output, annotations);
-            if t.tool.ty.kind == ToolKind::ExecuteSql {
+            if t.tool.ty.takes_client_sql() {
+                let description = match t.tool.ty.kind {
+                    ToolKind::ExplainQuery => "One SQL statement to plan (it is not run).",
+                    _ => "The SQL to execute.",
+                };
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({
                         "type": "object",
-                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
+                        "properties": {"sql": {"type": "string", "description": description}},
                         "required": ["sql"],
                         "additionalProperties": false
                     });

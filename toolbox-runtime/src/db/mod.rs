@@ -21,6 +21,7 @@
 pub mod def;
 pub mod encode;
 pub mod execute;
+pub mod explain;
 pub mod http;
 pub mod mysql;
 pub mod pool;
