@@ -71,6 +71,12 @@ pub struct Plan<'a> {
     pub tracked_files: Vec<String>,
     /// Schema and seed scripts per source, as absolute paths.
     pub scripts: Vec<(Option<String>, Option<String>)>,
+    /// How messages name each file of the configuration (`tools.yaml` and what it includes),
+    /// by the index positions carry.
+    pub files: Vec<String>,
+    /// Per source, the absolute directory of the file that declares it, against which the
+    /// server resolves a relative SQLite `database`.
+    pub source_dirs: Vec<String>,
 }
 
 fn rt() -> TokenStream {
@@ -206,12 +212,13 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     })
                 })
                 .collect();
-            source_def(s, scripts, &statements)
+            let dir = plan.source_dirs.get(index).map_or(plan.config_dir.as_str(), String::as_str);
+            source_def(s, scripts, &statements, &plan.files, dir)
         })
         .collect();
     let source_count = index(sources.len());
 
-    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
+    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(|a| auth_def(a, &plan.files)).collect();
     let auth_count = index(auth_defs.len());
 
     let mut files = Vec::new();
