@@ -363,19 +363,24 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         None => quote!(None),
     };
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
-        ToolKind::ExecuteSql => {
+        ToolKind::ExecuteSql | ToolKind::ExplainQuery => {
             let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
+            let run = if tool.ty.kind == ToolKind::ExplainQuery {
+                quote!(#rt::#engine_module::explain_query(pool, a.sql).await)
+            } else {
+                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await)
+            };
             (
                 vec![sql_param],
                 index(1),
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
                 quote!(0),
-                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
+                run,
             )
         }
-        ToolKind::Sql | ToolKind::ListTables => {
+        ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();
             let mut init = Vec::new();
@@ -412,6 +417,15 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 });
             }
             let variant = variant.unwrap_or_else(|| quote!(0));
+            // A search's `limit` argument is its row cap: the statement reads one row more, so
+            // the answer says when rows were left out.
+            let max_rows = match all.iter().position(|p| p.name.value == toolbox_config::search::LIMIT_PARAM) {
+                Some(i) if tool.ty.kind == ToolKind::SearchObjects => {
+                    let f = format_ident!("{}", field_names[i]);
+                    quote!(a.#f.map(|limit| limit as u64))
+                }
+                _ => max_rows,
+            };
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = index(params.len());
             (

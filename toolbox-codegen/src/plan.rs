@@ -102,7 +102,8 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
                         c.type_name = if tool.ty.engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
-                        c.kind = None;
+                        // SQLite has no JSON type: the kind says its text is JSON.
+                        c.kind = (tool.ty.engine == Engine::Sqlite).then(|| toolbox_config::types::Kind::Json.code());
                     }
                 }
                 let declared = tool.parameters.len();

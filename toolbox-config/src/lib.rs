@@ -31,6 +31,7 @@ pub mod pg;
 #[cfg(feature = "yaml")]
 pub mod prebuilt;
 pub mod rate;
+pub mod search;
 pub mod template;
 pub mod types;
 pub mod url;

@@ -207,18 +207,29 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// A built-in statement finding schema objects by a pattern ([`crate::search`]).
+    SearchObjects,
+    /// SQL text sent by the client, planned by the engine and never run.
+    ExplainQuery,
 }
 
 impl ToolType {
     pub const ALL: &'static [(&'static str, ToolType)] = &[
         ("sqlite-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::Sql }),
         ("sqlite-execute-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::ExecuteSql }),
+        ("sqlite-list-tables", ToolType { engine: Engine::Sqlite, kind: ToolKind::ListTables }),
+        ("sqlite-search-objects", ToolType { engine: Engine::Sqlite, kind: ToolKind::SearchObjects }),
+        ("sqlite-explain-query", ToolType { engine: Engine::Sqlite, kind: ToolKind::ExplainQuery }),
         ("postgres-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::Sql }),
         ("postgres-execute-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::ExecuteSql }),
         ("postgres-list-tables", ToolType { engine: Engine::Postgres, kind: ToolKind::ListTables }),
+        ("postgres-search-objects", ToolType { engine: Engine::Postgres, kind: ToolKind::SearchObjects }),
+        ("postgres-explain-query", ToolType { engine: Engine::Postgres, kind: ToolKind::ExplainQuery }),
         ("mysql-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::Sql }),
         ("mysql-execute-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::ExecuteSql }),
         ("mysql-list-tables", ToolType { engine: Engine::Mysql, kind: ToolKind::ListTables }),
+        ("mysql-search-objects", ToolType { engine: Engine::Mysql, kind: ToolKind::SearchObjects }),
+        ("mysql-explain-query", ToolType { engine: Engine::Mysql, kind: ToolKind::ExplainQuery }),
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -232,7 +243,12 @@ impl ToolType {
 
     /// Whether the tool runs a statement compiled into the binary (with parameters).
     pub fn has_statement(self) -> bool {
-        self.kind != ToolKind::ExecuteSql
+        !self.takes_client_sql()
+    }
+
+    /// Whether the client sends the SQL (`sql` is the one parameter).
+    pub fn takes_client_sql(self) -> bool {
+        matches!(self.kind, ToolKind::ExecuteSql | ToolKind::ExplainQuery)
     }
 }
 

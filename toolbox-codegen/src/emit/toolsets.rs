@@ -39,22 +39,26 @@ pub(super) fn toolset_defs(
             let output = match t.tool.ty.kind {
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
-                ToolKind::Sql | ToolKind::ListTables => {
+                ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects => {
                     let first = &t.variants[0].columns;
                     t.variants
                         .iter()
                         .all(|v| &v.columns == first)
                         .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
                 }
-                ToolKind::ExecuteSql => None,
+                ToolKind::ExecuteSql | ToolKind::ExplainQuery => None,
             };
             let mut entry =
                 schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
-            if t.tool.ty.kind == ToolKind::ExecuteSql {
+            if t.tool.ty.takes_client_sql() {
+                let description = match t.tool.ty.kind {
+                    ToolKind::ExplainQuery => "One SQL statement to plan (it is not run).",
+                    _ => "The SQL to execute.",
+                };
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({
                         "type": "object",
-                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
+                        "properties": {"sql": {"type": "string", "description": description}},
                         "required": ["sql"],
                         "additionalProperties": false
                     });

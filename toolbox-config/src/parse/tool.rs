@@ -27,10 +27,14 @@ impl Reader<'_> {
                 self.params(&mut obj, "parameters", &what, false),
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
-            ToolKind::ExecuteSql => (None, Vec::new(), Vec::new()),
+            ToolKind::ExecuteSql | ToolKind::ExplainQuery => (None, Vec::new(), Vec::new()),
             ToolKind::ListTables => {
                 let (statement, params) = crate::builtin::list_tables(ty.engine, ty_name.pos);
                 (Some(statement), params, Vec::new())
+            }
+            ToolKind::SearchObjects => {
+                let (statement, params, templates) = crate::search::search_objects(ty.engine, ty_name.pos);
+                (Some(statement), params, templates)
             }
         };
         let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
@@ -63,7 +67,9 @@ impl Reader<'_> {
                 None
             }
         });
-        let max_rows = if ty.kind == ToolKind::ListTables {
+        // A built-in statement's rows are bounded by the statement (or, for search-objects, by
+        // its `limit` argument).
+        let max_rows = if matches!(ty.kind, ToolKind::ListTables | ToolKind::SearchObjects) {
             None
         } else {
             obj.take("maxRows").and_then(|(n, _)| {
@@ -82,10 +88,11 @@ impl Reader<'_> {
                 }
             })
         };
-        let read_only = if ty.kind == ToolKind::ExecuteSql {
-            obj.bool("readOnly", &mut self.diags).unwrap_or(false)
-        } else {
-            false
+        let read_only = match ty.kind {
+            ToolKind::ExecuteSql => obj.bool("readOnly", &mut self.diags).unwrap_or(false),
+            // A plan is always made in a read-only transaction or session.
+            ToolKind::ExplainQuery => true,
+            _ => false,
         };
         let auth_required = obj.string_list("authRequired", &mut self.diags);
         let scopes_required = obj.string_list("scopesRequired", &mut self.diags);

@@ -18,6 +18,7 @@
 pub mod def;
 pub mod encode;
 pub mod execute;
+pub mod explain;
 pub mod mysql;
 pub mod pool;
 pub mod postgres;
