@@ -72,6 +72,12 @@ pub struct Plan<'a> {
     pub tracked_files: Vec<String>,
     /// Schema and seed scripts per source, as absolute paths.
     pub scripts: Vec<(Option<String>, Option<String>)>,
+    /// How messages name each file of the configuration (`tools.yaml` and what it includes),
+    /// by the index positions carry.
+    pub files: Vec<String>,
+    /// Per source, the absolute directory of the file that declares it, against which the
+    /// server resolves a relative SQLite `database`.
+    pub source_dirs: Vec<String>,
 }
 
 fn rt() -> TokenStream {
@@ -136,7 +142,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
         .iter()
         .zip(&modules)
         .enumerate()
-        .map(|(i, (t, m))| tool_module(t, &format_ident!("{}", m), slot(i)))
+        .map(|(i, (t, m))| tool_module(t, &format_ident!("{}", m), slot(i), &plan.files))
         .collect();
     let tool_defs: Vec<TokenStream> = sorted
         .iter()
@@ -222,12 +228,13 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     quote!(&tools::#m::HEADERS)
                 })
                 .collect();
-            source_def(s, scripts, &statements, &http_headers)
+            let dir = plan.source_dirs.get(index).map_or(plan.config_dir.as_str(), String::as_str);
+            source_def(s, scripts, &statements, &http_headers, &plan.files, dir)
         })
         .collect();
     let source_count = index(sources.len());
 
-    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
+    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(|a| auth_def(a, &plan.files)).collect();
     let auth_count = index(auth_defs.len());
 
     let mut files = Vec::new();
@@ -353,7 +360,7 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
 }
 
 /// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
-fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize) -> TokenStream {
+fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize, files: &[String]) -> TokenStream {
     let tool = plan.tool;
     let module_doc = doc(&format!(
         "`{}` ({}): {}",
@@ -363,7 +370,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize) -> TokenStream 
     ));
     match plan.source {
         SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
-        SourceType::Http => http::tool_module(plan, module, &module_doc, slot),
+        SourceType::Http => http::tool_module(plan, module, &module_doc, slot, files),
     }
 }
 

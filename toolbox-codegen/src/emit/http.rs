@@ -26,22 +26,27 @@ pub(crate) fn plan_tools<'a>(tools: &[&'a Tool], source_index: usize, plans: &mu
 }
 
 /// The source's entry; `tool_headers` are its tools' `HEADERS`, in slot order.
-pub(super) fn source_def(name: &str, source: &HttpSource, tool_headers: &[TokenStream]) -> TokenStream {
+pub(super) fn source_def(
+    name: &str,
+    source: &HttpSource,
+    tool_headers: &[TokenStream],
+    files: &[String],
+) -> TokenStream {
     let rt = rt();
     let name = lit(name);
     let pairs = |map: &[(String, toolbox_config::diag::Spanned<String>)]| -> Vec<TokenStream> {
         map.iter()
             .map(|(k, v)| {
-                let (k, v) = (lit(k), setting(v));
+                let (k, v) = (lit(k), setting(v, files));
                 quote!((#k, #v))
             })
             .collect()
     };
     let (headers, query) = (pairs(&source.headers), pairs(&source.query_params));
-    let base_url = setting(&source.base_url);
+    let base_url = setting(&source.base_url, files);
     let timeout = match &source.timeout {
         Some(t) => {
-            let t = setting(t);
+            let t = setting(t, files);
             quote!(Some(#t))
         }
         None => quote!(None),
@@ -63,7 +68,13 @@ pub(super) fn source_def(name: &str, source: &HttpSource, tool_headers: &[TokenS
     }
 }
 
-pub(super) fn tool_module(plan: &ToolPlan<'_>, module: &Ident, module_doc: &str, slot: usize) -> TokenStream {
+pub(super) fn tool_module(
+    plan: &ToolPlan<'_>,
+    module: &Ident,
+    module_doc: &str,
+    slot: usize,
+    files: &[String],
+) -> TokenStream {
     let (rt, use_rt) = (rt(), use_rt());
     let tool = plan.tool;
     let Some(http) = &tool.http else { return quote!() };
@@ -73,7 +84,7 @@ pub(super) fn tool_module(plan: &ToolPlan<'_>, module: &Ident, module_doc: &str,
         .headers
         .iter()
         .map(|(k, v)| {
-            let (k, v) = (lit(k), setting(v));
+            let (k, v) = (lit(k), setting(v, files));
             quote!((#k, #v))
         })
         .collect();

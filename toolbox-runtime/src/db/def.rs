@@ -73,6 +73,9 @@ pub struct Statement {
 
 pub struct SqliteSourceDef {
     pub database: Setting,
+    /// The absolute directory of the file that declares the source at build time, against
+    /// which a relative `database` is resolved (empty: `Toolbox::config_dir`).
+    pub dir: &'static str,
     /// Run to create the database file when it is missing at start-up.
     pub schema_sql: Option<&'static str>,
     pub seed_sql: Option<&'static str>,
