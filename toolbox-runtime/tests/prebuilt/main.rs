@@ -75,3 +75,17 @@ pub fn listed_names(rows: &[Value]) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The table names `search_objects` finds in `schema`, sorted.
+pub async fn searched_tables(mcp: &Mcp, schema: &str) -> Vec<String> {
+    let found = rows(mcp, "search_objects", json!({"type": "table", "schema": schema, "limit": 1000})).await;
+    column(&found, "name")
+}
+
+/// `explain_query` plans a read of `table` (one row with a `plan`) and refuses to plan a write.
+pub async fn assert_explains(mcp: &Mcp, table: &str) {
+    let plan = rows(mcp, "explain_query", json!({"sql": format!("SELECT * FROM {table}")})).await;
+    assert!(plan.len() == 1 && !plan[0]["plan"].is_null(), "a plan: {plan:?}");
+    let refused = toolbox_runtime::testing::call(mcp, "explain_query", json!({"sql": format!("DELETE FROM {table}")})).await;
+    assert_eq!(refused["isError"], true, "a write is not planned: {refused}");
+}

@@ -1,7 +1,7 @@
 //! prebuilt:mysql against a throw-away MariaDB database, compared with `SHOW TABLE STATUS`,
 //! `SHOW INDEX`, `SHOW FULL TABLES` and a statement the test itself keeps running.
 
-use crate::{SCHEMA, column, listed_names, my_box, rows, toolsets};
+use crate::{SCHEMA, assert_explains, column, listed_names, my_box, rows, searched_tables, toolsets};
 use serde_json::json;
 use sqlx::{Connection, MySqlConnection, Row};
 use toolbox_runtime::testing::{self, Engine, TestDb};
@@ -15,7 +15,7 @@ async fn every_tool_answers_what_mariadb_says() {
     assert_eq!(
         toolsets(&my_box::TOOLBOX),
         json!([
-            {"name": "data", "tools": ["execute_sql", "list_active_queries", "list_tables"]},
+            {"name": "data", "tools": ["execute_sql", "explain_query", "list_active_queries", "list_tables", "search_objects"]},
             {"name": "monitor", "tools": ["database_overview", "list_active_queries", "list_indexes", "list_table_sizes"]}
         ])
     );
@@ -31,6 +31,8 @@ async fn every_tool_answers_what_mariadb_says() {
     base.sort();
     let tables = rows(&mcp, "list_tables", json!({"output_format": "simple"})).await;
     assert_eq!(listed_names(&tables), base, "{tables:?}");
+    assert_eq!(searched_tables(&mcp, &db.name).await, base);
+    assert_explains(&mcp, "orders").await;
 
     // list_table_sizes: SHOW TABLE STATUS.
     let sizes = rows(&mcp, "list_table_sizes", json!({})).await;

@@ -1,7 +1,7 @@
 //! prebuilt:postgres against a throw-away database, compared with information_schema, pg_indexes,
 //! the size functions by relation name, and a statement the test itself keeps running.
 
-use crate::{SCHEMA, column, listed_names, pg_box, rows, toolsets};
+use crate::{SCHEMA, assert_explains, column, listed_names, pg_box, rows, searched_tables, toolsets};
 use serde_json::json;
 use sqlx::{Connection, PgConnection, Row};
 use toolbox_runtime::testing::{self, Engine, TestDb};
@@ -15,7 +15,7 @@ async fn every_tool_answers_what_postgres_says() {
     let mcp = testing::mcp(&pg_box::TOOLBOX, &testing::env(&[("PREBUILT_PGDATABASE", &db.name)]));
     assert_eq!(
         toolsets(&pg_box::TOOLBOX),
-        json!([{"name": "postgres_database_tools", "tools": ["database_overview", "execute_sql", "list_active_queries", "list_index_usage", "list_table_sizes", "list_tables"]}])
+        json!([{"name": "postgres_database_tools", "tools": ["database_overview", "execute_sql", "explain_query", "list_active_queries", "list_index_usage", "list_table_sizes", "list_tables", "search_objects"]}])
     );
     let mut c = PgConnection::connect(&db.url()).await.unwrap();
     let strings = async |c: &mut PgConnection, sql: &str| -> Vec<String> {
@@ -28,6 +28,8 @@ async fn every_tool_answers_what_postgres_says() {
     let tables = rows(&mcp, "list_tables", json!({"output_format": "simple"})).await;
     let base = strings(&mut c, "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'").await;
     assert_eq!(listed_names(&tables), base, "{tables:?}");
+    assert_eq!(searched_tables(&mcp, "public").await, base);
+    assert_explains(&mcp, "orders").await;
 
     // list_table_sizes: the tables and the materialized view, each size by its name.
     let sizes = rows(&mcp, "list_table_sizes", json!({})).await;

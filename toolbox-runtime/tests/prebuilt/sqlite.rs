@@ -1,7 +1,7 @@
 //! prebuilt:sqlite against a database file made from `schema.sql`, compared with SQLite's
 //! pragmas read through rusqlite.
 
-use crate::{column, lite_box, rows, toolsets};
+use crate::{assert_explains, column, lite_box, rows, searched_tables, toolsets};
 use rusqlite::Connection;
 use serde_json::json;
 use toolbox_runtime::testing;
@@ -14,7 +14,7 @@ async fn every_tool_answers_what_sqlite_says() {
     let mcp = testing::mcp(&lite_box::TOOLBOX, &testing::env(&[("PREBUILT_SQLITE_DB", &path_text)]));
     assert_eq!(
         toolsets(&lite_box::TOOLBOX),
-        json!([{"name": "sqlite_database_tools", "tools": ["database_overview", "execute_sql", "list_indexes", "list_table_sizes", "list_tables"]}])
+        json!([{"name": "sqlite_database_tools", "tools": ["database_overview", "execute_sql", "explain_query", "list_indexes", "list_table_sizes", "list_tables", "search_objects"]}])
     );
     // The first call creates the file from the schema; execute_sql adds an index and a trigger.
     let sql = "CREATE INDEX customers_by_name ON customers (name); CREATE TRIGGER t AFTER INSERT ON orders BEGIN SELECT 1; END;";
@@ -34,6 +34,16 @@ async fn every_tool_answers_what_sqlite_says() {
         .collect();
     listed.sort();
     assert_eq!(column(&tables, "table_name"), listed);
+    let mut base: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    base.sort();
+    assert_eq!(searched_tables(&mcp, "main").await, base);
+    assert_explains(&mcp, "orders").await;
     let orders = tables.iter().find(|t| t["table_name"] == "orders").unwrap();
     let columns: serde_json::Value = serde_json::from_str(orders["columns"].as_str().unwrap()).unwrap();
     let mut info = db.prepare("PRAGMA table_info(orders)").unwrap();
