@@ -26,6 +26,9 @@ bash tests/ui/run.sh
 echo "== telemetry against real peers (Prometheus, an OTLP receiver)"
 bash tests/telemetry/run.sh
 
+echo "== read replicas against a real streaming replica of the local PostgreSQL"
+bash tests/replicas/run.sh
+
 echo "== the reference's own SDKs (toolbox-core, toolbox-langchain, @toolbox-sdk/core)"
 bash tests/peers/install_toolbox_sdks.sh
 bash tests/peers/toolbox_sdks.sh

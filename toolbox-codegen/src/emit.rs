@@ -8,6 +8,7 @@
 //! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
+mod replicas;
 mod tables;
 mod toolsets;
 mod values;
@@ -38,6 +39,8 @@ pub struct Variant {
     pub columns: Columns,
     /// PostgreSQL: the type each parameter is sent as (see [`toolbox_config::pg::Bind`]).
     pub binds: Option<Vec<String>>,
+    /// On a source with read replicas: whether it only reads (see [`crate::access`]).
+    pub access: Option<crate::access::Access>,
 }
 
 /// Where the JSON that `tools/list` and `prompts/list` serve goes.
@@ -206,7 +209,14 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     })
                 })
                 .collect();
-            source_def(s, scripts, &statements)
+            let replicas = match &s.kind {
+                SourceKind::Postgres(server) => {
+                    let tools: Vec<&ToolPlan<'_>> = plan.tools.iter().filter(|t| t.source_index == index).collect();
+                    replicas::replicas_def(server, &tools)
+                }
+                _ => quote!(None),
+            };
+            source_def(s, scripts, &statements, replicas)
         })
         .collect();
     let source_count = index(sources.len());
@@ -355,17 +365,24 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         }
         None => quote!(None),
     };
+    let placement = replicas::placement(plan);
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
         ToolKind::ExecuteSql => {
             let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
+            let run = match placement {
+                replicas::Placement::Replicas => {
+                    quote!(#rt::postgres::execute_sql_read(ctx.sources.get(SOURCE), pool, a.sql, #max_rows).await)
+                }
+                _ => quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
+            };
             (
                 vec![sql_param],
                 index(1),
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
                 quote!(0),
-                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
+                run,
             )
         }
         ToolKind::Sql | ToolKind::ListTables => {
@@ -407,6 +424,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let variant = variant.unwrap_or_else(|| quote!(0));
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = index(params.len());
+            let run_postgres = replicas::run_postgres(&placement, &max_rows);
             (
                 params,
                 count,
@@ -420,7 +438,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                             Ok(#rt::postgres::query(statement.sql) #(#bind)*)
                         })();
                         match query {
-                            Ok(query) => #rt::postgres::run(pool, query, statement.columns, #max_rows).await,
+                            Ok(query) => #run_postgres,
                             Err(e) => #rt::ToolOutput::invalid_arguments(e),
                         }
                     })
@@ -458,11 +476,14 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE)).await),
         Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE))),
     };
+    let on_replica = replicas::variant_table(&placement);
     let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values), its described columns
             /// and (PostgreSQL) the types its parameters are sent as.
             pub static STATEMENTS: [#rt::Statement; #variant_count] = [#(#statements),*];
+
+            #on_replica
         }
     } else {
         quote!()

@@ -52,7 +52,12 @@ pub(crate) fn plan_tools<'a>(
 /// Renders and describes each variant of a tool's statement.
 fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) -> Option<Vec<emit::Variant>> {
     let Some(statement) = &tool.statement else {
-        return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None }]);
+        // Client SQL reads on a replica only when the tool says `readOnly` (the engine enforces it).
+        let access = oracle.classifies().then(|| match tool.read_only {
+            true => crate::access::Access::Read,
+            false => crate::access::Access::Write("runs client SQL without `readOnly`".into()),
+        });
+        return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None, access }]);
     };
     // A statement with a problem of its own (an unset variable, a bad template reference) is
     // already reported at its position; preparing it would only add a confusing SQL error.
@@ -97,7 +102,7 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
         let signature: Vec<Signature> =
             tool.parameters.iter().map(|p| Signature { ty: p.ty, items: p.items.as_ref().map(|i| i.ty) }).collect();
         match oracle.describe(&sql, &signature) {
-            Ok(Described { parameters, parameter_types, binds, mut columns, problems }) => {
+            Ok(Described { parameters, parameter_types, binds, mut columns, access, problems }) => {
                 if tool.ty.kind == ToolKind::ListTables {
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
@@ -178,6 +183,7 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                     sql,
                     columns: if columns.is_empty() { None } else { Some(columns) },
                     binds,
+                    access,
                 });
             }
             Err(DescribeError::Unavailable(e)) => {

@@ -21,6 +21,7 @@ pub(super) fn source_def(
     source: &Source,
     scripts: &(Option<String>, Option<String>),
     statements: &[StatementColumns],
+    replicas: TokenStream,
 ) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
@@ -93,6 +94,7 @@ pub(super) fn source_def(
                         max_connections: #max_connections,
                         read_only: #read_only,
                         statements: &[#(#statements),*],
+                        replicas: #replicas,
                     }),
                 }
             }
