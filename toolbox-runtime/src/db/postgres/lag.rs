@@ -162,8 +162,12 @@ pub(super) async fn watch(shared: Arc<Shared>) {
             let state = tokio::time::timeout(Duration::from_secs(3), replica_state(connection, &member.options)).await;
             let verdict = match state {
                 Ok(Ok(state)) => judge(&state, &samples, Instant::now(), shared.max_lag),
-                Ok(Err(e)) => Verdict::Skipped(format!("it cannot be reached: {e}")),
+                Ok(Err(e)) => {
+                    member.pool.close_idle();
+                    Verdict::Skipped(format!("it cannot be reached: {e}"))
+                }
                 Err(_) => {
+                    member.pool.close_idle();
                     *connection = None;
                     Verdict::Skipped("it did not answer within 3 s".into())
                 }
@@ -187,7 +191,8 @@ fn report(shared: &Shared, member: &Member, verdict: Verdict, reason: &mut Optio
         Verdict::Skipped(why) => {
             member.healthy.store(false, Ordering::Relaxed);
             // Logged when the kind of reason changes, not each time its figures do.
-            let kind = |s: &str| s.split(|c: char| c.is_ascii_digit()).next().unwrap_or_default().to_string();
+            let kind =
+                |s: &str| s.split(|c: char| c.is_ascii_digit() || c == ':').next().unwrap_or_default().to_string();
             if reason.as_deref().map(kind) != Some(kind(&why)) {
                 tracing::warn!(
                     source = shared.source,

@@ -126,6 +126,7 @@ impl Replicas {
 
     /// A replica that could not serve a call is skipped until the check finds it well again.
     fn skip(&self, member: &Member, why: &str) {
+        member.pool.close_idle();
         if member.healthy.swap(false, Ordering::Relaxed) {
             tracing::warn!(source = self.shared.source, "{} skipped: {why}; reads go elsewhere", member.label);
         }
