@@ -314,6 +314,7 @@ def main():
             "set_note": "primary: writes (`UPDATE`)", "lock_note": "primary: locks rows",
             "next_note_id": "primary: calls `nextval()`", "touch_note": "primary: calls `public.touch_note()`",
             "renamed_note": "primary: writes (`UPDATE`)", "any_sql": "primary: runs client SQL without `readOnly`",
+            "note_from": "replicas or primary, by template values",
         }
         for tool, prefix in expected.items():
             check(f"list places {tool} on {prefix}", placement.get(tool, "").startswith(prefix), placement.get(tool, "missing"))
@@ -333,6 +334,8 @@ def main():
             ("touch_note", {"id": 5}, "touch_note($1)", "primary"),
             ("renamed_note", {"id": 5}, "WITH changed AS", "primary"),
             ("any_sql", {"sql": "SELECT pg_is_in_recovery() AS standby"}, None, "primary"),
+            ("note_from", {"id": 6, "relation": "notes"}, 'FROM "notes" WHERE', "replica"),
+            ("note_from", {"id": 6, "relation": "ticketed_notes"}, 'FROM "ticketed_notes" WHERE', "primary"),
         ]:
             result = client.call(tool, args)
             if fragment:
@@ -342,7 +345,7 @@ def main():
                 on_replica = not result.get("isError") and rows(result)[0]["standby"] is True
                 on_primary = not result.get("isError") and not on_replica
             ok = not result.get("isError") and (on_replica and not on_primary if where == "replica" else on_primary and not on_replica)
-            check(f"{tool} runs on the {where}", ok, f"isError={result.get('isError')}, primary={on_primary}, replica={on_replica}")
+            check(f"{tool} {args} runs on the {where}", ok, f"isError={result.get('isError')}, primary={on_primary}, replica={on_replica}")
 
         # The replica's own counters count the reads (its statistics are flushed within ~10 s).
         before = replica_scans(replica)

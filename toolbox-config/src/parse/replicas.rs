@@ -12,6 +12,10 @@ impl Reader<'_> {
     /// Reads `replicas` and `maxReplicaLag` of a server source. `postgres`: only PostgreSQL
     /// sources take them; on MySQL both are refused with a hint.
     pub(super) fn replicas(&mut self, obj: &mut Obj<'_>, postgres: bool) -> (Vec<Replica>, Option<Spanned<String>>) {
+        if !postgres && !obj.known_present("replicas") && !obj.known_present("maxReplicaLag") {
+            // Not listed among MySQL's fields in the hint for an unknown one.
+            return (Vec::new(), None);
+        }
         let list = obj.take("replicas");
         let lag = obj.string("maxReplicaLag", &mut self.diags);
         if !postgres {
