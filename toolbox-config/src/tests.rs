@@ -107,7 +107,7 @@ fn auth_service_urls_must_be_https_unless_loopback() {
 
 #[test]
 fn replicas_keep_their_placeholders_and_take_the_sources_settings_by_default() {
-    let yaml = "kind: source\nname: pg\ntype: postgres\nhost: primary\nport: 5432\ndatabase: d\nuser: u\npassword: ${PW}\nreplicas:\n  - {host: ${R1}}\n  - {host: r2, port: 6432, user: reader}\nmaxReplicaLag: 2s\n";
+    let yaml = "kind: source\nname: pg\ntype: postgres\nhost: primary\nport: 5432\ndatabase: d\nuser: u\npassword: ${PW}\nreplicas:\n  - {host: \"${R1}\"}\n  - {host: r2, port: 6432, user: reader}\nmaxReplicaLag: 2s\n";
     let (config, diags) = check(yaml);
     assert_eq!(diags, Vec::<String>::new());
     let crate::model::SourceKind::Postgres(s) = &config.sources[0].kind else { panic!("a postgres source") };
