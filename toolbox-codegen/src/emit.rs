@@ -8,6 +8,7 @@
 //! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
+pub(crate) mod http;
 mod replicas;
 mod tables;
 mod toolsets;
@@ -30,7 +31,7 @@ pub struct ToolPlan<'a> {
     /// One statement per combination of template values (one when there are none).
     pub variants: Vec<Variant>,
     pub source_read_only: bool,
-    pub engine: Engine,
+    pub source: SourceType,
 }
 
 /// One statement of a tool, as described.
@@ -132,8 +133,14 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
-    let tool_modules: Vec<TokenStream> =
-        sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
+    // A tool's slot: its place among its source's tools (an `http` source's table of headers).
+    let slot = |i: usize| sorted[..i].iter().filter(|t| t.source_index == sorted[i].source_index).count();
+    let tool_modules: Vec<TokenStream> = sorted
+        .iter()
+        .zip(&modules)
+        .enumerate()
+        .map(|(i, (t, m))| tool_module(t, &format_ident!("{}", m), slot(i)))
+        .collect();
     let tool_defs: Vec<TokenStream> = sorted
         .iter()
         .zip(&modules)
@@ -216,7 +223,16 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                 }
                 _ => quote!(None),
             };
-            source_def(s, scripts, &statements, replicas)
+            let http_headers: Vec<TokenStream> = sorted
+                .iter()
+                .zip(&modules)
+                .filter(|(t, _)| t.source_index == index)
+                .map(|(_, m)| {
+                    let m = format_ident!("{}", m);
+                    quote!(&tools::#m::HEADERS)
+                })
+                .collect();
+            source_def(s, scripts, &statements, &http_headers, replicas)
         })
         .collect();
     let source_count = index(sources.len());
@@ -346,9 +362,8 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     }
 }
 
-fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
-    let rt = rt();
-    let use_rt = use_rt();
+/// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
+fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize) -> TokenStream {
     let tool = plan.tool;
     let module_doc = doc(&format!(
         "`{}` ({}): {}",
@@ -356,8 +371,19 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         tool.ty.type_name(),
         tool.description.lines().next().unwrap_or("")
     ));
+    match plan.source {
+        SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
+        SourceType::Http => http::tool_module(plan, module, &module_doc, slot),
+    }
+}
+
+/// The module of a SQL tool: its statements too.
+fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_doc: &str) -> TokenStream {
+    let rt = rt();
+    let use_rt = use_rt();
+    let tool = plan.tool;
     let all: Vec<&Param> = tool.parameters.iter().chain(&tool.template_parameters).collect();
-    let engine_module = format_ident!("{}", plan.engine.type_name());
+    let engine_module = format_ident!("{}", engine.type_name());
     let max_rows = match tool.max_rows {
         Some(n) => {
             let n = int(n);
@@ -367,10 +393,13 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     };
     let placement = replicas::placement(plan);
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
-        ToolKind::ExecuteSql => {
+        ToolKind::ExecuteSql | ToolKind::ExplainQuery => {
             let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
             let run = match placement {
+                _ if tool.ty.kind == ToolKind::ExplainQuery => {
+                    quote!(#rt::#engine_module::explain_query(pool, a.sql).await)
+                }
                 replicas::Placement::Replicas => {
                     quote!(#rt::postgres::execute_sql_read(ctx.sources.get(SOURCE), pool, a.sql, #max_rows).await)
                 }
@@ -385,7 +414,9 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 run,
             )
         }
-        ToolKind::Sql | ToolKind::ListTables => {
+        // `tool_module` sends http tools to `http::tool_module`.
+        ToolKind::Http => unreachable!("an http tool is not a SQL tool"),
+        ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();
             let mut init = Vec::new();
@@ -409,7 +440,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
                     init.push(quote!(#f: args.get_opt(&PARAMS[#at], claims)?));
                 }
-                bind.push(bind_expr(plan.engine, p, &f, !p.is_required(), i));
+                bind.push(bind_expr(engine, p, &f, !p.is_required(), i));
             }
             // Mixed-radix index of the chosen template values, last parameter fastest.
             let mut variant: Option<TokenStream> = None;
@@ -422,6 +453,15 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 });
             }
             let variant = variant.unwrap_or_else(|| quote!(0));
+            // A search's `limit` argument is its row cap: the statement reads one row more, so
+            // the answer says when rows were left out.
+            let max_rows = match all.iter().position(|p| p.name.value == toolbox_config::search::LIMIT_PARAM) {
+                Some(i) if tool.ty.kind == ToolKind::SearchObjects => {
+                    let f = format_ident!("{}", field_names[i]);
+                    quote!(a.#f.map(|limit| limit as u64))
+                }
+                _ => max_rows,
+            };
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = index(params.len());
             let run_postgres = replicas::run_postgres(&placement, &max_rows);
@@ -431,7 +471,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 fields,
                 init,
                 variant,
-                if plan.engine == Engine::Postgres {
+                if engine == Engine::Postgres {
                     quote!({
                         let statement = &STATEMENTS[variant];
                         let query = (|| -> Result<_, #rt::ArgError> {
@@ -458,7 +498,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let sql = lit(&v.sql);
             let columns = match &v.columns {
                 Some(c) => {
-                    let c = column_defs(plan.engine, c);
+                    let c = column_defs(engine, c);
                     quote!(Some(#c))
                 }
                 None => quote!(None),
@@ -472,7 +512,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
     let args_doc = doc(&format!("The checked arguments of `{}`.", tool.name.value));
     // SQLite's pool opens on first use (and creates the database); a server's is made at start-up.
-    let pool = match plan.engine {
+    let pool = match engine {
         Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE)).await),
         Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE))),
     };

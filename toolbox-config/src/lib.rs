@@ -20,12 +20,14 @@ pub mod builtin;
 pub mod diag;
 pub mod duration;
 pub mod env;
+pub mod http;
 pub mod model;
 pub mod names;
 #[cfg(feature = "yaml")]
 pub mod parse;
 pub mod pg;
 pub mod rate;
+pub mod search;
 pub mod template;
 pub mod types;
 pub mod url;

@@ -36,23 +36,59 @@ pub enum SourceKind {
     Sqlite(SqliteSource),
     Postgres(ServerSource),
     Mysql(ServerSource),
+    Http(crate::http::HttpSource),
 }
 
 impl SourceKind {
     pub fn type_name(&self) -> &'static str {
-        self.engine().type_name()
+        self.source_type().type_name()
     }
 
-    pub fn engine(&self) -> Engine {
+    pub fn source_type(&self) -> SourceType {
         match self {
-            SourceKind::Sqlite(_) => Engine::Sqlite,
-            SourceKind::Postgres(_) => Engine::Postgres,
-            SourceKind::Mysql(_) => Engine::Mysql,
+            SourceKind::Sqlite(_) => SourceType::Sql(Engine::Sqlite),
+            SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
+            SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
+            SourceKind::Http(_) => SourceType::Http,
+        }
+    }
+
+    /// The SQL engine, or `None` for a source that is not SQL.
+    pub fn engine(&self) -> Option<Engine> {
+        self.source_type().engine()
+    }
+}
+
+/// What a source is; each source type and tool type belongs to one.
+///
+/// A SQL source's tools run statements that the build describes against its schema. A source
+/// that is not SQL is a variant of its own: its tools have no statement, and the generator plans
+/// and emits them in a module of their own (`toolbox-codegen`), as the runtime serves them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceType {
+    Sql(Engine),
+    /// An HTTP API (`type: http`).
+    Http,
+}
+
+impl SourceType {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            SourceType::Sql(engine) => engine.type_name(),
+            SourceType::Http => "http",
+        }
+    }
+
+    /// The SQL engine, or `None` for a source that is not SQL.
+    pub fn engine(self) -> Option<Engine> {
+        match self {
+            SourceType::Sql(engine) => Some(engine),
+            SourceType::Http => None,
         }
     }
 }
 
-/// A database engine; each source type and tool type belongs to one.
+/// A SQL database engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     Sqlite,
@@ -217,7 +253,8 @@ impl AuthServiceKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ToolType {
-    pub engine: Engine,
+    /// The type of source the tool runs against.
+    pub source: SourceType,
     pub kind: ToolKind,
 }
 
@@ -231,32 +268,60 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// A built-in statement finding schema objects by a pattern ([`crate::search`]).
+    SearchObjects,
+    /// SQL text sent by the client, planned by the engine and never run.
+    ExplainQuery,
+    /// An HTTP request from `tools.yaml` (see [`crate::http`]).
+    Http,
 }
 
 impl ToolType {
     pub const ALL: &'static [(&'static str, ToolType)] = &[
-        ("sqlite-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::Sql }),
-        ("sqlite-execute-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::ExecuteSql }),
-        ("postgres-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::Sql }),
-        ("postgres-execute-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::ExecuteSql }),
-        ("postgres-list-tables", ToolType { engine: Engine::Postgres, kind: ToolKind::ListTables }),
-        ("mysql-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::Sql }),
-        ("mysql-execute-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::ExecuteSql }),
-        ("mysql-list-tables", ToolType { engine: Engine::Mysql, kind: ToolKind::ListTables }),
+        ("sqlite-sql", ToolType::sql(Engine::Sqlite, ToolKind::Sql)),
+        ("sqlite-execute-sql", ToolType::sql(Engine::Sqlite, ToolKind::ExecuteSql)),
+        ("sqlite-list-tables", ToolType::sql(Engine::Sqlite, ToolKind::ListTables)),
+        ("sqlite-search-objects", ToolType::sql(Engine::Sqlite, ToolKind::SearchObjects)),
+        ("sqlite-explain-query", ToolType::sql(Engine::Sqlite, ToolKind::ExplainQuery)),
+        ("postgres-sql", ToolType::sql(Engine::Postgres, ToolKind::Sql)),
+        ("postgres-execute-sql", ToolType::sql(Engine::Postgres, ToolKind::ExecuteSql)),
+        ("postgres-list-tables", ToolType::sql(Engine::Postgres, ToolKind::ListTables)),
+        ("postgres-search-objects", ToolType::sql(Engine::Postgres, ToolKind::SearchObjects)),
+        ("postgres-explain-query", ToolType::sql(Engine::Postgres, ToolKind::ExplainQuery)),
+        ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
+        ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
+        ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
+        ("mysql-search-objects", ToolType::sql(Engine::Mysql, ToolKind::SearchObjects)),
+        ("mysql-explain-query", ToolType::sql(Engine::Mysql, ToolKind::ExplainQuery)),
+        ("http", ToolType { source: SourceType::Http, kind: ToolKind::Http }),
     ];
 
     pub fn type_name(self) -> &'static str {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
     }
 
+    const fn sql(engine: Engine, kind: ToolKind) -> ToolType {
+        ToolType { source: SourceType::Sql(engine), kind }
+    }
+
     /// The source type this tool runs against.
     pub fn source_type(self) -> &'static str {
-        self.engine.type_name()
+        self.source.type_name()
+    }
+
+    /// The SQL engine, or `None` for a tool of a source that is not SQL.
+    pub fn engine(self) -> Option<Engine> {
+        self.source.engine()
     }
 
     /// Whether the tool runs a statement compiled into the binary (with parameters).
     pub fn has_statement(self) -> bool {
-        self.kind != ToolKind::ExecuteSql
+        self.engine().is_some() && !self.takes_client_sql()
+    }
+
+    /// Whether the client sends the SQL (`sql` is the one parameter).
+    pub fn takes_client_sql(self) -> bool {
+        matches!(self.kind, ToolKind::ExecuteSql | ToolKind::ExplainQuery)
     }
 }
 
@@ -284,6 +349,8 @@ pub struct Tool {
     pub rate_limit: Option<crate::rate::Rate>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
     pub read_only: bool,
+    /// For `http` tools: the request (its parameters are `parameters`).
+    pub http: Option<Box<crate::http::HttpTool>>,
 }
 
 /// MCP tool annotations; `None` means "not stated".

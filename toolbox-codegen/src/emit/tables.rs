@@ -21,6 +21,7 @@ pub(super) fn source_def(
     source: &Source,
     scripts: &(Option<String>, Option<String>),
     statements: &[StatementColumns],
+    http_headers: &[TokenStream],
     replicas: TokenStream,
 ) -> TokenStream {
     let rt = rt();
@@ -59,6 +60,7 @@ pub(super) fn source_def(
                 }
             }
         }
+        SourceKind::Http(http) => super::http::source_def(&source.name.value, http, http_headers),
         SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
             let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
                 Some(v) => {

@@ -12,6 +12,7 @@
 //! reports the fields no reader asked for.
 
 mod auth;
+mod http;
 mod obj;
 mod param;
 mod prompt;

@@ -1,4 +1,5 @@
-//! `kind: source`: SQLite, PostgreSQL and MySQL sources and their settings.
+//! `kind: source`: SQLite, PostgreSQL and MySQL sources and their settings (`http` sources are read
+//! in [`super::http`]).
 
 use super::Reader;
 use super::obj::Obj;
@@ -10,7 +11,7 @@ use serde_json::Value;
 
 impl Reader<'_> {
     pub(super) fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql"], &mut self.diags) else {
+        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "http"], &mut self.diags) else {
             obj.finish_untyped(&mut self.diags);
             return;
         };
@@ -128,8 +129,9 @@ impl Reader<'_> {
                 let kind = if postgres { SourceKind::Postgres(server) } else { SourceKind::Mysql(server) };
                 self.config.sources.push(Source { name, kind });
             }
+            "http" => self.http_source(name, obj),
             other => {
-                let supported = ["sqlite", "postgres", "mysql"];
+                let supported = ["sqlite", "postgres", "mysql", "http"];
                 let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb")
                 {
                     "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()

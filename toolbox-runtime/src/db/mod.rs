@@ -4,13 +4,16 @@
 //! - [`def`]: the static description generated code fills in (sources, compiled statements);
 //! - [`Sources`]: start-up resolution of each source's `${VAR}` settings, the start-up
 //!   comparison with the live schema, health and closing, over the [`Engine`] each source has;
+//! - [`http`]: HTTP APIs, a source that is not SQL (a request per call, no pool);
 //! - one module per engine ([`sqlite`], [`postgres`], [`mysql`]): its source (settings to a
 //!   pool), its values, and `run`/`execute_sql` for generated handlers; [`server`] is what the
 //!   two server engines share, [`pool`] their connection pool, [`execute`] their statement loop;
 //! - [`encode`]: the JSON rows buffer every engine writes into.
 //!
 //! A new engine is a module here with a source type that implements [`Engine`], one arm in
-//! [`open`], and its arm in the generator (`toolbox-codegen/src/emit.rs`).
+//! [`open`], and its arm in the generator (`toolbox-codegen/src/emit.rs`). A source that is not
+//! SQL is added the same way: its `compare` checks what it can without statements, and its
+//! [`def::SourceKindDef`] variant has no compiled statements.
 //!
 //! A source that cannot be opened does not stop the server: its tools answer an `isError`
 //! result naming the source, and the next call tries again.
@@ -18,6 +21,8 @@
 pub mod def;
 pub mod encode;
 pub mod execute;
+pub mod explain;
+pub mod http;
 pub mod mysql;
 pub mod pool;
 pub mod postgres;
@@ -37,7 +42,8 @@ pub trait Engine: Any + Send + Sync {
     /// The engine's name, as [`Sources::health`] reports it.
     fn kind(&self) -> &'static str;
     /// Opens the source and prepares each of its compiled statements, pushing to `drift` what
-    /// differs from the build's description; an error means the database cannot be reached.
+    /// differs from the build's description; an error means the database cannot be reached. A
+    /// source without statements only checks that it can be reached.
     fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>>;
     /// One round trip to the database (`/readyz`, [`Sources::health`]).
     fn ping(&self) -> BoxFuture<'_, Result<(), String>>;
@@ -71,6 +77,7 @@ fn open(
         SourceKindDef::Sqlite(d) => Box::new(sqlite::SqliteSource::open(config_path, config_dir, def.name, d, lookup)?),
         SourceKindDef::Postgres(d) => Box::new(postgres::PostgresSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Mysql(d) => Box::new(mysql::MysqlSource::open(config_path, def.name, d, lookup)?),
+        SourceKindDef::Http(d) => Box::new(http::HttpSource::open(config_path, def.name, d, lookup)?),
     })
 }
 
