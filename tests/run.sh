@@ -50,6 +50,9 @@ bash tests/ui/run.sh
 echo "== telemetry against real peers (Prometheus, an OTLP receiver)"
 bash tests/telemetry/run.sh
 
+echo "== read replicas against a real streaming replica of the local PostgreSQL"
+bash tests/replicas/run.sh
+
 echo "== the hotels quickstart served to the reference's toolbox-core"
 bash tests/peers/hotels.sh
 

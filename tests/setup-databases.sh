@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (Re)creates the `toolbox_example` databases of examples/postgres and examples/mysql, the
-# `toolbox_hotels` database of examples/hotels and the `toolbox_matrix` databases of tests/matrix,
+# `toolbox_hotels` database of examples/hotels, the `toolbox_matrix` databases of tests/matrix and
+# `toolbox_replicas` of tests/replicas,
 # from their schema files, on the PostgreSQL and MariaDB of this machine. The builds describe
 # their statements against them (`TOOLBOX_PREPARE=1` refreshes .toolbox/), and the database compile-fail snapshots
 # need them. Without the services it says so and stops; under CI=true that is an error.
@@ -17,6 +18,9 @@ if psql -h 127.0.0.1 -U postgres -d postgres -qtAc 'SELECT 1' >/dev/null 2>&1; t
   psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_hotels WITH (FORCE)' -c 'CREATE DATABASE toolbox_hotels' \
     && psql -h 127.0.0.1 -U postgres -d toolbox_hotels -q -v ON_ERROR_STOP=1 -f examples/hotels/schema.sql >/dev/null \
     && echo "PostgreSQL: toolbox_hotels ready" || status=1
+  psql -h 127.0.0.1 -U postgres -d postgres -q -c 'DROP DATABASE IF EXISTS toolbox_replicas WITH (FORCE)' -c 'CREATE DATABASE toolbox_replicas' \
+    && psql -h 127.0.0.1 -U postgres -d toolbox_replicas -q -v ON_ERROR_STOP=1 -f tests/replicas/schema.sql \
+    && echo "PostgreSQL: toolbox_replicas ready" || status=1
 else
   echo "PostgreSQL is not reachable on 127.0.0.1:5432: its examples build from their caches, their tests skip"
   [ "${CI:-}" = "true" ] && status=1

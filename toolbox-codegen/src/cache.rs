@@ -137,6 +137,7 @@ mod tests {
                 nullable: Some(false),
                 kind: Some("Integer".into()),
             }],
+            access: None,
             problems: Vec::new(),
         };
         let sql = "SELECT $1::int4 AS id";
@@ -151,8 +152,14 @@ mod tests {
     #[test]
     fn pruning_leaves_other_engines_files_alone() {
         let dir = tempfile::tempdir().unwrap();
-        let d =
-            Described { parameters: 0, parameter_types: None, binds: None, columns: Vec::new(), problems: Vec::new() };
+        let d = Described {
+            parameters: 0,
+            parameter_types: None,
+            binds: None,
+            columns: Vec::new(),
+            access: None,
+            problems: Vec::new(),
+        };
         let kept = write(dir.path(), "postgres", "SELECT 1", Some(""), &d).unwrap();
         let stale = write(dir.path(), "postgres", "SELECT 2", Some(""), &d).unwrap();
         let other = write(dir.path(), "mysql", "SELECT 2", None, &d).unwrap();

@@ -51,6 +51,10 @@ pub struct Described {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binds: Option<Vec<String>>,
     pub columns: Vec<DescribedColumn>,
+    /// PostgreSQL, for a source with read replicas: whether the statement only reads
+    /// ([`crate::access`]). Absent where nobody asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<crate::access::Access>,
     /// What does not fit although the statement prepares; never cached.
     #[serde(skip)]
     pub problems: Vec<Problem>,
@@ -128,6 +132,15 @@ impl Describer {
         Ok(Self { runtime, connection })
     }
 
+    /// Whether a PostgreSQL statement that prepared only reads ([`crate::access`]); other
+    /// engines have no replicas.
+    pub fn classify(&mut self, sql: &str, parameters: usize) -> Result<crate::access::Access, String> {
+        match &mut self.connection {
+            Connection::Postgres(c) => self.runtime.block_on(crate::access::classify(c, sql, parameters)),
+            _ => Err("read replicas are a PostgreSQL feature".into()),
+        }
+    }
+
     /// Describes a statement whose parameters are declared `signature` (which PostgreSQL, the
     /// engine that types its placeholders, needs to choose how each value is sent).
     pub fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, String> {
@@ -187,7 +200,7 @@ fn collect<DB: sqlx::Database>(
             kind: None,
         })
         .collect();
-    Ok(Described { parameters, parameter_types, binds: None, columns, problems: Vec::new() })
+    Ok(Described { parameters, parameter_types, binds: None, columns, access: None, problems: Vec::new() })
 }
 
 /// MySQL flags text of a binary collation (`utf8mb4_bin`, which MariaDB's JSON, UUID and INET

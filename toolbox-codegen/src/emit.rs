@@ -9,6 +9,7 @@
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
 pub(crate) mod http;
+mod replicas;
 mod tables;
 mod toolsets;
 mod values;
@@ -39,6 +40,8 @@ pub struct Variant {
     pub columns: Columns,
     /// PostgreSQL: the type each parameter is sent as (see [`toolbox_config::pg::Bind`]).
     pub binds: Option<Vec<String>>,
+    /// On a source with read replicas: whether it only reads (see [`crate::access`]).
+    pub access: Option<crate::access::Access>,
 }
 
 /// Where the JSON that `tools/list` and `prompts/list` serve goes.
@@ -219,6 +222,13 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     })
                 })
                 .collect();
+            let replicas = match &s.kind {
+                SourceKind::Postgres(server) => {
+                    let tools: Vec<&ToolPlan<'_>> = plan.tools.iter().filter(|t| t.source_index == index).collect();
+                    replicas::replicas_def(server, &tools, &plan.files)
+                }
+                _ => quote!(None),
+            };
             let http_headers: Vec<TokenStream> = sorted
                 .iter()
                 .zip(&modules)
@@ -229,7 +239,7 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                 })
                 .collect();
             let dir = plan.source_dirs.get(index).map_or(plan.config_dir.as_str(), String::as_str);
-            source_def(s, scripts, &statements, &http_headers, &plan.files, dir)
+            source_def(s, scripts, &statements, &http_headers, &plan.files, dir, replicas)
         })
         .collect();
     let source_count = index(sources.len());
@@ -388,14 +398,19 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
         }
         None => quote!(None),
     };
+    let placement = replicas::placement(plan);
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
         ToolKind::ExecuteSql | ToolKind::ExplainQuery => {
             let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
-            let run = if tool.ty.kind == ToolKind::ExplainQuery {
-                quote!(#rt::#engine_module::explain_query(pool, a.sql).await)
-            } else {
-                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await)
+            let run = match placement {
+                _ if tool.ty.kind == ToolKind::ExplainQuery => {
+                    quote!(#rt::#engine_module::explain_query(pool, a.sql).await)
+                }
+                replicas::Placement::Replicas => {
+                    quote!(#rt::postgres::execute_sql_read(ctx.sources.get(SOURCE), pool, a.sql, #max_rows).await)
+                }
+                _ => quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             };
             (
                 vec![sql_param],
@@ -456,6 +471,7 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
             };
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = index(params.len());
+            let run_postgres = replicas::run_postgres(&placement, &max_rows);
             (
                 params,
                 count,
@@ -469,7 +485,7 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
                             Ok(#rt::postgres::query(statement.sql) #(#bind)*)
                         })();
                         match query {
-                            Ok(query) => #rt::postgres::run(pool, query, statement.columns, #max_rows).await,
+                            Ok(query) => #run_postgres,
                             Err(e) => #rt::ToolOutput::invalid_arguments(e),
                         }
                     })
@@ -507,11 +523,14 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
         Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE)).await),
         Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE))),
     };
+    let on_replica = replicas::variant_table(&placement);
     let statements_item = if tool.ty.has_statement() {
         quote! {
             /// The statement (one per combination of template values), its described columns
             /// and (PostgreSQL) the types its parameters are sent as.
             pub static STATEMENTS: [#rt::Statement; #variant_count] = [#(#statements),*];
+
+            #on_replica
         }
     } else {
         quote!()

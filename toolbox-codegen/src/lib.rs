@@ -13,6 +13,7 @@
 //! problem as an error of its own. Nothing is written outside `OUT_DIR` unless the build asks
 //! for it with `TOOLBOX_PREPARE=1`.
 
+pub mod access;
 pub mod builder;
 pub mod cache;
 pub mod describe;

@@ -87,6 +87,9 @@ pub(crate) struct Oracle {
     pub(crate) out_of_date: usize,
     /// [`Mode::Prepare`]: the cache could not be written; reported once.
     pub(crate) cache_write_error: Option<String>,
+    /// The source has read replicas: each statement is also classified read or write
+    /// ([`crate::access`]), and the classification is part of its cached description.
+    classify: bool,
 }
 
 impl Oracle {
@@ -108,6 +111,7 @@ impl Oracle {
             cache_files_used: Vec::new(),
             out_of_date: 0,
             cache_write_error: None,
+            classify: false,
         }
     }
 
@@ -134,6 +138,7 @@ impl Oracle {
             cache_files_used: Vec::new(),
             out_of_date: 0,
             cache_write_error: None,
+            classify: !server.replicas.is_empty(),
         };
         if mode == Mode::Offline {
             oracle.label = "the description cache (TOOLBOX_OFFLINE)".into();
@@ -161,17 +166,33 @@ impl Oracle {
         oracle
     }
 
+    /// Whether statements are classified read or write (the source has read replicas).
+    pub(crate) fn classifies(&self) -> bool {
+        self.classify
+    }
+
     pub(crate) fn describe(&mut self, sql: &str, signature: &[Signature]) -> Result<Described, DescribeError> {
         let Some(dir) = self.cache_dir.clone() else {
             return self.describe_sqlite(sql, signature);
         };
         let key = cache::key(self.engine, signature);
         let key = key.as_deref();
+        let classify = self.classify;
         let Some(live) = &mut self.live else {
             return match cache::read(&dir, self.engine, sql, key) {
-                Some((file, described)) => {
+                Some((file, described)) if classify && described.access.is_none() => {
+                    Err(DescribeError::Unavailable(format!(
+                        "{}, and its description in the cache (`{}`) says nothing of whether it only reads, which a source with `replicas` needs",
+                        self.offline_reason.as_deref().unwrap_or("the database is not used"),
+                        file.display()
+                    )))
+                }
+                Some((file, mut described)) => {
                     self.cache_files_read.push(file.clone());
                     self.cache_files_used.push(file);
+                    if !classify {
+                        described.access = None;
+                    }
                     Ok(described)
                 }
                 None => Err(DescribeError::Unavailable(format!(
@@ -181,16 +202,26 @@ impl Oracle {
                 ))),
             };
         };
-        let described = live.describe(sql, signature).map_err(DescribeError::Statement)?;
+        let mut described = live.describe(sql, signature).map_err(DescribeError::Statement)?;
         if !described.problems.is_empty() {
             // Reported by the caller; a description that does not build is not cached.
             return Ok(described);
         }
-        let cached = cache::read(&dir, self.engine, sql, key);
+        if classify {
+            described.access = Some(live.classify(sql, described.parameters).map_err(DescribeError::Statement)?);
+        }
+        let mut cached = cache::read(&dir, self.engine, sql, key);
         self.cache_files_used.push(cache::file(&dir, self.engine, sql, key));
+        // A source without replicas neither needs a classification nor drops one that a source
+        // with replicas, running the same statement, keeps in the same file.
+        let kept = match (&mut cached, classify) {
+            (Some((_, cached)), false) => cached.access.take(),
+            _ => None,
+        };
         match (self.mode, cached) {
             (Mode::Prepare, _) => {
-                if let Err(e) = cache::write(&dir, self.engine, sql, key, &described) {
+                let written = Described { access: kept.or_else(|| described.access.clone()), ..described.clone() };
+                if let Err(e) = cache::write(&dir, self.engine, sql, key, &written) {
                     self.cache_write_error.get_or_insert(e.to_string());
                 }
             }

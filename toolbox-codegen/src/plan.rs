@@ -57,7 +57,13 @@ fn plan_variants(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<emit::Variant>> {
     let Some(statement) = &tool.statement else {
-        return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None }]);
+        // Client SQL reads on a replica only when the tool says `readOnly` (the engine enforces it).
+        let access = oracle.classifies().then(|| match (tool.ty.kind, tool.read_only) {
+            (ToolKind::ExecuteSql, true) => crate::access::Access::Read,
+            (ToolKind::ExecuteSql, false) => crate::access::Access::Write("runs client SQL without `readOnly`".into()),
+            _ => crate::access::Access::Write("explains client SQL on the primary".into()),
+        });
+        return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None, access }]);
     };
     // A statement with a problem of its own (an unset variable, a bad template reference) is
     // already reported at its position; preparing it would only add a confusing SQL error.
@@ -102,7 +108,7 @@ fn plan_variants(
         let signature: Vec<Signature> =
             tool.parameters.iter().map(|p| Signature { ty: p.ty, items: p.items.as_ref().map(|i| i.ty) }).collect();
         match oracle.describe(&sql, &signature) {
-            Ok(Described { parameters, parameter_types, binds, mut columns, problems }) => {
+            Ok(Described { parameters, parameter_types, binds, mut columns, access, problems }) => {
                 if tool.ty.kind == ToolKind::ListTables {
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
@@ -184,6 +190,7 @@ fn plan_variants(
                     sql,
                     columns: if columns.is_empty() { None } else { Some(columns) },
                     binds,
+                    access,
                 });
             }
             Err(DescribeError::Unavailable(e)) => {

@@ -78,6 +78,7 @@ pub async fn describe(c: &mut PgConnection, sql: &str, signature: &[Signature]) 
         parameter_types: Some(inferred.iter().map(|t| t.name().to_string()).collect()),
         binds: None,
         columns: Vec::new(),
+        access: None,
         problems: Vec::new(),
     };
     let mut column_types: Vec<PgTypeInfo> = described.columns.iter().map(|c| c.type_info().clone()).collect();

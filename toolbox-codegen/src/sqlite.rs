@@ -60,7 +60,7 @@ pub fn describe(c: &Connection, sql: &str) -> Result<Described, String> {
         }
         columns.push(column);
     }
-    Ok(Described { parameters, parameter_types: None, binds: None, columns, problems: Vec::new() })
+    Ok(Described { parameters, parameter_types: None, binds: None, columns, access: None, problems: Vec::new() })
 }
 
 /// The name sqlx gives a declared type (SQLite's affinity rules, with sqlx's extensions for

@@ -149,6 +149,7 @@ fn an_offline_build_reads_the_cache_only() {
         parameter_types: Some(Vec::new()),
         binds: Some(Vec::new()),
         columns: vec![DescribedColumn { name: "one".into(), type_name: "INT4".into(), nullable: None, kind: None }],
+        access: None,
         problems: Vec::new(),
     };
     let cache = dir.path().join(".toolbox");
@@ -161,6 +162,40 @@ fn an_offline_build_reads_the_cache_only() {
     }
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
     assert_eq!(std::fs::metadata(&file).unwrap().modified().unwrap(), before);
+}
+
+/// On a source with replicas, an offline build takes each statement's placement from the cache:
+/// a read runs through the replicas, and an entry that does not say (written for a source without
+/// replicas) is an error naming the command that rewrites it.
+#[test]
+fn an_offline_build_with_replicas_needs_the_classification_from_the_cache() {
+    use toolbox_codegen::access::Access;
+    use toolbox_codegen::describe::{Described, DescribedColumn};
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = UNREACHABLE_POSTGRES.replace("password: secret\n", "password: secret\nreplicas: [{host: 127.0.0.2}]\n");
+    write(dir.path(), "tools.yaml", &yaml);
+    let mut described = Described {
+        parameters: 0,
+        parameter_types: Some(Vec::new()),
+        binds: Some(Vec::new()),
+        columns: vec![DescribedColumn { name: "one".into(), type_name: "INT4".into(), nullable: None, kind: None }],
+        access: None,
+        problems: Vec::new(),
+    };
+    let cache = dir.path().join(".toolbox");
+    toolbox_codegen::cache::write(&cache, "postgres", "SELECT 1 AS one", Some(""), &described).unwrap();
+    let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &mode("TOOLBOX_OFFLINE"));
+    assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+    assert!(out.errors[0].contains("says nothing of whether it only reads"), "{}", out.errors[0]);
+    assert!(out.errors[0].contains("TOOLBOX_PREPARE=1 cargo build"), "{}", out.errors[0]);
+    for (access, call) in [(Access::Read, "run_read"), (Access::Write("writes".into()), "postgres::run(")] {
+        described.access = Some(access);
+        toolbox_codegen::cache::write(&cache, "postgres", "SELECT 1 AS one", Some(""), &described).unwrap();
+        let out = generate(&dir.path().join("tools.yaml"), "tools.yaml", &mode("TOOLBOX_OFFLINE"));
+        assert_eq!(out.errors, Vec::<String>::new());
+        let code = format_file(&out.code);
+        assert!(code.contains(call), "{call} in:\n{code}");
+    }
 }
 
 /// `TOOLBOX_PREPARE` and `TOOLBOX_CHECK` need the database: without it they fail, naming it.

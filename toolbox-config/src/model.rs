@@ -126,6 +126,30 @@ pub struct ServerSource {
     pub max_connections: Option<u32>,
     /// Our extension: every statement runs in a read-only transaction, enforced by the engine.
     pub read_only: bool,
+    /// Our extension (PostgreSQL): streaming replicas that serve the statements the build
+    /// classified as reads. Empty for a source without replicas.
+    pub replicas: Vec<Replica>,
+    /// Our extension: how far behind the primary a replica may be and still serve reads
+    /// (a duration; see [`crate::model::DEFAULT_MAX_REPLICA_LAG`]).
+    pub max_replica_lag: Option<Spanned<String>>,
+}
+
+/// The default `maxReplicaLag`: an agent's next call comes seconds after its last (the model
+/// reads and thinks in between), so a replica within 5 s rarely shows it stale data, while a
+/// healthy streaming replica is milliseconds behind and one 5 s behind is in trouble.
+pub const DEFAULT_MAX_REPLICA_LAG: &str = "5s";
+
+/// One read replica of a server source: its own host and port; the other settings are the
+/// source's unless it gives its own. Kept as written, resolved at start-up.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub pos: Pos,
+    pub host: Spanned<String>,
+    /// The source's port when not given.
+    pub port: Option<Spanned<String>>,
+    pub user: Option<Spanned<String>>,
+    pub password: Option<Spanned<String>>,
+    pub database: Option<Spanned<String>>,
 }
 
 impl ServerSource {

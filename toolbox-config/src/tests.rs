@@ -137,3 +137,16 @@ fn every_prebuilt_set_reads_cleanly_and_can_use_a_source_of_yours() {
     );
     assert!(!diags.is_empty() && diags.iter().all(|d| d.starts_with("tools.yaml:6:")), "{diags:#?}");
 }
+
+#[test]
+fn replicas_keep_their_placeholders_and_take_the_sources_settings_by_default() {
+    let yaml = "kind: source\nname: pg\ntype: postgres\nhost: primary\nport: 5432\ndatabase: d\nuser: u\npassword: ${PW}\nreplicas:\n  - {host: \"${R1}\"}\n  - {host: r2, port: 6432, user: reader}\nmaxReplicaLag: 2s\n";
+    let (config, diags) = check(yaml);
+    assert_eq!(diags, Vec::<String>::new());
+    let crate::model::SourceKind::Postgres(s) = &config.sources[0].kind else { panic!("a postgres source") };
+    assert_eq!(s.replicas.len(), 2);
+    assert_eq!(s.replicas[0].host.value, "${R1}", "resolved at start-up");
+    assert!(s.replicas[0].port.is_none() && s.replicas[0].password.is_none(), "the source's");
+    assert_eq!(s.replicas[1].user.as_ref().unwrap().value, "reader");
+    assert_eq!(s.max_replica_lag.as_ref().unwrap().value, "2s");
+}

@@ -111,6 +111,7 @@ fn list(toolbox: &'static Toolbox) -> ExitCode {
         let source = toolbox.sources.get(tool.source).map_or("", |s| s.name);
         println!("  {:name_width$}  {:source_width$}  {description}", tool.name, source);
     }
+    print_placement(toolbox, name_width);
     let named: Vec<&ToolsetDef> = toolbox.toolsets.iter().skip(1).collect();
     if !named.is_empty() {
         println!("Toolsets:");
@@ -129,6 +130,27 @@ fn list(toolbox: &'static Toolbox) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Where each tool of a source with read replicas runs, as the build decided (see README.md,
+/// "Read replicas"). Nothing for a toolbox without replicas.
+fn print_placement(toolbox: &Toolbox, width: usize) {
+    use crate::db::def::{Route, SourceKindDef};
+    for source in toolbox.sources {
+        let SourceKindDef::Postgres(server) = &source.kind else { continue };
+        let Some(replicas) = server.replicas else { continue };
+        let count = replicas.replicas.len();
+        let plural = if count == 1 { "" } else { "s" };
+        println!("Placement on source `{}` ({count} read replica{plural}):", source.name);
+        for (tool, route) in replicas.routes {
+            let route = match route {
+                Route::Replicas => "replicas (only reads)".to_string(),
+                Route::ByTemplate => "replicas or primary, by template values".to_string(),
+                Route::Primary(why) => format!("primary: {why}"),
+            };
+            println!("  {tool:width$}  {route}");
+        }
+    }
 }
 
 /// What a value of `kind` looks like on the command line: as in a call, written as JSON when

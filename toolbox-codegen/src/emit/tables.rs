@@ -27,6 +27,7 @@ pub(super) fn source_def(
     http_headers: &[TokenStream],
     files: &[String],
     dir: &str,
+    replicas: TokenStream,
 ) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
@@ -102,6 +103,7 @@ pub(super) fn source_def(
                         max_connections: #max_connections,
                         read_only: #read_only,
                         statements: &[#(#statements),*],
+                        replicas: #replicas,
                     }),
                 }
             }

@@ -81,6 +81,7 @@ impl Reader<'_> {
                     }
                 });
                 let read_only = obj.bool("readOnly", &mut self.diags).unwrap_or(false);
+                let (replicas, max_replica_lag) = self.replicas(&mut obj, postgres);
                 obj.ignore("sqlCommenter");
                 obj.finish(&mut self.diags);
                 let missing = || Spanned::new(String::new(), name.pos);
@@ -95,6 +96,8 @@ impl Reader<'_> {
                     query_timeout,
                     max_connections,
                     read_only,
+                    replicas,
+                    max_replica_lag,
                 };
                 for value in [
                     Some(&server.host),

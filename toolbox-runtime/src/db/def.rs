@@ -50,6 +50,37 @@ pub struct ServerSourceDef {
     pub read_only: bool,
     /// Every compiled statement of the source, for the start-up comparison with the live schema.
     pub statements: &'static [CompiledStatement],
+    /// PostgreSQL's read replicas (our extension); `None` for a source without.
+    pub replicas: Option<&'static ReplicasDef>,
+}
+
+/// A source's read replicas, and where the build placed each of its tools.
+pub struct ReplicasDef {
+    pub replicas: &'static [ReplicaDef],
+    /// `maxReplicaLag`; without it, [`toolbox_config::model::DEFAULT_MAX_REPLICA_LAG`].
+    pub max_lag: Option<Setting>,
+    /// Each tool of the source and where it runs, for `toolbox list`.
+    pub routes: &'static [(&'static str, Route)],
+}
+
+/// One replica; a setting it does not give is the source's.
+pub struct ReplicaDef {
+    pub host: Setting,
+    pub port: Option<Setting>,
+    pub user: Option<Setting>,
+    pub password: Option<Setting>,
+    pub database: Option<Setting>,
+}
+
+/// Where a tool of a source with replicas runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// It only reads: on a healthy replica, else the primary.
+    Replicas,
+    /// On the primary, for the reason given (it writes, calls a volatile function ...).
+    Primary(&'static str),
+    /// Its template values choose statements of both kinds.
+    ByTemplate,
 }
 
 /// A statement as the build described it.

@@ -43,7 +43,20 @@ impl<DB: Database> Query<DB> {
         }
         self
     }
+
+    /// The same statement and arguments, to run again elsewhere (a read a replica could not
+    /// serve); `None` when binding already failed.
+    pub fn try_clone(&self) -> Option<Self>
+    where
+        DB::Arguments: Clone,
+    {
+        Some(Self { sql: self.sql, arguments: Ok(self.arguments.as_ref().ok()?.clone()) })
+    }
 }
+
+/// Tells an error after which another server may run the statement (nothing was answered, and
+/// the statement changed nothing): see [`attempt`].
+pub type HandBack = fn(&sqlx::Error) -> bool;
 
 /// Runs a compiled statement on a connection of the pool: rows when the build described result
 /// columns, else the count of affected rows. `system` names the engine in its span.
@@ -61,9 +74,33 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
+    match attempt(pool, system, query, columns, max_rows, encode, rows_affected, None).await {
+        Ok(output) | Err(output) => output,
+    }
+}
+
+/// [`run`], except that with `hand_back`, a pool that cannot give a connection, or an error it
+/// accepts, is `Err` with the answer it would have been: the caller may run the statement on
+/// another server instead (a read replica's primary).
+#[allow(clippy::too_many_arguments)]
+pub async fn attempt<DB>(
+    pool: &Pool<DB>,
+    system: &'static str,
+    query: Query<DB>,
+    columns: Option<&'static [ColumnDef]>,
+    max_rows: Option<u64>,
+    encode: Encoder<DB>,
+    rows_affected: fn(&DB::QueryResult) -> u64,
+    hand_back: Option<HandBack>,
+) -> Result<ToolOutput, ToolOutput>
+where
+    DB: Database + sqlx::database::HasStatementCache,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
     let mut statement = crate::telemetry::statement::begin(system, pool.source(), query.sql);
     let output = match query.arguments {
-        Err(e) => database_error(pool.source(), sqlx::Error::Encode(e)),
+        Err(e) => Ok(database_error(pool.source(), sqlx::Error::Encode(e))),
         Ok(arguments) => {
             let sqlx_query = match statement.take_sql() {
                 Cow::Borrowed(sql) => sqlx::query_with(sql, arguments),
@@ -71,10 +108,12 @@ where
                     sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments).persistent(statement.cacheable())
                 }
             };
-            run_query(pool, sqlx_query, columns, max_rows, encode, rows_affected).await
+            run_query(pool, sqlx_query, columns, max_rows, encode, rows_affected, hand_back).await
         }
     };
-    statement.end(&output);
+    match &output {
+        Ok(output) | Err(output) => statement.end(output),
+    }
     output
 }
 
@@ -85,22 +124,31 @@ async fn run_query<DB>(
     max_rows: Option<u64>,
     encode: Encoder<DB>,
     rows_affected: fn(&DB::QueryResult) -> u64,
-) -> ToolOutput
+    hand_back: Option<HandBack>,
+) -> Result<ToolOutput, ToolOutput>
 where
     DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
+    let failed = |e: sqlx::Error| {
+        let handed_back = hand_back.is_some_and(|h| h(&e));
+        let output = database_error(pool.source(), e);
+        if handed_back { Err(output) } else { Ok(output) }
+    };
     let mut lease = match pool.acquire().await {
         Ok(lease) => lease,
-        Err(e) => return ToolOutput::Error(Failure::Unavailable, e.to_string()),
+        Err(e) => {
+            let output = ToolOutput::Error(Failure::Unavailable, e.to_string());
+            return if hand_back.is_some() { Err(output) } else { Ok(output) };
+        }
     };
     let Some(columns) = columns else {
         let done = query.execute(lease.begin()).await;
         lease.end(done.as_ref().err());
         return match done {
-            Ok(done) => ToolOutput::Affected { rows_affected: rows_affected(&done) },
-            Err(e) => database_error(pool.source(), e),
+            Ok(done) => Ok(ToolOutput::Affected { rows_affected: rows_affected(&done) }),
+            Err(e) => failed(e),
         };
     };
     let mut w = RowsWriter::new(max_rows);
@@ -132,14 +180,14 @@ where
     match outcome {
         Some(Err(Failed(e))) => {
             lease.end(Some(&e));
-            database_error(pool.source(), e)
+            failed(e)
         }
-        Some(Err(Unencodable(output))) => output,
+        Some(Err(Unencodable(output))) => Ok(output),
         Some(Ok(())) => {
             lease.end(None);
-            w.finish()
+            Ok(w.finish())
         }
-        None => w.finish(),
+        None => Ok(w.finish()),
     }
 }
 

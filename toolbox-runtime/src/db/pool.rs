@@ -269,6 +269,15 @@ impl<DB: Database> Pool<DB> {
         }
     }
 
+    /// Closes the idle connections, which a server known to have gone away (a read replica found
+    /// unreachable) has broken: the next lease connects afresh instead of failing on one.
+    pub fn close_idle(&self) {
+        let idle = std::mem::take(&mut *self.0.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        for idle in idle {
+            spawn_detached(idle.connection.close_hard());
+        }
+    }
+
     /// A round trip on a connection of the pool (`/readyz`, the start-up check).
     pub async fn check(&self) -> Result<(), sqlx::Error> {
         let mut lease = self.acquire().await.map_err(AcquireError::into_sqlx)?;

@@ -31,15 +31,33 @@ pub struct ServerSource<DB: sqlx::Database> {
     name: &'static str,
     pool: Pool<DB>,
     statements: &'static [CompiledStatement],
+    /// Read replicas (PostgreSQL's `replicas:`), if any.
+    replicas: Option<Box<dyn ReplicaSet>>,
+}
+
+/// A source's read replicas as the shared source type sees them: started with the source's
+/// start-up comparison, closed with it. The engine's module reaches its own type by downcast.
+pub trait ReplicaSet: std::any::Any + Send + Sync {
+    /// Starts watching the replicas (their health and lag), once.
+    fn start(&self);
+    fn close(&self) -> BoxFuture<'_, ()>;
 }
 
 impl<DB: sqlx::Database> ServerSource<DB> {
     pub fn new(name: &'static str, pool: Pool<DB>, statements: &'static [CompiledStatement]) -> Self {
-        Self { name, pool, statements }
+        Self { name, pool, statements, replicas: None }
+    }
+
+    pub fn with_replicas(self, replicas: Box<dyn ReplicaSet>) -> Self {
+        Self { replicas: Some(replicas), ..self }
     }
 
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+
+    pub fn replicas(&self) -> Option<&dyn ReplicaSet> {
+        self.replicas.as_deref()
     }
 }
 
@@ -52,6 +70,9 @@ where
     }
 
     fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>> {
+        if let Some(replicas) = &self.replicas {
+            replicas.start();
+        }
         Box::pin(compare_statements(&self.pool, self.name, self.statements, DB::parameter_types, DB::NAMES_ONLY, drift))
     }
 
@@ -60,7 +81,12 @@ where
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.pool.close())
+        Box::pin(async {
+            if let Some(replicas) = &self.replicas {
+                replicas.close().await;
+            }
+            self.pool.close().await
+        })
     }
 
     fn stats(&self) -> Option<super::PoolStats> {

@@ -86,6 +86,7 @@ pub async fn searched_tables(mcp: &Mcp, schema: &str) -> Vec<String> {
 pub async fn assert_explains(mcp: &Mcp, table: &str) {
     let plan = rows(mcp, "explain_query", json!({"sql": format!("SELECT * FROM {table}")})).await;
     assert!(plan.len() == 1 && !plan[0]["plan"].is_null(), "a plan: {plan:?}");
-    let refused = toolbox_runtime::testing::call(mcp, "explain_query", json!({"sql": format!("DELETE FROM {table}")})).await;
+    let refused =
+        toolbox_runtime::testing::call(mcp, "explain_query", json!({"sql": format!("DELETE FROM {table}")})).await;
     assert_eq!(refused["isError"], true, "a write is not planned: {refused}");
 }

@@ -5,9 +5,12 @@
 mod bind;
 mod decode;
 mod decode_text;
+mod lag;
+mod replicas;
 mod source;
 pub(crate) mod text;
 
+pub use replicas::{execute_sql_read, run_read};
 pub use source::{PostgresSource, pool};
 
 use crate::call::ToolOutput;

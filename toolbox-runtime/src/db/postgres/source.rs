@@ -30,49 +30,72 @@ impl ServerEngine for Postgres {
 }
 
 impl ServerSource<Postgres> {
-    /// Resolves the source's settings and makes its pool, without connecting.
+    /// Resolves the source's settings and makes its pool (and its replicas' pools), without
+    /// connecting.
     pub fn open(
         config_path: &str,
         name: &'static str,
         def: &ServerSourceDef,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, StartupError> {
-        let resolved = resolve(config_path, name, def, "postgres", lookup)?;
-        let mut options = PgConnectOptions::from_str(&resolved.url)
-            .map_err(|e| resolved.invalid(e, |url| PgConnectOptions::from_str(url).err()))?
-            .application_name("toolbox");
-        let mut session = Vec::new();
-        if let Some(t) = resolved.query_timeout {
-            session.push(("statement_timeout", format!("{}", t.as_millis())));
-        }
-        if resolved.read_only {
-            session.push(("default_transaction_read_only", "on".to_string()));
-        }
-        if !session.is_empty() {
-            options = options.options(session);
-        }
-        let pool = Pool::new(PoolSettings {
-            source: name,
-            options,
-            max_connections: resolved.max_connections,
-            max_waiting: DEFAULT_MAX_WAITING,
-            acquire_timeout: resolved.connect_timeout,
-            setup: None,
-            cancel: Some(Cancel {
-                identify: |c| {
-                    Box::pin(async move {
-                        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(c).await.map(i64::from)
-                    })
-                },
-                cancel: |c, session| {
-                    Box::pin(async move {
-                        sqlx::query("SELECT pg_cancel_backend($1)").bind(session as i32).execute(c).await.map(|_| ())
-                    })
-                },
-            }),
-        });
-        Ok(Self::new(name, pool, def.statements))
+        let (pool, options) = make_pool(config_path, name, def, lookup)?;
+        let source = Self::new(name, pool, def.statements);
+        Ok(match def.replicas {
+            Some(replicas) => source.with_replicas(Box::new(super::replicas::Replicas::open(
+                config_path,
+                name,
+                def,
+                replicas,
+                options,
+                lookup,
+            )?)),
+            None => source,
+        })
     }
+}
+
+/// Resolves a server's settings into its pool and connection options, without connecting.
+pub(super) fn make_pool(
+    config_path: &str,
+    name: &'static str,
+    def: &ServerSourceDef,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Pool<Postgres>, PgConnectOptions), StartupError> {
+    let resolved = resolve(config_path, name, def, "postgres", lookup)?;
+    let mut options = PgConnectOptions::from_str(&resolved.url)
+        .map_err(|e| resolved.invalid(e, |url| PgConnectOptions::from_str(url).err()))?
+        .application_name("toolbox");
+    let mut session = Vec::new();
+    if let Some(t) = resolved.query_timeout {
+        session.push(("statement_timeout", format!("{}", t.as_millis())));
+    }
+    if resolved.read_only {
+        session.push(("default_transaction_read_only", "on".to_string()));
+    }
+    if !session.is_empty() {
+        options = options.options(session);
+    }
+    let pool = Pool::new(PoolSettings {
+        source: name,
+        options: options.clone(),
+        max_connections: resolved.max_connections,
+        max_waiting: DEFAULT_MAX_WAITING,
+        acquire_timeout: resolved.connect_timeout,
+        setup: None,
+        cancel: Some(Cancel {
+            identify: |c| {
+                Box::pin(async move {
+                    sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(c).await.map(i64::from)
+                })
+            },
+            cancel: |c, session| {
+                Box::pin(async move {
+                    sqlx::query("SELECT pg_cancel_backend($1)").bind(session as i32).execute(c).await.map(|_| ())
+                })
+            },
+        }),
+    });
+    Ok((pool, options))
 }
 
 #[cfg(test)]
@@ -93,6 +116,7 @@ mod tests {
         max_connections: 4,
         read_only: false,
         statements: &[],
+        replicas: None,
     };
 
     fn refusal(env: &[(&str, &str)]) -> String {

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("replicas_settings.yaml");
+
+fn main() {}
