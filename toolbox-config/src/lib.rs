@@ -26,6 +26,7 @@ pub mod names;
 pub mod parse;
 pub mod pg;
 pub mod rate;
+pub mod redis;
 pub mod template;
 pub mod types;
 pub mod url;

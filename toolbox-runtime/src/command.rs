@@ -280,6 +280,7 @@ fn check(toolbox: &'static Toolbox, args: CheckArgs) -> ExitCode {
         .map(|s| match &s.kind {
             crate::db::def::SourceKindDef::Sqlite(d) => d.statements.len(),
             crate::db::def::SourceKindDef::Postgres(d) | crate::db::def::SourceKindDef::Mysql(d) => d.statements.len(),
+            crate::db::def::SourceKindDef::Redis(_) => 0,
         })
         .sum();
     let problems = comparison.unavailable.len() + comparison.drift.len();

@@ -12,6 +12,7 @@ pub enum SourceKindDef {
     Sqlite(SqliteSourceDef),
     Postgres(ServerSourceDef),
     Mysql(ServerSourceDef),
+    Redis(crate::db::redis::RedisSourceDef),
 }
 
 /// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.

@@ -118,6 +118,7 @@ fn engine(source: &SourceDef) -> (&'static str, &'static [CompiledStatement]) {
         SourceKindDef::Sqlite(s) => ("sqlite", s.statements),
         SourceKindDef::Postgres(s) => ("postgres", s.statements),
         SourceKindDef::Mysql(s) => ("mysql", s.statements),
+        SourceKindDef::Redis(_) => ("redis", &[]),
     }
 }
 
