@@ -29,7 +29,7 @@ pub struct ToolPlan<'a> {
     /// One statement per combination of template values (one when there are none).
     pub variants: Vec<Variant>,
     pub source_read_only: bool,
-    pub engine: Engine,
+    pub source: SourceType,
 }
 
 /// One statement of a tool, as described.
@@ -336,9 +336,8 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     }
 }
 
+/// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
-    let rt = rt();
-    let use_rt = use_rt();
     let tool = plan.tool;
     let module_doc = doc(&format!(
         "`{}` ({}): {}",
@@ -346,8 +345,18 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
         tool.ty.type_name(),
         tool.description.lines().next().unwrap_or("")
     ));
+    match plan.source {
+        SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
+    }
+}
+
+/// The module of a SQL tool: its statements too.
+fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_doc: &str) -> TokenStream {
+    let rt = rt();
+    let use_rt = use_rt();
+    let tool = plan.tool;
     let all: Vec<&Param> = tool.parameters.iter().chain(&tool.template_parameters).collect();
-    let engine_module = format_ident!("{}", plan.engine.type_name());
+    let engine_module = format_ident!("{}", engine.type_name());
     let max_rows = match tool.max_rows {
         Some(n) => {
             let n = int(n);
@@ -392,7 +401,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                     fields.push(quote!(#[doc = #doc] pub #f: Option<#ty>));
                     init.push(quote!(#f: args.get_opt(&PARAMS[#at], claims)?));
                 }
-                bind.push(bind_expr(plan.engine, p, &f, !p.is_required(), i));
+                bind.push(bind_expr(engine, p, &f, !p.is_required(), i));
             }
             // Mixed-radix index of the chosen template values, last parameter fastest.
             let mut variant: Option<TokenStream> = None;
@@ -413,7 +422,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
                 fields,
                 init,
                 variant,
-                if plan.engine == Engine::Postgres {
+                if engine == Engine::Postgres {
                     quote!({
                         let statement = &STATEMENTS[variant];
                         let query = (|| -> Result<_, #rt::ArgError> {
@@ -440,7 +449,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
             let sql = lit(&v.sql);
             let columns = match &v.columns {
                 Some(c) => {
-                    let c = column_defs(plan.engine, c);
+                    let c = column_defs(engine, c);
                     quote!(Some(#c))
                 }
                 None => quote!(None),
@@ -454,7 +463,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
     let args_doc = doc(&format!("The checked arguments of `{}`.", tool.name.value));
     // SQLite's pool opens on first use (and creates the database); a server's is made at start-up.
-    let pool = match plan.engine {
+    let pool = match engine {
         Engine::Sqlite => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE)).await),
         Engine::Postgres | Engine::Mysql => quote!(#rt::#engine_module::pool(ctx.sources.get(SOURCE))),
     };

@@ -16,7 +16,7 @@ use toolbox_config::template;
 /// prepared (and cached) as its own statement.
 pub(crate) fn distinguish_statements(plans: &mut [emit::ToolPlan<'_>]) {
     let mut first: std::collections::HashMap<(usize, String), Option<Vec<String>>> = Default::default();
-    for plan in plans.iter_mut().filter(|p| p.engine == Engine::Postgres) {
+    for plan in plans.iter_mut().filter(|p| p.source == SourceType::Sql(Engine::Postgres)) {
         for variant in &mut plan.variants {
             let key = (plan.source_index, variant.sql.clone());
             match first.get(&key) {
@@ -33,24 +33,29 @@ pub(crate) fn distinguish_statements(plans: &mut [emit::ToolPlan<'_>]) {
     }
 }
 
-/// Describes the statements of a source's tools and records a plan for each that checks out.
+/// Describes the statements of a SQL source's tools and records a plan for each that checks out.
 pub(crate) fn plan_tools<'a>(
     tools: &[&'a Tool],
     source_index: usize,
-    source: &Source,
+    engine: Engine,
     source_read_only: bool,
     oracle: &mut Oracle,
     diags: &mut Vec<Diagnostic>,
     plans: &mut Vec<emit::ToolPlan<'a>>,
 ) {
     for tool in tools {
-        let Some(variants) = plan_variants(tool, oracle, diags) else { continue };
-        plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only, engine: source.kind.engine() });
+        let Some(variants) = plan_variants(tool, engine, oracle, diags) else { continue };
+        plans.push(emit::ToolPlan { tool, source_index, variants, source_read_only, source: SourceType::Sql(engine) });
     }
 }
 
 /// Renders and describes each variant of a tool's statement.
-fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) -> Option<Vec<emit::Variant>> {
+fn plan_variants(
+    tool: &Tool,
+    engine: Engine,
+    oracle: &mut Oracle,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<emit::Variant>> {
     let Some(statement) = &tool.statement else {
         return Some(vec![emit::Variant { sql: String::new(), columns: None, binds: None }]);
     };
@@ -101,13 +106,13 @@ fn plan_variants(tool: &Tool, oracle: &mut Oracle, diags: &mut Vec<Diagnostic>) 
                 if tool.ty.kind == ToolKind::ListTables {
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
-                        c.type_name = if tool.ty.engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
+                        c.type_name = if engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
                         c.kind = None;
                     }
                 }
                 let declared = tool.parameters.len();
                 if parameters != declared {
-                    let hint = match tool.ty.engine {
+                    let hint = match engine {
                         Engine::Postgres => {
                             "parameters bind to `$1`, `$2` ... in the order they are declared: declare one per number"
                         }

@@ -77,12 +77,14 @@ pub fn generate_with(
         let sqlite = match &source.kind {
             SourceKind::Sqlite(sqlite) => sqlite,
             SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
+                let engine =
+                    if matches!(source.kind, SourceKind::Postgres(_)) { Engine::Postgres } else { Engine::Mysql };
                 scripts.push((None, None));
                 if tools.is_empty() {
                     continue;
                 }
                 let mut oracle = Oracle::for_server(source, server, path, mode, &env, &mut diags, &mut warnings);
-                plan_tools(&tools, source_index, source, server.read_only, &mut oracle, &mut diags, &mut tool_plans);
+                plan_tools(&tools, source_index, engine, server.read_only, &mut oracle, &mut diags, &mut tool_plans);
                 all_live &= oracle.live.is_some();
                 cache_files_used.append(&mut oracle.cache_files_used);
                 tracked_files.append(&mut oracle.cache_files_read);
@@ -110,7 +112,7 @@ pub fn generate_with(
         }
         let schema = open_schema(source, sqlite, base, schema.as_deref(), &env, &mut diags, &mut watched_databases);
         let mut oracle = Oracle::sqlite(schema);
-        plan_tools(&tools, source_index, source, sqlite.read_only, &mut oracle, &mut diags, &mut tool_plans);
+        plan_tools(&tools, source_index, Engine::Sqlite, sqlite.read_only, &mut oracle, &mut diags, &mut tool_plans);
         warnings.append(&mut oracle.warnings);
     }
     let env_vars = used_vars.into_inner();
@@ -132,7 +134,7 @@ pub fn generate_with(
         let engines: Vec<&str> = config
             .sources
             .iter()
-            .filter(|s| !matches!(s.kind, SourceKind::Sqlite(_)))
+            .filter(|s| matches!(s.kind, SourceKind::Postgres(_) | SourceKind::Mysql(_)))
             .map(|s| s.kind.type_name())
             .collect();
         let dir = cache::dir(path);

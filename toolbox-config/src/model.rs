@@ -40,19 +40,49 @@ pub enum SourceKind {
 
 impl SourceKind {
     pub fn type_name(&self) -> &'static str {
-        self.engine().type_name()
+        self.source_type().type_name()
     }
 
-    pub fn engine(&self) -> Engine {
+    pub fn source_type(&self) -> SourceType {
         match self {
-            SourceKind::Sqlite(_) => Engine::Sqlite,
-            SourceKind::Postgres(_) => Engine::Postgres,
-            SourceKind::Mysql(_) => Engine::Mysql,
+            SourceKind::Sqlite(_) => SourceType::Sql(Engine::Sqlite),
+            SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
+            SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
+        }
+    }
+
+    /// The SQL engine, or `None` for a source that is not SQL.
+    pub fn engine(&self) -> Option<Engine> {
+        self.source_type().engine()
+    }
+}
+
+/// What a source is; each source type and tool type belongs to one.
+///
+/// A SQL source's tools run statements that the build describes against its schema. A source
+/// that is not SQL is a variant of its own: its tools have no statement, and the generator plans
+/// and emits them in a module of their own (`toolbox-codegen`), as the runtime serves them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceType {
+    Sql(Engine),
+}
+
+impl SourceType {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            SourceType::Sql(engine) => engine.type_name(),
+        }
+    }
+
+    /// The SQL engine, or `None` for a source that is not SQL.
+    pub fn engine(self) -> Option<Engine> {
+        match self {
+            SourceType::Sql(engine) => Some(engine),
         }
     }
 }
 
-/// A database engine; each source type and tool type belongs to one.
+/// A SQL database engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
     Sqlite,
@@ -193,7 +223,8 @@ impl AuthServiceKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ToolType {
-    pub engine: Engine,
+    /// The type of source the tool runs against.
+    pub source: SourceType,
     pub kind: ToolKind,
 }
 
@@ -211,28 +242,37 @@ pub enum ToolKind {
 
 impl ToolType {
     pub const ALL: &'static [(&'static str, ToolType)] = &[
-        ("sqlite-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::Sql }),
-        ("sqlite-execute-sql", ToolType { engine: Engine::Sqlite, kind: ToolKind::ExecuteSql }),
-        ("postgres-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::Sql }),
-        ("postgres-execute-sql", ToolType { engine: Engine::Postgres, kind: ToolKind::ExecuteSql }),
-        ("postgres-list-tables", ToolType { engine: Engine::Postgres, kind: ToolKind::ListTables }),
-        ("mysql-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::Sql }),
-        ("mysql-execute-sql", ToolType { engine: Engine::Mysql, kind: ToolKind::ExecuteSql }),
-        ("mysql-list-tables", ToolType { engine: Engine::Mysql, kind: ToolKind::ListTables }),
+        ("sqlite-sql", ToolType::sql(Engine::Sqlite, ToolKind::Sql)),
+        ("sqlite-execute-sql", ToolType::sql(Engine::Sqlite, ToolKind::ExecuteSql)),
+        ("postgres-sql", ToolType::sql(Engine::Postgres, ToolKind::Sql)),
+        ("postgres-execute-sql", ToolType::sql(Engine::Postgres, ToolKind::ExecuteSql)),
+        ("postgres-list-tables", ToolType::sql(Engine::Postgres, ToolKind::ListTables)),
+        ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
+        ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
+        ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
     ];
 
     pub fn type_name(self) -> &'static str {
         Self::ALL.iter().find(|(_, t)| *t == self).map(|(n, _)| *n).unwrap_or("?")
     }
 
+    const fn sql(engine: Engine, kind: ToolKind) -> ToolType {
+        ToolType { source: SourceType::Sql(engine), kind }
+    }
+
     /// The source type this tool runs against.
     pub fn source_type(self) -> &'static str {
-        self.engine.type_name()
+        self.source.type_name()
+    }
+
+    /// The SQL engine, or `None` for a tool of a source that is not SQL.
+    pub fn engine(self) -> Option<Engine> {
+        self.source.engine()
     }
 
     /// Whether the tool runs a statement compiled into the binary (with parameters).
     pub fn has_statement(self) -> bool {
-        self.kind != ToolKind::ExecuteSql
+        self.engine().is_some() && self.kind != ToolKind::ExecuteSql
     }
 }
 

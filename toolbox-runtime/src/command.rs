@@ -274,15 +274,7 @@ fn check(toolbox: &'static Toolbox, args: CheckArgs) -> ExitCode {
     for difference in &comparison.drift {
         println!("differs: {difference}");
     }
-    let statements: usize = toolbox
-        .sources
-        .iter()
-        .map(|s| match &s.kind {
-            crate::db::def::SourceKindDef::Sqlite(d) => d.statements.len(),
-            crate::db::def::SourceKindDef::Postgres(d) | crate::db::def::SourceKindDef::Mysql(d) => d.statements.len(),
-            crate::db::def::SourceKindDef::Redis(_) => 0,
-        })
-        .sum();
+    let statements: usize = toolbox.sources.iter().map(|s| s.kind.statements().len()).sum();
     let problems = comparison.unavailable.len() + comparison.drift.len();
     if problems == 0 {
         let sources = toolbox.sources.len();

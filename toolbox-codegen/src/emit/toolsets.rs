@@ -36,17 +36,17 @@ pub(super) fn toolset_defs(
         .iter()
         .map(|t| {
             let params: Vec<&Param> = t.tool.parameters.iter().chain(&t.tool.template_parameters).collect();
-            let output = match t.tool.ty.kind {
+            let output = match (t.source, t.tool.ty.kind) {
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
-                ToolKind::Sql | ToolKind::ListTables => {
+                (SourceType::Sql(engine), ToolKind::Sql | ToolKind::ListTables) => {
                     let first = &t.variants[0].columns;
                     t.variants
                         .iter()
                         .all(|v| &v.columns == first)
-                        .then(|| schema::output_schema(t.engine, first, t.tool.max_rows.is_some()))
+                        .then(|| schema::output_schema(engine, first, t.tool.max_rows.is_some()))
                 }
-                ToolKind::ExecuteSql => None,
+                (SourceType::Sql(_), ToolKind::ExecuteSql) => None,
             };
             let mut entry =
                 schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));

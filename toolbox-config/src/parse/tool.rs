@@ -28,10 +28,13 @@ impl Reader<'_> {
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
             ToolKind::ExecuteSql => (None, Vec::new(), Vec::new()),
-            ToolKind::ListTables => {
-                let (statement, params) = crate::builtin::list_tables(ty.engine, ty_name.pos);
-                (Some(statement), params, Vec::new())
-            }
+            ToolKind::ListTables => match ty.engine() {
+                Some(engine) => {
+                    let (statement, params) = crate::builtin::list_tables(engine, ty_name.pos);
+                    (Some(statement), params, Vec::new())
+                }
+                None => (None, Vec::new(), Vec::new()),
+            },
         };
         let query_timeout_ms = obj.string("queryTimeout", &mut self.diags).and_then(|t| {
             match crate::duration::parse(&t.value, false).filter(|d| !d.is_zero()) {

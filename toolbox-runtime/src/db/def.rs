@@ -15,6 +15,27 @@ pub enum SourceKindDef {
     Redis(crate::db::redis::RedisSourceDef),
 }
 
+impl SourceKindDef {
+    /// The source's type, as `tools.yaml` names it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceKindDef::Sqlite(_) => "sqlite",
+            SourceKindDef::Postgres(_) => "postgres",
+            SourceKindDef::Mysql(_) => "mysql",
+            SourceKindDef::Redis(_) => "redis",
+        }
+    }
+
+    /// The compiled statements of a SQL source; none for a source that is not SQL.
+    pub fn statements(&self) -> &'static [CompiledStatement] {
+        match self {
+            SourceKindDef::Sqlite(d) => d.statements,
+            SourceKindDef::Postgres(d) | SourceKindDef::Mysql(d) => d.statements,
+            SourceKindDef::Redis(_) => &[],
+        }
+    }
+}
+
 /// A PostgreSQL or MySQL/MariaDB server; every setting is resolved at start-up.
 pub struct ServerSourceDef {
     pub host: Setting,

@@ -10,7 +10,9 @@
 //! - [`encode`]: the JSON rows buffer every engine writes into.
 //!
 //! A new engine is a module here with a source type that implements [`Engine`], one arm in
-//! [`open`], and its arm in the generator (`toolbox-codegen/src/emit.rs`).
+//! [`open`], and its arm in the generator (`toolbox-codegen/src/emit.rs`). A source that is not
+//! SQL is added the same way: its `compare` checks what it can without statements, and its
+//! [`def::SourceKindDef`] variant has no compiled statements.
 //!
 //! A source that cannot be opened does not stop the server: its tools answer an `isError`
 //! result naming the source, and the next call tries again.
@@ -38,7 +40,8 @@ pub trait Engine: Any + Send + Sync {
     /// The engine's name, as [`Sources::health`] reports it.
     fn kind(&self) -> &'static str;
     /// Opens the source and prepares each of its compiled statements, pushing to `drift` what
-    /// differs from the build's description; an error means the database cannot be reached.
+    /// differs from the build's description; an error means the database cannot be reached. A
+    /// source without statements only checks that it can be reached.
     fn compare<'a>(&'a self, drift: &'a mut Vec<String>) -> BoxFuture<'a, Result<(), String>>;
     /// One round trip to the database (`/readyz`, [`Sources::health`]).
     fn ping(&self) -> BoxFuture<'_, Result<(), String>>;

@@ -17,7 +17,7 @@
 //! from tokens. It is behind the same credentials as `/mcp`: with MCP authorization on, it needs
 //! the bearer token a `tools/list` would.
 
-use crate::db::def::{CompiledStatement, SourceDef, SourceKindDef};
+use crate::db::def::{CompiledStatement, SourceDef};
 use crate::def::{AuthServiceKindDef, ToolDef, Toolbox};
 use crate::http::AppState;
 use axum::Router;
@@ -114,12 +114,7 @@ pub fn describe(toolbox: &'static Toolbox, mcp_auth: bool) -> Value {
 }
 
 fn engine(source: &SourceDef) -> (&'static str, &'static [CompiledStatement]) {
-    match &source.kind {
-        SourceKindDef::Sqlite(s) => ("sqlite", s.statements),
-        SourceKindDef::Postgres(s) => ("postgres", s.statements),
-        SourceKindDef::Mysql(s) => ("mysql", s.statements),
-        SourceKindDef::Redis(_) => ("redis", &[]),
-    }
+    (source.kind.type_name(), source.kind.statements())
 }
 
 fn tool(toolbox: &Toolbox, t: &ToolDef) -> Value {
