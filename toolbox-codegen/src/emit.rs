@@ -8,6 +8,7 @@
 //! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
+mod redis;
 mod tables;
 mod toolsets;
 mod values;
@@ -347,6 +348,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     ));
     match plan.source {
         SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
+        SourceType::Redis => redis::tool_module(plan, module, &module_doc),
     }
 }
 
@@ -377,7 +379,8 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
                 quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
             )
         }
-        ToolKind::Sql | ToolKind::ListTables => {
+        // A `redis` tool never reaches here (`tool_module` sends it to `redis::tool_module`).
+        ToolKind::Sql | ToolKind::ListTables | ToolKind::Redis => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();
             let mut init = Vec::new();

@@ -36,6 +36,7 @@ pub enum SourceKind {
     Sqlite(SqliteSource),
     Postgres(ServerSource),
     Mysql(ServerSource),
+    Redis(crate::redis::RedisSource),
 }
 
 impl SourceKind {
@@ -48,6 +49,7 @@ impl SourceKind {
             SourceKind::Sqlite(_) => SourceType::Sql(Engine::Sqlite),
             SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
             SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
+            SourceKind::Redis(_) => SourceType::Redis,
         }
     }
 
@@ -65,12 +67,15 @@ impl SourceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SourceType {
     Sql(Engine),
+    /// Redis or Valkey: tools run command templates (`crate::redis`).
+    Redis,
 }
 
 impl SourceType {
     pub fn type_name(self) -> &'static str {
         match self {
             SourceType::Sql(engine) => engine.type_name(),
+            SourceType::Redis => "redis",
         }
     }
 
@@ -78,6 +83,7 @@ impl SourceType {
     pub fn engine(self) -> Option<Engine> {
         match self {
             SourceType::Sql(engine) => Some(engine),
+            SourceType::Redis => None,
         }
     }
 }
@@ -238,6 +244,8 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// Redis command templates (`commands:`).
+    Redis,
 }
 
 impl ToolType {
@@ -250,6 +258,7 @@ impl ToolType {
         ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
         ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
         ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
+        ("redis", ToolType { source: SourceType::Redis, kind: ToolKind::Redis }),
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -299,7 +308,10 @@ pub struct Tool {
     /// Our extension: at most this many calls per period, per caller (`rateLimit: 30/m`).
     pub rate_limit: Option<crate::rate::Rate>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
+    /// For `redis`: every command must be one Redis flags `readonly` (checked at build time).
     pub read_only: bool,
+    /// `redis` tools: the command templates.
+    pub commands: Vec<crate::redis::Command>,
 }
 
 /// MCP tool annotations; `None` means "not stated".

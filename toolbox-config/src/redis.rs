@@ -10,8 +10,52 @@
 //! Values are never spliced into a command line: every argument travels as its own
 //! length-prefixed RESP string, so no value can become another argument or command.
 
+use crate::diag::{Pos, Spanned};
 use crate::template;
 use serde_json::Value;
+
+/// A Redis or Valkey server (`type: redis`). Settings are kept as written, placeholders
+/// included, and resolved when the server starts.
+#[derive(Clone, Debug)]
+pub struct RedisSource {
+    /// `host:port`; exactly one (the build refuses more: cluster mode is not supported).
+    pub address: Spanned<String>,
+    pub username: Option<Spanned<String>>,
+    pub password: Option<Spanned<String>>,
+    /// The database number.
+    pub database: Option<Spanned<String>>,
+    pub tls: RedisTls,
+    pub connect_timeout: Option<Spanned<String>>,
+    /// Our extension: the longest one reply may take.
+    pub command_timeout: Option<Spanned<String>>,
+    /// Our extension: multiplexed connections in the pool (default 2).
+    pub max_connections: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RedisTls {
+    pub enabled: bool,
+    pub insecure_skip_verify: bool,
+    /// Our extension: a PEM file of the CAs to trust instead of the platform's.
+    pub ca_file: Option<Spanned<String>>,
+}
+
+/// One command of a `redis` tool: its elements as written and as read.
+#[derive(Clone, Debug)]
+pub struct Command {
+    pub pos: Pos,
+    pub elements: Vec<(Spanned<String>, Arg)>,
+}
+
+impl Command {
+    /// The command's name (its first element) in upper case, when it is literal text.
+    pub fn name(&self) -> Option<String> {
+        match self.elements.first() {
+            Some((_, Arg::Text(t))) => Some(t.to_ascii_uppercase()),
+            _ => None,
+        }
+    }
+}
 
 /// One element of a command template.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -42,6 +42,7 @@ pub(super) fn source_def(
         quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
     });
     match &source.kind {
+        SourceKind::Redis(redis) => super::redis::source_def(&source.name.value, redis),
         SourceKind::Sqlite(s) => {
             let database = setting(&s.database);
             let read_only = s.read_only;

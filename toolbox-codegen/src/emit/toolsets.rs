@@ -47,6 +47,8 @@ pub(super) fn toolset_defs(
                         .then(|| schema::output_schema(engine, first, t.tool.max_rows.is_some()))
                 }
                 (SourceType::Sql(_), ToolKind::ExecuteSql) => None,
+                // Replies have the shape of their commands, which is not declared.
+                (SourceType::Redis, _) | (SourceType::Sql(_), ToolKind::Redis) => None,
             };
             let mut entry =
                 schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));

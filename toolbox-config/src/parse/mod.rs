@@ -15,6 +15,7 @@ mod auth;
 mod obj;
 mod param;
 mod prompt;
+mod redis;
 mod source;
 mod tool;
 mod toolset;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 impl Reader<'_> {
     pub(super) fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql"], &mut self.diags) else {
+        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "redis"], &mut self.diags) else {
             obj.finish_untyped(&mut self.diags);
             return;
         };
@@ -125,8 +125,9 @@ impl Reader<'_> {
                 let kind = if postgres { SourceKind::Postgres(server) } else { SourceKind::Mysql(server) };
                 self.config.sources.push(Source { name, kind });
             }
+            "redis" => self.redis_source(name, obj),
             other => {
-                let supported = ["sqlite", "postgres", "mysql"];
+                let supported = ["sqlite", "postgres", "mysql", "redis"];
                 let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb")
                 {
                     "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()

@@ -28,6 +28,7 @@ impl Reader<'_> {
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
             ToolKind::ExecuteSql => (None, Vec::new(), Vec::new()),
+            ToolKind::Redis => (None, self.params(&mut obj, "parameters", &what, false), Vec::new()),
             ToolKind::ListTables => match ty.engine() {
                 Some(engine) => {
                     let (statement, params) = crate::builtin::list_tables(engine, ty_name.pos);
@@ -66,7 +67,7 @@ impl Reader<'_> {
                 None
             }
         });
-        let max_rows = if ty.kind == ToolKind::ListTables {
+        let max_rows = if matches!(ty.kind, ToolKind::ListTables | ToolKind::Redis) {
             None
         } else {
             obj.take("maxRows").and_then(|(n, _)| {
@@ -85,7 +86,9 @@ impl Reader<'_> {
                 }
             })
         };
-        let read_only = if ty.kind == ToolKind::ExecuteSql {
+        let commands =
+            if ty.kind == ToolKind::Redis { self.redis_commands(&mut obj, &what, &parameters) } else { Vec::new() };
+        let read_only = if matches!(ty.kind, ToolKind::ExecuteSql | ToolKind::Redis) {
             obj.bool("readOnly", &mut self.diags).unwrap_or(false)
         } else {
             false
@@ -117,6 +120,7 @@ impl Reader<'_> {
             query_timeout_ms,
             rate_limit,
             read_only,
+            commands,
         });
     }
 
