@@ -36,7 +36,8 @@ pub struct RedisSource {
 pub struct RedisTls {
     pub enabled: bool,
     pub insecure_skip_verify: bool,
-    /// Our extension: a PEM file of the CAs to trust instead of the platform's.
+    /// Our extension: a PEM file of the CAs to trust instead of the platform's, relative to
+    /// `tools.yaml`'s directory.
     pub ca_file: Option<Spanned<String>>,
 }
 
@@ -45,6 +46,8 @@ pub struct RedisTls {
 pub struct Command {
     pub pos: Pos,
     pub elements: Vec<(Spanned<String>, Arg)>,
+    /// An element could not be read (already reported): the command is not checked further.
+    pub broken: bool,
 }
 
 impl Command {
@@ -119,6 +122,18 @@ pub fn parse_arg(text: &str, params: &[(&str, bool)]) -> Result<Arg, String> {
         parts.push(Part::Text(text[copied..].to_string()));
     }
     Ok(Arg::Concat(parts))
+}
+
+/// The parameter names an element mentions, read leniently (for an element with a mistake in it).
+pub fn mentioned(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = match text.strip_prefix('$') {
+        Some(name) if is_name(name) => vec![name.to_string()],
+        _ => Vec::new(),
+    };
+    if let Ok(refs) = template::references(text) {
+        names.extend(refs.into_iter().map(|r| r.name));
+    }
+    names
 }
 
 fn is_name(s: &str) -> bool {

@@ -81,7 +81,7 @@ impl Commands {
             commands.offline_reason = Some("TOOLBOX_OFFLINE is set".into());
             return commands;
         }
-        match connect(redis, env) {
+        match connect(redis, config_path.parent().unwrap_or(Path::new(".")), env) {
             Ok(c) => commands.live = Some(c),
             Err(e) => {
                 let reason = format!("source `{}` cannot be reached at build time: {e}", source.name.value);
@@ -185,7 +185,11 @@ fn write(dir: &Path, file: &Path, name: &str, description: &Option<CommandInfo>)
 
 /// Connects with the build's environment, as the server will (address, credentials, database,
 /// TLS), within 5 seconds.
-fn connect(source: &RedisSource, env: &dyn Fn(&str) -> Option<String>) -> Result<redis::Connection, String> {
+fn connect(
+    source: &RedisSource,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<redis::Connection, String> {
     let resolve = |v: &Spanned<String>| {
         env::resolve(&v.value, env).map_err(|e| e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "))
     };
@@ -219,8 +223,8 @@ fn connect(source: &RedisSource, env: &dyn Fn(&str) -> Option<String>) -> Result
         redis::IntoConnectionInfo::into_connection_info(addr).map_err(|e| e.to_string())?.set_redis_settings(settings);
     let client = match &source.tls.ca_file {
         Some(f) => {
-            let path = resolve(f)?;
-            let pem = std::fs::read(&path).map_err(|e| format!("cannot read the CA file `{path}`: {e}"))?;
+            let path = base.join(resolve(f)?);
+            let pem = std::fs::read(&path).map_err(|e| format!("cannot read the CA file `{}`: {e}", path.display()))?;
             redis::Client::build_with_tls(info, redis::TlsCertificates { client_tls: None, root_cert: Some(pem) })
         }
         None => redis::Client::open(info),

@@ -56,7 +56,7 @@ pub(crate) fn plan_tools<'a>(
 ) {
     for tool in tools {
         let before = diags.len();
-        for command in &tool.commands {
+        for command in tool.commands.iter().filter(|c| !c.broken) {
             check_command(tool, command, commands, diags);
         }
         if diags.len() == before {

@@ -131,6 +131,8 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut commands = Vec::new();
+        // Parameters named in elements that could not be read: not reported as unused too.
+        let mut mentioned = std::collections::BTreeSet::new();
         for item in list {
             let pos = yaml::pos(item);
             let Some(elements) = yaml::as_seq(item).filter(|e| !e.is_empty()) else {
@@ -144,19 +146,27 @@ impl Reader<'_> {
                 continue;
             };
             let mut read = Vec::new();
+            let mut broken = false;
             for element in elements {
                 let text = match yaml::to_json(element) {
                     Some(Value::String(s)) => s,
                     Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
                     _ => {
                         self.error(yaml::pos(element), format!("an element of a command of {what} must be a string"));
+                        broken = true;
                         continue;
                     }
                 };
                 let text = Spanned::new(text, yaml::pos(element));
                 match parse_arg(&text.value, &named) {
                     Ok(arg) => read.push((text, arg)),
-                    Err(e) => self.error(text.pos, format!("in a command of {what}: {e}")),
+                    Err(e) => {
+                        self.error(text.pos, format!("in a command of {what}: {e}"));
+                        for name in crate::redis::mentioned(&text.value) {
+                            mentioned.insert(name);
+                        }
+                        broken = true;
+                    }
                 }
             }
             if let Some((first, arg)) = read.first()
@@ -167,10 +177,11 @@ impl Reader<'_> {
                         .with_hint("the name is checked against the server's `COMMAND INFO` at build time; it cannot come from a parameter"),
                 );
             }
-            commands.push(Command { pos, elements: read });
+            commands.push(Command { pos, elements: read, broken });
         }
         for (i, p) in params.iter().enumerate() {
-            if !commands.iter().any(|c| c.elements.iter().any(|(_, a)| a.params().contains(&i))) {
+            let used = commands.iter().any(|c| c.elements.iter().any(|(_, a)| a.params().contains(&i)));
+            if !used && !mentioned.contains(&p.name.value) {
                 self.diags.push(
                     Diagnostic::new(
                         p.name.pos,

@@ -75,7 +75,7 @@ fn open(
         SourceKindDef::Sqlite(d) => Box::new(sqlite::SqliteSource::open(config_path, config_dir, def.name, d, lookup)?),
         SourceKindDef::Postgres(d) => Box::new(postgres::PostgresSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Mysql(d) => Box::new(mysql::MysqlSource::open(config_path, def.name, d, lookup)?),
-        SourceKindDef::Redis(d) => Box::new(redis::RedisSource::open(config_path, def.name, d, lookup)?),
+        SourceKindDef::Redis(d) => Box::new(redis::RedisSource::open(config_path, config_dir, def.name, d, lookup)?),
     })
 }
 

@@ -7,6 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use toolbox_runtime::testing::{call, env, error_text, mcp, service_reachable};
 
+mod tls;
+
 mod redis_toolbox {
     toolbox_macros::toolbox!("redis.yaml");
 }
@@ -81,8 +83,13 @@ struct Server {
 
 impl Server {
     fn start(port: u16) -> Server {
+        Server::start_with(port, &["--port", &port.to_string()])
+    }
+
+    fn start_with(port: u16, args: &[&str]) -> Server {
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(args)
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server starts");
@@ -108,15 +115,24 @@ impl Drop for Server {
     }
 }
 
+/// Whether `redis-server` can be run; when it cannot, the test should return: this prints why,
+/// and under `CI=true` fails instead.
+fn redis_server_installed() -> bool {
+    if Command::new("redis-server").arg("--version").output().is_ok() {
+        return true;
+    }
+    assert!(std::env::var("CI").is_err(), "CI=true and redis-server is not installed");
+    eprintln!("skipping: redis-server is not installed");
+    false
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_that_goes_away_and_comes_back() {
-    if Command::new("redis-server").arg("--version").output().is_err() {
-        assert!(std::env::var("CI").is_err(), "CI=true and redis-server is not installed");
-        eprintln!("skipping: redis-server is not installed");
+    if !redis_server_installed() {
         return;
     }
     let port = free_port();

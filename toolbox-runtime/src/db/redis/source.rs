@@ -29,7 +29,8 @@ pub struct RedisSourceDef {
     pub tls: bool,
     /// Accept any certificate (the reference's `insecureSkipVerify`).
     pub tls_insecure_skip_verify: bool,
-    /// A PEM file of the CAs to trust, instead of the platform's.
+    /// A PEM file of the CAs to trust, instead of the platform's (relative: to `tools.yaml`'s
+    /// directory).
     pub tls_ca_file: Option<Setting>,
     pub connect_timeout: Option<Setting>,
     /// The longest one reply may take; a call's own deadline applies too.
@@ -51,6 +52,7 @@ pub struct RedisSource {
 impl RedisSource {
     pub fn open(
         config_path: &str,
+        config_dir: &str,
         name: &'static str,
         def: &RedisSourceDef,
         lookup: &dyn Fn(&str) -> Option<String>,
@@ -104,9 +106,10 @@ impl RedisSource {
             .set_redis_settings(redis);
         let client = match &def.tls_ca_file {
             Some(s) => {
-                let path = resolve(s)?;
-                let pem = std::fs::read(&path)
-                    .map_err(|e| refuse(s, format!("cannot read the CA file `{path}` (tls.caFile): {e}")))?;
+                let path = std::path::Path::new(config_dir).join(resolve(s)?);
+                let pem = std::fs::read(&path).map_err(|e| {
+                    refuse(s, format!("cannot read the CA file `{}` (tls.caFile): {e}", path.display()))
+                })?;
                 let certs = redis::TlsCertificates { client_tls: None, root_cert: Some(pem) };
                 redis::Client::build_with_tls(info, certs)
             }
