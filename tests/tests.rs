@@ -29,5 +29,8 @@ mod fuzz;
 // The demo's descriptions against its data (every example flight number exists).
 mod demo;
 
+// The `toolbox!` macro expanding a configuration (the passing side of its trybuild tests).
+mod expand;
+
 // Repository rules: module comments, the README's first commands.
 mod tidy;

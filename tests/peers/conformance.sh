@@ -9,7 +9,8 @@
 # toolbox that dies during a run fails the script. The last line is `conformance: N passed, M failed,
 # K skipped` (skipped = baselined expected failures).
 # Environment: TOOLBOX_BIN (default target/debug/toolbox, built with `cargo build` when unset),
-# PEERS_KEEP_TMP=1 keeps the results and server logs, CONFORMANCE_RUNS to pick runs (e.g. "3").
+# PEERS_KEEP_TMP=1 keeps the results and server logs, CONFORMANCE_RUNS to pick runs (e.g. "3"),
+# TOOLBOX_BALANCER=haproxy or nginx to run through that balancer in front of three instances.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,9 +48,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts the toolbox on a free port with its own demo database; sets SERVER_PID and URL.
+# Starts the toolbox on a free port with its own demo database; sets SERVER_PID and URL. With
+# TOOLBOX_BALANCER (haproxy or nginx), three instances sharing that database behind the balancer
+# (tests/deploy/fleet.py), SERVER_PID being the fleet, which exits when any part of it dies.
 start_server() {
     local name=$1 attempt port
+    if [[ -n "${TOOLBOX_BALANCER:-}" ]]; then
+        rm -f "$TMP/$name.url"
+        TOOLBOX_DEMO_DB="$TMP/$name.db" "$PY" "$HERE/../deploy/fleet.py" "$BIN" "$TMP/$name.url" "$TMP/$name-fleet" \
+            >>"$TMP/$name-server.log" 2>&1 &
+        SERVER_PID=$!
+        for _ in $(seq 600); do
+            [[ -s "$TMP/$name.url" ]] && { URL=$(cat "$TMP/$name.url"); return 0; }
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        cat "$TMP/$name-server.log" >&2
+        die "the fleet behind $TOOLBOX_BALANCER does not start"
+    fi
     for attempt in 1 2 3 4 5; do
         port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
         TOOLBOX_DEMO_DB="$TMP/$name.db" "$BIN" --port "$port" >>"$TMP/$name-server.log" 2>&1 &

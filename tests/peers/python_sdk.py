@@ -15,7 +15,9 @@ prints `N passed, M failed` last and exits non-zero on any failure.
 Run it with the venv from tests/peers/install.sh:
   .ci/peers/venv/bin/python tests/peers/python_sdk.py
 Environment: TOOLBOX_BIN (default target/debug/toolbox, built with `cargo build` when
-unset), PEERS_KEEP_TMP=1 keeps the temporary database and server logs.
+unset), PEERS_KEEP_TMP=1 keeps the temporary database and server logs, TOOLBOX_BALANCER=haproxy
+or nginx runs the HTTP checks through that balancer in front of three instances sharing the
+database (tests/deploy/fleet.py; stdio is then left out).
 """
 
 from __future__ import annotations
@@ -349,23 +351,34 @@ async def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="toolbox-peers-"))
     env = dict(os.environ, TOOLBOX_DEMO_DB=str(tmp / "airline.db"), RUST_LOG="warn")
     server_log = tmp / "http-server.log"
-    process, url = start_http(binary, env, server_log)
+    # With TOOLBOX_BALANCER set, the HTTP checks run through a balancer in front of several
+    # instances (tests/deploy/fleet.py), and stdio, which no balancer sees, is left out.
+    sys.path.insert(0, str(ROOT / "tests" / "deploy"))
+    from fleet import from_environment
+    fleet = from_environment(binary, env, server_log)
+    process, url = (None, fleet.url) if fleet else start_http(binary, env, server_log)
     try:
         await guarded("http/legacy", lambda: http_legacy(url))
         await guarded("http/auto", lambda: http_auto(url))
-        params = StdioServerParameters(command=str(binary), args=["--stdio", "--log-level", "warn"],
-                                       env={"TOOLBOX_DEMO_DB": str(tmp / "airline.db")}, cwd=str(ROOT))
-        with open(tmp / "stdio-server.log", "w") as errlog:
-            await guarded("stdio/legacy", lambda: stdio_legacy(params, errlog))
-        await guarded("stdio/auto", lambda: stdio_auto(params))
-        check("the HTTP server is still running at the end", process.poll() is None, process.returncode)
+        if fleet:
+            check("every instance and the balancer are still running at the end", fleet.running(), fleet.tail())
+        else:
+            params = StdioServerParameters(command=str(binary), args=["--stdio", "--log-level", "warn"],
+                                           env={"TOOLBOX_DEMO_DB": str(tmp / "airline.db")}, cwd=str(ROOT))
+            with open(tmp / "stdio-server.log", "w") as errlog:
+                await guarded("stdio/legacy", lambda: stdio_legacy(params, errlog))
+            await guarded("stdio/auto", lambda: stdio_auto(params))
+            check("the HTTP server is still running at the end", process.poll() is None, process.returncode)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if fleet:
+            fleet.stop()
+        else:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         if failed:
             print(f"--- server log ({server_log}) ---\n{server_log.read_text(errors='replace')[-4000:]}")
         if os.environ.get("PEERS_KEEP_TMP"):

@@ -64,7 +64,8 @@ def b64url(data: bytes) -> str:
 class Issuer:
     """An OpenID issuer on 127.0.0.1: discovery and JWKS over HTTP, RS256 tokens on demand."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
+        """`tls`: a certificate chain and key (PEM files) to serve HTTPS with instead of HTTP."""
         if shutil.which("openssl") is None:
             raise RuntimeError("the openssl command is needed to make the issuer's RSA key")
         self._dir = tempfile.mkdtemp(prefix="toolbox-issuer-")
@@ -76,7 +77,14 @@ class Issuer:
         jwks = {"keys": [{"kty": "RSA", "kid": self.kid, "alg": "RS256", "use": "sig",
                           "n": b64url(bytes.fromhex(modulus)), "e": "AQAB"}]}
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _DocumentHandler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http"
+        if tls:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self._server.documents = {  # type: ignore[attr-defined]
             "/.well-known/openid-configuration": {
                 "issuer": self.url, "jwks_uri": f"{self.url}/jwks",
@@ -171,3 +179,12 @@ class Server:
 
     def tail(self, chars: int = 4000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
+
+
+def serve(binary: Path, env: dict[str, str], log: Path, args: list[str] | None = None) -> Any:
+    """A Server, or with TOOLBOX_BALANCER set, several instances behind that balancer
+    (tests/deploy/fleet.py's Fleet, which has the same `base`, `running`, `stop` and `tail`)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "deploy"))
+    from fleet import from_environment
+    return from_environment(binary, env, log, args) or Server(binary, env, log, args)

@@ -16,7 +16,8 @@ a loopback issuer made here (sdk_harness.Issuer).
 
 Needs tests/peers/install_toolbox_sdks.sh (run this with its venv: tests/peers/toolbox_sdks.sh).
 Prints `N passed, M failed` last and exits non-zero on any failure. PEERS_KEEP_TMP=1 keeps the
-database and the server log.
+database and the server log. TOOLBOX_BALANCER=haproxy or nginx serves through that balancer in
+front of three instances sharing the database and the issuer (tests/deploy/fleet.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from sdk_harness import ROOT, Checks, Issuer, Server, build
+from sdk_harness import ROOT, Checks, Issuer, build, serve
 
 from toolbox_core import ToolboxClient
 from toolbox_core.protocol import Protocol
@@ -329,7 +330,7 @@ def main() -> int:
     }
     db_path = tmp / "sdk-peer.db"
     env = dict(os.environ, SDK_ISSUER=issuer.url, SDK_PEER_DB=str(db_path), RUST_LOG="warn")
-    server = Server(binary, env, tmp / "server.log")
+    server = serve(binary, env, tmp / "server.log")
     db = Database(db_path)
     try:
         for version in VERSIONS:

@@ -8,6 +8,7 @@
 //! This file has the tool modules and the top level; `tables.rs` the sources, auth services and
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
+pub(crate) mod http;
 mod redis;
 mod tables;
 mod toolsets;
@@ -72,6 +73,12 @@ pub struct Plan<'a> {
     pub tracked_files: Vec<String>,
     /// Schema and seed scripts per source, as absolute paths.
     pub scripts: Vec<(Option<String>, Option<String>)>,
+    /// How messages name each file of the configuration (`tools.yaml` and what it includes),
+    /// by the index positions carry.
+    pub files: Vec<String>,
+    /// Per source, the absolute directory of the file that declares it, against which the
+    /// server resolves a relative SQLite `database`.
+    pub source_dirs: Vec<String>,
 }
 
 fn rt() -> TokenStream {
@@ -130,8 +137,14 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
     let mut sorted: Vec<&ToolPlan<'_>> = plan.tools.iter().collect();
     sorted.sort_by(|a, b| a.tool.name.value.cmp(&b.tool.name.value));
     let modules = unique(sorted.iter().map(|t| t.tool.name.value.clone()), rust_ident);
-    let tool_modules: Vec<TokenStream> =
-        sorted.iter().zip(&modules).map(|(t, m)| tool_module(t, &format_ident!("{}", m))).collect();
+    // A tool's slot: its place among its source's tools (an `http` source's table of headers).
+    let slot = |i: usize| sorted[..i].iter().filter(|t| t.source_index == sorted[i].source_index).count();
+    let tool_modules: Vec<TokenStream> = sorted
+        .iter()
+        .zip(&modules)
+        .enumerate()
+        .map(|(i, (t, m))| tool_module(t, &format_ident!("{}", m), slot(i), &plan.files))
+        .collect();
     let tool_defs: Vec<TokenStream> = sorted
         .iter()
         .zip(&modules)
@@ -207,12 +220,22 @@ pub fn emit(plan: &Plan<'_>) -> Emitted {
                     })
                 })
                 .collect();
-            source_def(s, scripts, &statements)
+            let http_headers: Vec<TokenStream> = sorted
+                .iter()
+                .zip(&modules)
+                .filter(|(t, _)| t.source_index == index)
+                .map(|(_, m)| {
+                    let m = format_ident!("{}", m);
+                    quote!(&tools::#m::HEADERS)
+                })
+                .collect();
+            let dir = plan.source_dirs.get(index).map_or(plan.config_dir.as_str(), String::as_str);
+            source_def(s, scripts, &statements, &http_headers, &plan.files, dir)
         })
         .collect();
     let source_count = index(sources.len());
 
-    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(auth_def).collect();
+    let auth_defs: Vec<TokenStream> = plan.config.auth_services.iter().map(|a| auth_def(a, &plan.files)).collect();
     let auth_count = index(auth_defs.len());
 
     let mut files = Vec::new();
@@ -338,7 +361,7 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
 }
 
 /// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
-fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
+fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize, files: &[String]) -> TokenStream {
     let tool = plan.tool;
     let module_doc = doc(&format!(
         "`{}` ({}): {}",
@@ -348,6 +371,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident) -> TokenStream {
     ));
     match plan.source {
         SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
+        SourceType::Http => http::tool_module(plan, module, &module_doc, slot, files),
         SourceType::Redis => redis::tool_module(plan, module, &module_doc),
     }
 }
@@ -367,20 +391,27 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
         None => quote!(None),
     };
     let (params_tokens, count, fields, init, variant_expr, run) = match tool.ty.kind {
-        ToolKind::ExecuteSql => {
+        ToolKind::ExecuteSql | ToolKind::ExplainQuery => {
             let read_only = tool.read_only;
             let sql_param = quote!(#rt::ParamDef::new("sql", #rt::ParamKind::String));
+            let run = if tool.ty.kind == ToolKind::ExplainQuery {
+                quote!(#rt::#engine_module::explain_query(pool, a.sql).await)
+            } else {
+                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await)
+            };
             (
                 vec![sql_param],
                 index(1),
                 vec![quote!(pub sql: String)],
                 vec![quote!(sql: args.get(&PARAMS[0], claims)?)],
                 quote!(0),
-                quote!(#rt::#engine_module::execute_sql(pool, a.sql, #max_rows, #read_only).await),
+                run,
             )
         }
-        // A `redis` tool never reaches here (`tool_module` sends it to `redis::tool_module`).
-        ToolKind::Sql | ToolKind::ListTables | ToolKind::Redis => {
+        // `tool_module` sends http and redis tools to their own modules.
+        ToolKind::Http => unreachable!("an http tool is not a SQL tool"),
+        ToolKind::Redis => unreachable!("a redis tool is not a SQL tool"),
+        ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();
             let mut init = Vec::new();
@@ -417,6 +448,15 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
                 });
             }
             let variant = variant.unwrap_or_else(|| quote!(0));
+            // A search's `limit` argument is its row cap: the statement reads one row more, so
+            // the answer says when rows were left out.
+            let max_rows = match all.iter().position(|p| p.name.value == toolbox_config::search::LIMIT_PARAM) {
+                Some(i) if tool.ty.kind == ToolKind::SearchObjects => {
+                    let f = format_ident!("{}", field_names[i]);
+                    quote!(a.#f.map(|limit| limit as u64))
+                }
+                _ => max_rows,
+            };
             let params: Vec<TokenStream> = all.iter().map(|p| param_def(p)).collect();
             let count = index(params.len());
             (

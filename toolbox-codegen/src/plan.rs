@@ -107,7 +107,8 @@ fn plan_variants(
                     // The built-in statement builds this column as JSON; MariaDB types it as text.
                     for c in columns.iter_mut().filter(|c| c.name == "object_details") {
                         c.type_name = if engine == Engine::Postgres { "JSONB".into() } else { "JSON".into() };
-                        c.kind = None;
+                        // SQLite has no JSON type: the kind says its text is JSON.
+                        c.kind = (engine == Engine::Sqlite).then(|| toolbox_config::types::Kind::Json.code());
                     }
                 }
                 let declared = tool.parameters.len();

@@ -10,8 +10,9 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use toolbox_config::diag::Diagnostic;
+use toolbox_config::files::SourceFile;
 use toolbox_config::model::*;
-use toolbox_config::{LoadOptions, load_str};
+use toolbox_config::{LoadOptions, load};
 
 /// The result of a run, successful or not, with every input it read.
 pub struct Output {
@@ -59,8 +60,17 @@ pub fn generate_with(
             };
         }
     };
-    let (config, mut diags) = load_str(&text, &LoadOptions { env: &env });
     let base = path.parent().unwrap_or(Path::new("."));
+    let root = SourceFile {
+        display: display.to_string(),
+        path: std::fs::canonicalize(path).ok(),
+        dir: base.to_path_buf(),
+        text,
+    };
+    let (config, mut diags, files) = load(root, &LoadOptions { env: &env });
+    // Every included file is an input of the code; a folder's listing is watched too.
+    tracked_files.extend(files.paths().skip(1).map(Path::to_path_buf));
+    let watched_folders = files.folders.clone();
     let mut tool_plans = Vec::new();
     let mut scripts = Vec::new();
     // Database files read for their schema: a change re-runs the build script, but they are
@@ -76,6 +86,11 @@ pub fn generate_with(
         let tools: Vec<&Tool> = config.tools.iter().filter(|t| t.source.value == source.name.value).collect();
         let sqlite = match &source.kind {
             SourceKind::Sqlite(sqlite) => sqlite,
+            SourceKind::Http(_) => {
+                scripts.push((None, None));
+                emit::http::plan_tools(&tools, source_index, &mut tool_plans);
+                continue;
+            }
             SourceKind::Redis(redis) => {
                 scripts.push((None, None));
                 if tools.is_empty() {
@@ -128,6 +143,8 @@ pub fn generate_with(
                 continue;
             }
         };
+        // Relative paths are relative to the file that declares the source.
+        let base = files.dir_of(source.name.pos);
         let schema = script_path(&sqlite.schema_file, base, &mut diags, &mut tracked_files);
         let seed = script_path(&sqlite.seed_file, base, &mut diags, &mut tracked_files);
         scripts
@@ -143,9 +160,10 @@ pub fn generate_with(
     let env_vars = used_vars.into_inner();
     let code_inputs = tracked_files.clone();
     tracked_files.extend(watched_databases);
+    tracked_files.extend(watched_folders);
     if !diags.is_empty() {
         toolbox_config::diag::sort(&mut diags);
-        let errors: Vec<String> = diags.iter().map(|d| d.render(display, &text)).collect();
+        let errors: Vec<String> = diags.iter().map(|d| files.render(d)).collect();
         return Output {
             code: crate::error_tokens(&errors),
             errors,
@@ -179,15 +197,19 @@ pub fn generate_with(
     distinguish_statements(&mut tool_plans);
     let tracked: Vec<String> =
         code_inputs.iter().filter_map(|p| std::fs::canonicalize(p).ok()).map(|p| p.display().to_string()).collect();
-    let config_dir = std::fs::canonicalize(base).unwrap_or_else(|_| base.to_path_buf());
+    let absolute = |dir: &Path| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()).display().to_string();
+    let config_dir = absolute(base);
+    let source_dirs = config.sources.iter().map(|s| absolute(files.dir_of(s.name.pos))).collect();
     let plan = emit::Plan {
         config: &config,
         json,
         display_path: display.to_string(),
-        config_dir: config_dir.display().to_string(),
+        config_dir,
         tools: tool_plans,
         tracked_files: tracked,
         scripts,
+        files: files.files.iter().map(|f| f.display.clone()).collect(),
+        source_dirs,
     };
     let emit::Emitted { code, files } = emit::emit(&plan);
     Output { code, errors: Vec::new(), tracked_files, env_vars, warnings, files }

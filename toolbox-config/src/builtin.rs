@@ -1,4 +1,4 @@
-//! Built-in tools: the `*-list-tables` types are ordinary SQL tools whose statement and
+//! Built-in tools: the `*-list-tables` types (PostgreSQL, MySQL, SQLite) are ordinary SQL tools whose statement and
 //! parameters are defined here, so the build checks them against the schema like any other.
 
 use crate::diag::{Pos, Spanned};
@@ -120,10 +120,52 @@ WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'
   AND (p.names = '' OR FIND_IN_SET(t.TABLE_NAME, REPLACE(p.names, ' ', '')) > 0)
 ORDER BY t.TABLE_NAME"#;
 
-/// SQLite has no list-tables type in the reference; kept so every engine has one.
+/// SQLite: the reference has no such type, but its prebuilt SQLite configuration has a
+/// `list_tables` tool; the details carry the same fields (columns, constraints, indexes,
+/// triggers), with `ordinal_position` counted from 1 as the other engines count it.
 const SQLITE: &str = r#"SELECT 'main' AS schema_name, m.name AS object_name,
-       CASE WHEN ?2 = 'simple' THEN json_object('name', m.name) ELSE json_object('name', m.name, 'sql', m.sql) END AS object_details
-FROM sqlite_master m
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+       CASE WHEN ?2 = 'simple' THEN json_object('name', m.name)
+       ELSE json_object(
+         'schema_name', 'main',
+         'object_name', m.name,
+         'object_type', 'TABLE',
+         'columns', (
+           SELECT json_group_array(json_object(
+                    'column_name', c.name,
+                    'data_type', c.type,
+                    'ordinal_position', c.cid + 1,
+                    'is_not_nullable', json(CASE WHEN c."notnull" THEN 'true' ELSE 'false' END),
+                    'column_default', c.dflt_value,
+                    'is_primary_key', json(CASE WHEN c.pk > 0 THEN 'true' ELSE 'false' END)))
+           FROM pragma_table_info(m.name) c),
+         'constraints', (
+           SELECT json_group_array(json(k.details)) FROM (
+             SELECT json_object('constraint_name', 'PRIMARY', 'constraint_type', 'PRIMARY KEY',
+                      'constraint_columns', (SELECT json_group_array(p.name) FROM
+                                              (SELECT name FROM pragma_table_info(m.name) WHERE pk > 0 ORDER BY pk) p)) AS details
+             WHERE EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE pk > 0)
+             UNION ALL
+             SELECT json_object('constraint_name', 'fk_' || m.name || '_' || f.id, 'constraint_type', 'FOREIGN KEY',
+                      'constraint_columns', json_group_array(f."from"),
+                      'foreign_key_referenced_table', f."table",
+                      'foreign_key_referenced_columns', json_group_array(f."to"))
+             FROM pragma_foreign_key_list(m.name) f GROUP BY f.id
+             UNION ALL
+             SELECT json_object('constraint_name', i.name, 'constraint_type', 'UNIQUE',
+                      'constraint_columns', (SELECT json_group_array(x.name) FROM pragma_index_info(i.name) x))
+             FROM pragma_index_list(m.name) i WHERE i."unique" AND i.origin <> 'pk') k),
+         'indexes', (
+           SELECT json_group_array(json_object(
+                    'index_name', i.name,
+                    'is_unique', json(CASE WHEN i."unique" THEN 'true' ELSE 'false' END),
+                    'is_primary', json(CASE WHEN i.origin = 'pk' THEN 'true' ELSE 'false' END),
+                    'index_columns', (SELECT json_group_array(x.name) FROM pragma_index_info(i.name) x)))
+           FROM pragma_index_list(m.name) i),
+         'triggers', (
+           SELECT json_group_array(json_object('trigger_name', t.name, 'trigger_definition', t.sql))
+           FROM sqlite_schema t WHERE t.type = 'trigger' AND t.tbl_name = m.name))
+       END AS object_details
+FROM sqlite_schema m
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'
   AND (?1 = '' OR instr(',' || replace(?1, ' ', '') || ',', ',' || m.name || ',') > 0)
 ORDER BY m.name"#;

@@ -1,17 +1,27 @@
-//! Diagnostics: a message tied to a line and column of `tools.yaml`, rendered with an excerpt.
+//! Diagnostics: a message tied to a file, line and column of the configuration, rendered with an
+//! excerpt of that file.
 
 use std::fmt::Write as _;
 
-/// A 1-based line and column in the source file.
+/// A 1-based line and column in one file of the configuration: `file` indexes the files read
+/// (0 is `tools.yaml` itself, the others are files it includes, see `crate::files`). Positions
+/// order by file first, so sorted diagnostics follow the files in the order they were read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
+    pub file: u16,
     pub line: u32,
     pub col: u32,
 }
 
 impl Pos {
+    /// A position in the root file.
     pub const fn new(line: u32, col: u32) -> Self {
-        Self { line, col }
+        Self { file: 0, line, col }
+    }
+
+    /// The same line and column in file `file`.
+    pub const fn in_file(self, file: u16) -> Self {
+        Self { file, ..self }
     }
 
     /// The same position moved inside `source`: at most one column past the end of its line,
@@ -23,9 +33,9 @@ impl Pos {
         let line = (self.line as usize).clamp(1, lines.len());
         let width = lines[line - 1].chars().count();
         if line < self.line as usize {
-            return Pos::new(line as u32, width as u32 + 1);
+            return Pos::new(line as u32, width as u32 + 1).in_file(self.file);
         }
-        Pos::new(line as u32, (self.col as usize).clamp(1, width + 1) as u32)
+        Pos::new(line as u32, (self.col as usize).clamp(1, width + 1) as u32).in_file(self.file)
     }
 }
 
@@ -104,7 +114,7 @@ impl Diagnostic {
                     && !is_word(start.checked_sub(1).and_then(|p| lower.get(p)))
                     && !is_word(lower.get(start + needle.len()))
                 {
-                    return Pos::new(i as u32 + 1, start as u32 + 1);
+                    return Pos::new(i as u32 + 1, start as u32 + 1).in_file(self.pos.file);
                 }
             }
         }

@@ -69,7 +69,7 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     let (_, diags) = load_str(text, &LoadOptions { env: &env });
     let lines = yaml_lines(text);
     for d in &diags {
-        let Pos { line, col } = d.pos;
+        let Pos { line, col, .. } = d.pos;
         prop_assert!(line >= 1 && line as usize <= lines.len(), "line {line} of {} in {d:?}", lines.len());
         let width = lines[line as usize - 1].chars().count();
         prop_assert!(col >= 1 && col as usize <= width + 1, "column {col} of a line of {width} in {d:?}");

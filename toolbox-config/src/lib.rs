@@ -3,7 +3,8 @@
 //! This crate is shared by `build.rs` (through `toolbox-codegen`), the proc-macros and unit tests,
 //! so it has no `syn`, no `quote` and no database code. Its pipeline, in order:
 //!
-//! 1. [`yaml`] reads the file into a node tree that keeps every node's line and column;
+//! 1. [`yaml`] reads the file into a node tree that keeps every node's line and column, and
+//!    `parse/include.rs` the files it includes ([`files`] keeps them all, for messages);
 //! 2. [`parse`] turns documents (flat `kind:`/`type:` documents and the legacy map format, mixed
 //!    freely) into model entries, checking shapes, field names and value types;
 //! 3. [`validate`] cross-checks the entries: names, duplicates, references, placeholders.
@@ -20,13 +21,19 @@ pub mod builtin;
 pub mod diag;
 pub mod duration;
 pub mod env;
+#[cfg(feature = "yaml")]
+pub mod files;
+pub mod http;
 pub mod model;
 pub mod names;
 #[cfg(feature = "yaml")]
 pub mod parse;
 pub mod pg;
+#[cfg(feature = "yaml")]
+pub mod prebuilt;
 pub mod rate;
 pub mod redis;
+pub mod search;
 pub mod template;
 pub mod types;
 pub mod url;
@@ -36,7 +43,7 @@ pub mod validate;
 mod yaml;
 
 #[cfg(feature = "yaml")]
-pub use parse::{LoadOptions, load_str};
+pub use parse::{LoadOptions, load, load_str};
 
 #[cfg(all(test, feature = "yaml"))]
 mod tests;

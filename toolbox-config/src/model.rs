@@ -36,6 +36,7 @@ pub enum SourceKind {
     Sqlite(SqliteSource),
     Postgres(ServerSource),
     Mysql(ServerSource),
+    Http(crate::http::HttpSource),
     Redis(crate::redis::RedisSource),
 }
 
@@ -49,6 +50,7 @@ impl SourceKind {
             SourceKind::Sqlite(_) => SourceType::Sql(Engine::Sqlite),
             SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
             SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
+            SourceKind::Http(_) => SourceType::Http,
             SourceKind::Redis(_) => SourceType::Redis,
         }
     }
@@ -67,6 +69,8 @@ impl SourceKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SourceType {
     Sql(Engine),
+    /// An HTTP API (`type: http`).
+    Http,
     /// Redis or Valkey: tools run command templates (`crate::redis`).
     Redis,
 }
@@ -75,6 +79,7 @@ impl SourceType {
     pub fn type_name(self) -> &'static str {
         match self {
             SourceType::Sql(engine) => engine.type_name(),
+            SourceType::Http => "http",
             SourceType::Redis => "redis",
         }
     }
@@ -83,6 +88,7 @@ impl SourceType {
     pub fn engine(self) -> Option<Engine> {
         match self {
             SourceType::Sql(engine) => Some(engine),
+            SourceType::Http => None,
             SourceType::Redis => None,
         }
     }
@@ -244,6 +250,12 @@ pub enum ToolKind {
     ExecuteSql,
     /// A built-in statement listing tables and their columns.
     ListTables,
+    /// A built-in statement finding schema objects by a pattern ([`crate::search`]).
+    SearchObjects,
+    /// SQL text sent by the client, planned by the engine and never run.
+    ExplainQuery,
+    /// An HTTP request from `tools.yaml` (see [`crate::http`]).
+    Http,
     /// Redis command templates (`commands:`).
     Redis,
 }
@@ -252,12 +264,20 @@ impl ToolType {
     pub const ALL: &'static [(&'static str, ToolType)] = &[
         ("sqlite-sql", ToolType::sql(Engine::Sqlite, ToolKind::Sql)),
         ("sqlite-execute-sql", ToolType::sql(Engine::Sqlite, ToolKind::ExecuteSql)),
+        ("sqlite-list-tables", ToolType::sql(Engine::Sqlite, ToolKind::ListTables)),
+        ("sqlite-search-objects", ToolType::sql(Engine::Sqlite, ToolKind::SearchObjects)),
+        ("sqlite-explain-query", ToolType::sql(Engine::Sqlite, ToolKind::ExplainQuery)),
         ("postgres-sql", ToolType::sql(Engine::Postgres, ToolKind::Sql)),
         ("postgres-execute-sql", ToolType::sql(Engine::Postgres, ToolKind::ExecuteSql)),
         ("postgres-list-tables", ToolType::sql(Engine::Postgres, ToolKind::ListTables)),
+        ("postgres-search-objects", ToolType::sql(Engine::Postgres, ToolKind::SearchObjects)),
+        ("postgres-explain-query", ToolType::sql(Engine::Postgres, ToolKind::ExplainQuery)),
         ("mysql-sql", ToolType::sql(Engine::Mysql, ToolKind::Sql)),
         ("mysql-execute-sql", ToolType::sql(Engine::Mysql, ToolKind::ExecuteSql)),
         ("mysql-list-tables", ToolType::sql(Engine::Mysql, ToolKind::ListTables)),
+        ("mysql-search-objects", ToolType::sql(Engine::Mysql, ToolKind::SearchObjects)),
+        ("mysql-explain-query", ToolType::sql(Engine::Mysql, ToolKind::ExplainQuery)),
+        ("http", ToolType { source: SourceType::Http, kind: ToolKind::Http }),
         ("redis", ToolType { source: SourceType::Redis, kind: ToolKind::Redis }),
     ];
 
@@ -281,7 +301,12 @@ impl ToolType {
 
     /// Whether the tool runs a statement compiled into the binary (with parameters).
     pub fn has_statement(self) -> bool {
-        self.engine().is_some() && self.kind != ToolKind::ExecuteSql
+        self.engine().is_some() && !self.takes_client_sql()
+    }
+
+    /// Whether the client sends the SQL (`sql` is the one parameter).
+    pub fn takes_client_sql(self) -> bool {
+        matches!(self.kind, ToolKind::ExecuteSql | ToolKind::ExplainQuery)
     }
 }
 
@@ -310,6 +335,8 @@ pub struct Tool {
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
     /// For `redis`: every command must be one Redis flags `readonly` (checked at build time).
     pub read_only: bool,
+    /// For `http` tools: the request (its parameters are `parameters`).
+    pub http: Option<Box<crate::http::HttpTool>>,
     /// `redis` tools: the command templates.
     pub commands: Vec<crate::redis::Command>,
 }

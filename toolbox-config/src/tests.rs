@@ -104,3 +104,36 @@ fn auth_service_urls_must_be_https_unless_loopback() {
         assert!(diags[0].starts_with("tools.yaml:5:22: authService `idp`: `authorizationServer`"), "{}", diags[0]);
     }
 }
+
+#[test]
+fn every_prebuilt_set_reads_cleanly_and_can_use_a_source_of_yours() {
+    for (name, _) in crate::prebuilt::SETS {
+        let (config, diags) = check(&format!("include: prebuilt:{name}\n"));
+        assert_eq!(diags, Vec::<String>::new(), "prebuilt:{name}");
+        assert_eq!(config.sources.len(), 1, "prebuilt:{name} defines its source");
+        assert!(config.tools.len() >= 5, "prebuilt:{name}");
+        assert!(config.tools.iter().all(|t| t.source.value == config.sources[0].name.value));
+        assert!(config.tools.iter().all(|t| t.name.pos.file == 1), "positions are in the set's file");
+        let engine = config.sources[0].kind.type_name();
+        let mine = format!(
+            "kind: source\nname: mine\ntype: {engine}\n{}",
+            match engine {
+                "sqlite" => "database: x.db\n",
+                _ => "host: localhost\nport: 1\ndatabase: d\nuser: u\npassword: p\n",
+            }
+        );
+        let (config, diags) = check(&format!("{mine}---\ninclude: {{prebuilt: {name}, source: mine}}\n"));
+        assert_eq!(diags, Vec::<String>::new(), "prebuilt:{name} on a source of yours");
+        assert_eq!(config.sources.len(), 1);
+        assert!(config.tools.iter().all(|t| t.source.value == "mine" && t.source.pos.file == 0));
+    }
+    // Included twice (with the same source): read once.
+    let (config, diags) = check("include: [prebuilt:sqlite, prebuilt:sqlite]\n");
+    assert_eq!(diags, Vec::<String>::new());
+    assert_eq!(config.sources.len(), 1);
+    // A source of another engine: each tool says so.
+    let (_, diags) = check(
+        "kind: source\nname: mine\ntype: sqlite\ndatabase: x.db\n---\ninclude: {prebuilt: postgres, source: mine}\n",
+    );
+    assert!(!diags.is_empty() && diags.iter().all(|d| d.starts_with("tools.yaml:6:")), "{diags:#?}");
+}

@@ -10,12 +10,13 @@ use std::collections::HashMap;
 /// The most statement variants that template parameters may produce; each is checked at build.
 pub const MAX_TEMPLATE_VARIANTS: usize = 64;
 
-pub fn validate(config: &Config, diags: &mut Vec<Diagnostic>) {
-    duplicates("source", "", config.sources.iter().map(|s| &s.name), diags);
-    duplicates("auth service", "", config.auth_services.iter().map(|s| &s.name), diags);
-    duplicates("tool", "", config.tools.iter().map(|t| &t.name), diags);
-    duplicates("toolset or group", "", config.toolsets.iter().map(|t| &t.name), diags);
-    duplicates("prompt", "", config.prompts.iter().map(|p| &p.name), diags);
+/// Cross-checks `config`; `files` names the files positions refer to (see `crate::files`).
+pub fn validate(config: &Config, files: &[&str], diags: &mut Vec<Diagnostic>) {
+    duplicates("source", "", config.sources.iter().map(|s| &s.name), files, diags);
+    duplicates("auth service", "", config.auth_services.iter().map(|s| &s.name), files, diags);
+    duplicates("tool", "", config.tools.iter().map(|t| &t.name), files, diags);
+    duplicates("toolset or group", "", config.toolsets.iter().map(|t| &t.name), files, diags);
+    duplicates("prompt", "", config.prompts.iter().map(|p| &p.name), files, diags);
 
     let mcp_services: Vec<&AuthService> = config.auth_services.iter().filter(|a| a.mcp_enabled).collect();
     if let [first, rest @ ..] = mcp_services.as_slice() {
@@ -147,14 +148,19 @@ fn duplicates<'a>(
     kind: &str,
     owner: &str,
     names: impl Iterator<Item = &'a Spanned<String>>,
+    files: &[&str],
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut seen: HashMap<&str, Pos> = HashMap::new();
     for name in names {
         if let Some(first) = seen.get(name.value.as_str()) {
+            let at = match files.get(first.file as usize) {
+                Some(file) if first.file != name.pos.file => format!("`{file}`, line {}", first.line),
+                _ => format!("line {}", first.line),
+            };
             diags.push(
                 Diagnostic::new(name.pos, format!("{kind} `{}`{owner} is declared more than once", name.value))
-                    .with_hint(format!("the first declaration is at line {}; rename or remove one", first.line)),
+                    .with_hint(format!("the first declaration is at {at}; rename or remove one")),
             );
         } else {
             seen.insert(&name.value, name.pos);
@@ -183,7 +189,7 @@ fn unknown_reference<'a>(
 
 fn params(what: &str, parameters: &[Param], templates: &[Param], auth_names: &[&str], diags: &mut Vec<Diagnostic>) {
     let all: Vec<&Param> = parameters.iter().chain(templates).collect();
-    duplicates("parameter", &format!(" of {what}"), all.iter().map(|p| &p.name), diags);
+    duplicates("parameter", &format!(" of {what}"), all.iter().map(|p| &p.name), &[], diags);
     for p in &all {
         for auth in &p.auth_services {
             if !auth_names.contains(&auth.service.value.as_str()) {

@@ -6,6 +6,24 @@ use serde_json::Value;
 
 pub(crate) type Node = MarkedYamlOwned;
 
+thread_local! {
+    /// The file whose nodes are being read (see [`Pos::file`]): saphyr's markers know only a
+    /// line and a column, and positions are made from them in many places of the reader.
+    static FILE: std::cell::Cell<u16> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `read` with the positions of nodes (and syntax errors) placed in file `file`.
+pub(crate) fn in_file<R>(file: u16, read: impl FnOnce() -> R) -> R {
+    let outer = FILE.with(|f| f.replace(file));
+    let result = read();
+    FILE.with(|f| f.set(outer));
+    result
+}
+
+fn at(line: usize, col: usize) -> Pos {
+    Pos::new(line as u32, col as u32 + 1).in_file(FILE.with(|f| f.get()))
+}
+
 /// The deepest nesting of sequences and mappings a file may have. Real files nest a few levels
 /// (a parameter's `items` of `items`); saphyr's loader recurses once per level, and so do
 /// [`to_json`] and the reader, so a deeper file would overflow the stack of the build instead of
@@ -40,7 +58,7 @@ fn too_deep(source: &str) -> Option<Diagnostic> {
             _ => continue,
         };
         if reached > MAX_DEPTH {
-            let at = Pos::new(span.start.line() as u32, span.start.col() as u32 + 1);
+            let at = at(span.start.line(), span.start.col());
             return Some(
                 Diagnostic::new(at, format!("the file nests lists and mappings more than {MAX_DEPTH} levels deep"))
                     .with_hint("tools.yaml needs a few levels; this is likely a stray run of `- ` or `[`"),
@@ -67,13 +85,12 @@ pub(crate) fn load(source: &str) -> Result<Vec<Node>, Diagnostic> {
         } else {
             "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote)"
         };
-        Diagnostic::new(Pos::new(m.line() as u32, m.col() as u32 + 1), format!("YAML syntax error: {}", e.info()))
-            .with_hint(hint)
+        Diagnostic::new(at(m.line(), m.col()), format!("YAML syntax error: {}", e.info())).with_hint(hint)
     })
 }
 
 pub(crate) fn pos(node: &Node) -> Pos {
-    Pos::new(node.span.start.line() as u32, node.span.start.col() as u32 + 1)
+    at(node.span.start.line(), node.span.start.col())
 }
 
 /// The kind of a node as a user would name it, for messages.

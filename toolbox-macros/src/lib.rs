@@ -2,7 +2,10 @@
 //! the build script does. A thin shim: all the work is in `toolbox-codegen`.
 //!
 //! The path is relative to the file that invokes the macro, like `include_str!`. Problems in the
-//! configuration become compile errors naming `file:line:col`, placed on the path literal. Set
+//! configuration become compile errors naming `file:line:col` (the included file's, for an error
+//! in one), placed on the path literal. Included files are inputs like the file itself, but a
+//! macro cannot watch a folder: a file added to an included folder is read at the next
+//! expansion (touch the including file). Set
 //! `TOOLBOX_PRINT_GENERATED=1` to have the generated code printed while compiling.
 //!
 //! The description cache of PostgreSQL and MySQL sources (`.toolbox/` beside the file) is read

@@ -11,6 +11,9 @@ pub enum ToolOutput {
     Rows { json: String, rows: u64, truncated: bool },
     /// A statement without result columns.
     Affected { rows_affected: u64 },
+    /// A JSON object that is both the text and the structured content (an HTTP answer);
+    /// `truncated` when the response size limit cut part of it.
+    Object { json: String, truncated: bool },
     /// A failure the model should see (`isError: true`): bad arguments, a database error; what
     /// kind, for the metrics and the call log.
     Error(Failure, String),
@@ -21,7 +24,8 @@ pub enum ToolOutput {
 pub enum Failure {
     /// The arguments do not fit the tool's parameters.
     InvalidArguments,
-    /// The database refused or failed the statement, or a value could not be encoded.
+    /// The database refused or failed the statement, or a value could not be encoded; or an
+    /// HTTP source answered an error status or a redirect that is not followed.
     Database,
     /// The call ran past its time limit.
     Timeout,

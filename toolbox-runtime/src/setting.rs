@@ -6,8 +6,17 @@
 #[derive(Clone, Copy, Debug)]
 pub struct Setting {
     pub raw: &'static str,
+    /// The file it is written in: `tools.yaml`, a file it includes, or `prebuilt:NAME`.
+    pub file: &'static str,
     pub line: u32,
     pub col: u32,
+}
+
+impl Setting {
+    /// `file:line:col`, where messages about the setting point.
+    pub fn at(&self) -> String {
+        format!("{}:{}:{}", self.file, self.line, self.col)
+    }
 }
 
 /// A placeholder that could not be resolved at start-up; the server refuses to start.
@@ -21,17 +30,15 @@ impl std::fmt::Display for StartupError {
 }
 
 /// Resolves a setting's placeholders with `lookup` (the process environment, in the server).
+/// Messages name the setting's own file (`_config_path` is kept for callers' sake).
 pub fn resolve_setting(
-    config_path: &str,
+    _config_path: &str,
     owner: &str,
     setting: &Setting,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, StartupError> {
     toolbox_config::env::resolve(setting.raw, lookup).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{config_path}:{}:{}: {owner}: {}", setting.line, setting.col, e.message))
-            .collect();
+        let lines: Vec<String> = errors.iter().map(|e| format!("{}: {owner}: {}", setting.at(), e.message)).collect();
         StartupError(lines.join("\n"))
     })
 }
@@ -42,7 +49,8 @@ mod tests {
 
     #[test]
     fn a_missing_variable_names_itself_and_its_line() {
-        let setting = Setting { raw: "${SECRET_PATH:?set it to the database file}", line: 4, col: 11 };
+        let setting =
+            Setting { raw: "${SECRET_PATH:?set it to the database file}", file: "tools.yaml", line: 4, col: 11 };
         let error = resolve_setting("tools.yaml", "source `db`", &setting, &|_| None).unwrap_err();
         assert_eq!(
             error.0,

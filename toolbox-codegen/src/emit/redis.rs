@@ -12,17 +12,17 @@ use toolbox_config::redis::{Arg, Part, RedisSource};
 /// The multiplexed connections of a source that does not say (`maxConnections`).
 const DEFAULT_CONNECTIONS: u32 = 2;
 
-pub(super) fn source_def(name: &str, source: &RedisSource) -> TokenStream {
+pub(super) fn source_def(name: &str, source: &RedisSource, files: &[String]) -> TokenStream {
     let rt = rt();
     let name = lit(name);
     let optional = |v: &Option<Spanned<String>>| match v {
         Some(v) => {
-            let v = setting(v);
+            let v = setting(v, files);
             quote!(Some(#v))
         }
         None => quote!(None),
     };
-    let address = setting(&source.address);
+    let address = setting(&source.address, files);
     let (username, password, database) =
         (optional(&source.username), optional(&source.password), optional(&source.database));
     let (connect_timeout, command_timeout) = (optional(&source.connect_timeout), optional(&source.command_timeout));

@@ -6,11 +6,14 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use toolbox_config::model::*;
 
-pub(super) fn setting(value: &toolbox_config::diag::Spanned<String>) -> TokenStream {
+/// A setting as written, with the file (by its name in `files`), line and column it was read
+/// from, which start-up messages name.
+pub(super) fn setting(value: &toolbox_config::diag::Spanned<String>, files: &[String]) -> TokenStream {
     let rt = rt();
     let raw = lit(&value.value);
+    let file = lit(files.get(value.pos.file as usize).map_or("tools.yaml", String::as_str));
     let (line, col) = (int(value.pos.line), int(value.pos.col));
-    quote!(#rt::Setting { raw: #raw, line: #line, col: #col })
+    quote!(#rt::Setting { raw: #raw, file: #file, line: #line, col: #col })
 }
 
 /// A compiled statement, its described columns (name, type) and PostgreSQL parameter types, for
@@ -21,6 +24,9 @@ pub(super) fn source_def(
     source: &Source,
     scripts: &(Option<String>, Option<String>),
     statements: &[StatementColumns],
+    http_headers: &[TokenStream],
+    files: &[String],
+    dir: &str,
 ) -> TokenStream {
     let rt = rt();
     let name = lit(&source.name.value);
@@ -42,15 +48,17 @@ pub(super) fn source_def(
         quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
     });
     match &source.kind {
-        SourceKind::Redis(redis) => super::redis::source_def(&source.name.value, redis),
+        SourceKind::Redis(redis) => super::redis::source_def(&source.name.value, redis, files),
         SourceKind::Sqlite(s) => {
-            let database = setting(&s.database);
+            let database = setting(&s.database, files);
+            let dir = lit(dir);
             let read_only = s.read_only;
             quote! {
                 #rt::SourceDef {
                     name: #name,
                     kind: #rt::SourceKindDef::Sqlite(#rt::SqliteSourceDef {
                         database: #database,
+                        dir: #dir,
                         schema_sql: #schema,
                         seed_sql: #seed,
                         read_only: #read_only,
@@ -59,20 +67,21 @@ pub(super) fn source_def(
                 }
             }
         }
+        SourceKind::Http(http) => super::http::source_def(&source.name.value, http, http_headers, files),
         SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
             let optional = |v: &Option<toolbox_config::diag::Spanned<String>>| match v {
                 Some(v) => {
-                    let v = setting(v);
+                    let v = setting(v, files);
                     quote!(Some(#v))
                 }
                 None => quote!(None),
             };
-            let (host, port) = (setting(&server.host), setting(&server.port));
+            let (host, port) = (setting(&server.host, files), setting(&server.port, files));
             let (user, password, database) =
                 (optional(&server.user), optional(&server.password), optional(&server.database));
             let (connect_timeout, query_timeout) = (optional(&server.connect_timeout), optional(&server.query_timeout));
             let params = server.query_params.iter().map(|(k, v)| {
-                let (k, v) = (lit(k), setting(v));
+                let (k, v) = (lit(k), setting(v, files));
                 quote!((#k, #v))
             });
             let max_connections = int(server.max_connections.unwrap_or(4));
@@ -101,14 +110,14 @@ pub(super) fn source_def(
     }
 }
 
-pub(super) fn auth_def(a: &AuthService) -> TokenStream {
+pub(super) fn auth_def(a: &AuthService, files: &[String]) -> TokenStream {
     let rt = rt();
     let name = lit(&a.name.value);
     let mcp = a.mcp_enabled;
     let scopes: Vec<Literal> = a.scopes_required.iter().map(|s| lit(&s.value)).collect();
     let optional = |value: &Option<toolbox_config::diag::Spanned<String>>| match value {
         Some(v) => {
-            let v = setting(v);
+            let v = setting(v, files);
             quote!(Some(#v))
         }
         None => quote!(None),
@@ -119,8 +128,8 @@ pub(super) fn auth_def(a: &AuthService) -> TokenStream {
             quote!(#rt::AuthServiceKindDef::Google { client_id: #client_id, audience: #audience })
         }
         AuthServiceKind::Generic(g) => {
-            let server = setting(&g.authorization_server);
-            let audience = setting(&g.audience);
+            let server = setting(&g.authorization_server, files);
+            let audience = setting(&g.audience, files);
             let i = &g.introspection;
             let endpoint = optional(&i.endpoint);
             let method = match i.method {

@@ -39,24 +39,32 @@ pub(super) fn toolset_defs(
             let output = match (t.source, t.tool.ty.kind) {
                 // Every variant of a templated statement has the same shape only by luck; the
                 // schema is given only when they agree.
-                (SourceType::Sql(engine), ToolKind::Sql | ToolKind::ListTables) => {
+                (SourceType::Sql(engine), ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects) => {
                     let first = &t.variants[0].columns;
                     t.variants
                         .iter()
                         .all(|v| &v.columns == first)
                         .then(|| schema::output_schema(engine, first, t.tool.max_rows.is_some()))
                 }
-                (SourceType::Sql(_), ToolKind::ExecuteSql) => None,
+                (SourceType::Sql(_), _) => None,
+                (SourceType::Http, _) => t.tool.http.as_deref().map(super::http::output_schema),
                 // Replies have the shape of their commands, which is not declared.
-                (SourceType::Redis, _) | (SourceType::Sql(_), ToolKind::Redis) => None,
+                (SourceType::Redis, _) => None,
             };
-            let mut entry =
-                schema::tool_entries(t.tool, &params, output, schema::annotations(t.tool, t.source_read_only));
-            if t.tool.ty.kind == ToolKind::ExecuteSql {
+            let mut annotations = schema::annotations(t.tool, t.source_read_only);
+            if t.source == SourceType::Http {
+                annotations = super::http::annotations(t.tool, annotations);
+            }
+            let mut entry = schema::tool_entries(t.tool, &params, output, annotations);
+            if t.tool.ty.takes_client_sql() {
+                let description = match t.tool.ty.kind {
+                    ToolKind::ExplainQuery => "One SQL statement to plan (it is not run).",
+                    _ => "The SQL to execute.",
+                };
                 for e in &mut entry {
                     e["inputSchema"] = serde_json::json!({
                         "type": "object",
-                        "properties": {"sql": {"type": "string", "description": "The SQL to execute."}},
+                        "properties": {"sql": {"type": "string", "description": description}},
                         "required": ["sql"],
                         "additionalProperties": false
                     });

@@ -166,9 +166,11 @@ pub static SOURCES: [rt::SourceDef; 1] = [
         kind: rt::SourceKindDef::Sqlite(rt::SqliteSourceDef {
             database: rt::Setting {
                 raw: "${FLIGHTS_DB:flights.db}",
+                file: "tools.yaml",
                 line: 5,
                 col: 11,
             },
+            dir: "$DIR",
             schema_sql: Some(
                 include_str!("$DIR/schema.sql"),
             ),

@@ -9,9 +9,11 @@
 //! This module reads documents and dispatches each definition to the reader of its kind, one
 //! file each: `source.rs`, `auth.rs`, `tool.rs` (with `param.rs` for parameters), `toolset.rs`
 //! (groups too) and `prompt.rs`. `obj.rs` reads one definition's mapping field by field and
-//! reports the fields no reader asked for.
+//! reports the fields no reader asked for. `include.rs` reads the files a document includes.
 
 mod auth;
+mod http;
+mod include;
 mod obj;
 mod param;
 mod prompt;
@@ -22,6 +24,7 @@ mod toolset;
 
 use crate::diag::{Diagnostic, Pos, Spanned, suggest};
 use crate::env;
+use crate::files::{Files, SourceFile};
 use crate::model::*;
 use crate::yaml::{self, Node};
 use obj::{Obj, lookup, string_list, unknown_value_hint};
@@ -33,27 +36,52 @@ pub struct LoadOptions<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// Parses and validates a whole file. The model is returned even when there are diagnostics, so
-/// that callers can report everything at once.
+/// Parses and validates a text, named `tools.yaml` in messages; an `include:` in it is relative
+/// to the working directory. The model is returned even when there are diagnostics, so that
+/// callers can report everything at once.
 pub fn load_str(source: &str, options: &LoadOptions<'_>) -> (Config, Vec<Diagnostic>) {
-    let mut reader =
-        Reader { diags: Vec::new(), config: Config::default(), env: options.env, default_group_seen: None };
-    match yaml::load(source) {
+    let root = SourceFile { display: "tools.yaml".into(), path: None, dir: ".".into(), text: source.into() };
+    let (config, diags, _) = load(root, options);
+    (config, diags)
+}
+
+/// Parses and validates `root` and every file it includes. Each diagnostic's position names its
+/// file in the returned [`Files`], which renders it.
+pub fn load(root: SourceFile, options: &LoadOptions<'_>) -> (Config, Vec<Diagnostic>, Files) {
+    let mut reader = Reader {
+        diags: Vec::new(),
+        config: Config::default(),
+        env: options.env,
+        default_group_seen: None,
+        files: Files::default(),
+        open: vec![0],
+        seen: vec![root.path.as_ref().map_or(String::new(), |p| p.display().to_string())],
+        source_override: None,
+    };
+    let documents = yaml::load(&root.text);
+    reader.files.files.push(root);
+    match documents {
         Ok(documents) => {
             for document in &documents {
                 reader.document(document);
             }
         }
-        Err(d) => return (Config::default(), vec![Diagnostic { pos: d.pos.within(source), ..d }]),
+        Err(d) => {
+            let d = Diagnostic { pos: d.pos.within(&reader.files.files[0].text), ..d };
+            return (Config::default(), vec![d], reader.files);
+        }
     }
-    let Reader { mut diags, config, .. } = reader;
-    crate::validate::validate(&config, &mut diags);
-    // Every position inside the text, so that each diagnostic shows its line.
+    let Reader { mut diags, config, files, .. } = reader;
+    let names: Vec<&str> = files.files.iter().map(|f| f.display.as_str()).collect();
+    crate::validate::validate(&config, &names, &mut diags);
+    // Every position inside the text of its file, so that each diagnostic shows its line.
     for d in &mut diags {
-        d.pos = d.pos.within(source);
+        d.pos = d.pos.within(&files.file(d.pos).text);
     }
     crate::diag::sort(&mut diags);
-    (config, diags)
+    // The tools of a prebuilt set pointed at an unknown source would each say so at one place.
+    diags.dedup();
+    (config, diags, files)
 }
 
 /// The legacy top-level keys and the kinds they hold.
@@ -74,6 +102,14 @@ struct Reader<'e> {
     config: Config,
     env: &'e dyn Fn(&str) -> Option<String>,
     default_group_seen: Option<Pos>,
+    /// Every file read so far; `open` is the chain of files being read (the last one is the
+    /// current file), `seen` the keys of those read (see `include.rs`).
+    files: Files,
+    open: Vec<u16>,
+    seen: Vec<String>,
+    /// While a prebuilt set is read with `source:`: its sources are skipped and its tools use
+    /// this one.
+    source_override: Option<Spanned<String>>,
 }
 
 impl Reader<'_> {
@@ -143,6 +179,11 @@ impl Reader<'_> {
             }
             let Some(mut obj) = Obj::new(document, format!("this {kind}"), false, &mut self.diags) else { return };
             obj.ignore("kind");
+            if obj.known_present("include") {
+                if let Some((value, _)) = obj.take("include") {
+                    self.include(value);
+                }
+            }
             let name = obj.string("name", &mut self.diags);
             if name.is_none() && kind != "group" && !obj.known_present("name") {
                 self.diags.push(
@@ -157,8 +198,12 @@ impl Reader<'_> {
             self.definition(kind, name, obj);
         } else {
             for (key, value, key_pos) in entries {
+                if key == "include" {
+                    self.include(value);
+                    continue;
+                }
                 let Some(kind) = lookup(LEGACY_SECTIONS, key) else {
-                    let names: Vec<&str> = LEGACY_SECTIONS.iter().map(|(k, _)| *k).collect();
+                    let names: Vec<&str> = LEGACY_SECTIONS.iter().map(|(k, _)| *k).chain(["include"]).collect();
                     let hint = match suggest(key, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "a document is either flat (with `kind:`, `name:` and `type:`) or a map of sections: sources, authServices, tools, toolsets, groups, prompts".to_string(),
@@ -216,6 +261,8 @@ impl Reader<'_> {
         match (kind, name) {
             ("group", None) => self.default_group(obj),
             (_, None) => {}
+            // A prebuilt set pointed at a source of the user's: its own is not defined.
+            ("source", Some(_)) if self.source_override.is_some() => {}
             ("source", Some(name)) => self.source(name, obj),
             ("authService", Some(name)) => self.auth_service(name, obj),
             ("tool", Some(name)) => self.tool(name, obj),

@@ -1,4 +1,5 @@
-//! `kind: source`: SQLite, PostgreSQL and MySQL sources and their settings.
+//! `kind: source`: SQLite, PostgreSQL and MySQL sources and their settings (`http` sources are read
+//! in [`super::http`]).
 
 use super::Reader;
 use super::obj::Obj;
@@ -10,7 +11,8 @@ use serde_json::Value;
 
 impl Reader<'_> {
     pub(super) fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "redis"], &mut self.diags) else {
+        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "http", "redis"], &mut self.diags)
+        else {
             obj.finish_untyped(&mut self.diags);
             return;
         };
@@ -126,8 +128,9 @@ impl Reader<'_> {
                 self.config.sources.push(Source { name, kind });
             }
             "redis" => self.redis_source(name, obj),
+            "http" => self.http_source(name, obj),
             other => {
-                let supported = ["sqlite", "postgres", "mysql", "redis"];
+                let supported = ["sqlite", "postgres", "mysql", "http", "redis"];
                 let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb")
                 {
                     "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()

@@ -21,18 +21,31 @@ impl Reader<'_> {
         let source = obj.required_string("source", &mut self.diags);
         let description = obj.required_string("description", &mut self.diags).map(|d| self.resolve_now(d).value);
         let what = obj.what.clone();
+        let mut http = None;
         let (statement, parameters, template_parameters) = match ty.kind {
             ToolKind::Sql => (
                 obj.required_string("statement", &mut self.diags).map(|s| self.resolve_now(s)),
                 self.params(&mut obj, "parameters", &what, false),
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
-            ToolKind::ExecuteSql => (None, Vec::new(), Vec::new()),
+            ToolKind::ExecuteSql | ToolKind::ExplainQuery => (None, Vec::new(), Vec::new()),
             ToolKind::Redis => (None, self.params(&mut obj, "parameters", &what, false), Vec::new()),
             ToolKind::ListTables => match ty.engine() {
                 Some(engine) => {
                     let (statement, params) = crate::builtin::list_tables(engine, ty_name.pos);
                     (Some(statement), params, Vec::new())
+                }
+                None => (None, Vec::new(), Vec::new()),
+            },
+            ToolKind::Http => {
+                let (parameters, tool) = self.http_tool(&mut obj, &what);
+                http = tool.map(Box::new);
+                (None, parameters, Vec::new())
+            }
+            ToolKind::SearchObjects => match ty.engine() {
+                Some(engine) => {
+                    let (statement, params, templates) = crate::search::search_objects(engine, ty_name.pos);
+                    (Some(statement), params, templates)
                 }
                 None => (None, Vec::new(), Vec::new()),
             },
@@ -67,31 +80,35 @@ impl Reader<'_> {
                 None
             }
         });
-        let max_rows = if matches!(ty.kind, ToolKind::ListTables | ToolKind::Redis) {
-            None
-        } else {
-            obj.take("maxRows").and_then(|(n, _)| {
-                match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
-                    Some(v) => Some(v),
-                    None => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                yaml::pos(n),
-                                format!("`maxRows` of {what} must be a whole number above 0"),
-                            )
-                            .with_hint("the most rows a call returns; the result says when rows were left out"),
-                        );
-                        None
+        // A built-in statement's rows are bounded by the statement (or, for search-objects, by
+        // its `limit` argument); an http tool's answer by the response size limit.
+        let max_rows =
+            if matches!(ty.kind, ToolKind::ListTables | ToolKind::SearchObjects | ToolKind::Http | ToolKind::Redis) {
+                None
+            } else {
+                obj.take("maxRows").and_then(|(n, _)| {
+                    match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
+                        Some(v) => Some(v),
+                        None => {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    yaml::pos(n),
+                                    format!("`maxRows` of {what} must be a whole number above 0"),
+                                )
+                                .with_hint("the most rows a call returns; the result says when rows were left out"),
+                            );
+                            None
+                        }
                     }
-                }
-            })
-        };
+                })
+            };
         let commands =
             if ty.kind == ToolKind::Redis { self.redis_commands(&mut obj, &what, &parameters) } else { Vec::new() };
-        let read_only = if matches!(ty.kind, ToolKind::ExecuteSql | ToolKind::Redis) {
-            obj.bool("readOnly", &mut self.diags).unwrap_or(false)
-        } else {
-            false
+        let read_only = match ty.kind {
+            ToolKind::ExecuteSql | ToolKind::Redis => obj.bool("readOnly", &mut self.diags).unwrap_or(false),
+            // A plan is always made in a read-only transaction or session.
+            ToolKind::ExplainQuery => true,
+            _ => false,
         };
         let auth_required = obj.string_list("authRequired", &mut self.diags);
         let scopes_required = obj.string_list("scopesRequired", &mut self.diags);
@@ -120,6 +137,7 @@ impl Reader<'_> {
             query_timeout_ms,
             rate_limit,
             read_only,
+            http,
             commands,
         });
     }

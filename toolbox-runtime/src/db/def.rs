@@ -12,6 +12,7 @@ pub enum SourceKindDef {
     Sqlite(SqliteSourceDef),
     Postgres(ServerSourceDef),
     Mysql(ServerSourceDef),
+    Http(crate::db::http::HttpSourceDef),
     Redis(crate::db::redis::RedisSourceDef),
 }
 
@@ -22,6 +23,7 @@ impl SourceKindDef {
             SourceKindDef::Sqlite(_) => "sqlite",
             SourceKindDef::Postgres(_) => "postgres",
             SourceKindDef::Mysql(_) => "mysql",
+            SourceKindDef::Http(_) => "http",
             SourceKindDef::Redis(_) => "redis",
         }
     }
@@ -31,6 +33,7 @@ impl SourceKindDef {
         match self {
             SourceKindDef::Sqlite(d) => d.statements,
             SourceKindDef::Postgres(d) | SourceKindDef::Mysql(d) => d.statements,
+            SourceKindDef::Http(_) => &[],
             SourceKindDef::Redis(_) => &[],
         }
     }
@@ -73,6 +76,9 @@ pub struct Statement {
 
 pub struct SqliteSourceDef {
     pub database: Setting,
+    /// The absolute directory of the file that declares the source at build time, against
+    /// which a relative `database` is resolved (empty: `Toolbox::config_dir`).
+    pub dir: &'static str,
     /// Run to create the database file when it is missing at start-up.
     pub schema_sql: Option<&'static str>,
     pub seed_sql: Option<&'static str>,

@@ -4,6 +4,7 @@
 //! - [`def`]: the static description generated code fills in (sources, compiled statements);
 //! - [`Sources`]: start-up resolution of each source's `${VAR}` settings, the start-up
 //!   comparison with the live schema, health and closing, over the [`Engine`] each source has;
+//! - [`http`]: HTTP APIs, a source that is not SQL (a request per call, no pool);
 //! - one module per engine ([`sqlite`], [`postgres`], [`mysql`]): its source (settings to a
 //!   pool), its values, and `run`/`execute_sql` for generated handlers; [`server`] is what the
 //!   two server engines share, [`pool`] their connection pool, [`execute`] their statement loop;
@@ -20,6 +21,8 @@
 pub mod def;
 pub mod encode;
 pub mod execute;
+pub mod explain;
+pub mod http;
 pub mod mysql;
 pub mod pool;
 pub mod postgres;
@@ -75,6 +78,7 @@ fn open(
         SourceKindDef::Sqlite(d) => Box::new(sqlite::SqliteSource::open(config_path, config_dir, def.name, d, lookup)?),
         SourceKindDef::Postgres(d) => Box::new(postgres::PostgresSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Mysql(d) => Box::new(mysql::MysqlSource::open(config_path, def.name, d, lookup)?),
+        SourceKindDef::Http(d) => Box::new(http::HttpSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Redis(d) => Box::new(redis::RedisSource::open(config_path, config_dir, def.name, d, lookup)?),
     })
 }

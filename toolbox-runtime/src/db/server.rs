@@ -115,10 +115,8 @@ impl Resolved {
             };
             let values = accepted_values(scheme, key).map(|v| format!("; it takes {v}")).unwrap_or_default();
             return StartupError(format!(
-                "{}:{}:{}: source `{}`: {what}: {}{values}",
-                self.config_path,
-                setting.line,
-                setting.col,
+                "{}: source `{}`: {what}: {}{values}",
+                setting.at(),
                 self.name,
                 driver_words(&refused.to_string())
             ));
@@ -199,8 +197,8 @@ pub fn resolve(
         let setting = &def.port;
         let from = if setting.raw != port { format!(" (from `{}`)", setting.raw) } else { String::new() };
         errors.push(format!(
-            "{config_path}:{}:{}: {owner}: `port` is `{port}`{from}, which is not a port number (1 to 65535)",
-            setting.line, setting.col
+            "{}: {owner}: `port` is `{port}`{from}, which is not a port number (1 to 65535)",
+            setting.at()
         ));
     }
     let mut duration = |value: Option<(&Setting, String)>, bare_seconds: bool, field: &str| {
@@ -208,10 +206,7 @@ pub fn resolve(
         match toolbox_config::duration::parse(&text, bare_seconds) {
             Some(d) => Some(d),
             None => {
-                errors.push(format!(
-                    "{config_path}:{}:{}: {owner}: `{field}` `{text}` is not a duration",
-                    setting.line, setting.col
-                ));
+                errors.push(format!("{}: {owner}: `{field}` `{text}` is not a duration", setting.at()));
                 None
             }
         }

@@ -158,6 +158,22 @@ fn write_output(w: &mut ResultWriter, output: &ToolOutput, version: Version) {
                 w.raw("}");
             }
         }
+        ToolOutput::Object { json, truncated } => {
+            w.field("content");
+            w.raw("[{\"type\":\"text\",\"text\":");
+            w.string(json);
+            if *truncated {
+                w.raw("},{\"type\":\"text\",\"text\":");
+                w.string(
+                    "The answer was longer than the response size limit and was cut; ask for less to see all of it.",
+                );
+            }
+            w.raw("}]");
+            if structured {
+                w.field("structuredContent");
+                w.raw(json);
+            }
+        }
         ToolOutput::Affected { rows_affected } => {
             let body = format!("{{\"rowsAffected\":{rows_affected}}}");
             w.field("content");

@@ -113,6 +113,7 @@ impl Statement {
                 ToolOutput::Affected { rows_affected } => {
                     span.set_attribute(KeyValue::new("db.response.affected_rows", *rows_affected as i64))
                 }
+                ToolOutput::Object { .. } => {}
                 ToolOutput::Error(failure, _) => {
                     span.set_attribute(KeyValue::new("error.type", failure.as_str()));
                     span.set_status(Status::error(failure.as_str()));

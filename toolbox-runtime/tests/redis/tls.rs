@@ -9,7 +9,7 @@ use toolbox_runtime::db::redis::{Arg, RedisSource, RedisSourceDef, run};
 use toolbox_runtime::setting::Setting;
 
 fn setting(raw: String) -> Setting {
-    Setting { raw: Box::leak(raw.into_boxed_str()), line: 1, col: 1 }
+    Setting { raw: Box::leak(raw.into_boxed_str()), file: "tools.yaml", line: 1, col: 1 }
 }
 
 fn source(port: u16, ca_file: Option<&str>, insecure: bool) -> RedisSource {

@@ -43,6 +43,26 @@ pub async fn execute_sql(pool: &Pool<MySql>, sql: String, max_rows: Option<u64>,
     execute::client_sql(pool, sql, max_rows, &how).await
 }
 
+/// Plans one statement the client sends with `EXPLAIN FORMAT=JSON`, in a read-only session,
+/// never running it (see [`crate::db::explain`]).
+pub async fn explain_query(pool: &Pool<MySql>, sql: String) -> ToolOutput {
+    let how = crate::db::explain::Explain {
+        setup: "SET SESSION TRANSACTION READ ONLY",
+        prefix: "EXPLAIN FORMAT=JSON ",
+        plan: |row: &MySqlRow| {
+            let text: String = row.try_get(0).map_err(|e| e.to_string())?;
+            serde_json::from_str(&text).map_err(|e| e.to_string())
+        },
+        // MySQL marks the table a statement changes (`"delete": true`, MariaDB `1`).
+        modifies: |plan| {
+            ["insert", "update", "delete", "replace"]
+                .iter()
+                .any(|k| crate::db::explain::any_key(plan, k, |v| v == true || v == 1))
+        },
+    };
+    crate::db::explain::explain(pool, sql, &how).await
+}
+
 /// The kind a column's run-time type is encoded by. Text is told from bytes by the collation,
 /// not by the type's name: MySQL flags text of a binary collation (`utf8mb4_bin`, which MariaDB's
 /// JSON, UUID and INET types use) as binary, but only the `binary` collation holds bytes.

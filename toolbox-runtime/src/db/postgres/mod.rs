@@ -51,6 +51,21 @@ pub async fn execute_sql(pool: &Pool<Postgres>, sql: String, max_rows: Option<u6
     execute::client_sql(pool, sql, max_rows, &how).await
 }
 
+/// Plans one statement the client sends with `EXPLAIN (FORMAT JSON)`, in a read-only
+/// transaction, never running it (see [`crate::db::explain`]).
+pub async fn explain_query(pool: &Pool<Postgres>, sql: String) -> ToolOutput {
+    let how = crate::db::explain::Explain {
+        setup: "BEGIN TRANSACTION READ ONLY",
+        prefix: "EXPLAIN (FORMAT JSON) ",
+        plan: |row: &PgRow| {
+            row.try_get::<sqlx::types::Json<serde_json::Value>, _>(0).map(|j| j.0).map_err(|e| e.to_string())
+        },
+        // A write hidden in a CTE shows as a ModifyTable node.
+        modifies: |plan| crate::db::explain::any_key(plan, "Node Type", |v| v == "ModifyTable"),
+    };
+    crate::db::explain::explain(pool, sql, &how).await
+}
+
 /// PostgreSQL's refusal to prepare a text of several statements.
 fn several_statements(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("42601") && db.message().contains("multiple commands"))

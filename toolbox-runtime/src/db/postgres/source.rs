@@ -82,12 +82,12 @@ mod tests {
 
     /// The settings of `examples/postgres/tools.yaml`, at their lines.
     static DEF: ServerSourceDef = ServerSourceDef {
-        host: Setting { raw: "${PGHOST:127.0.0.1}", line: 7, col: 7 },
-        port: Setting { raw: "${PGPORT:5432}", line: 8, col: 7 },
+        host: Setting { raw: "${PGHOST:127.0.0.1}", file: "tools.yaml", line: 7, col: 7 },
+        port: Setting { raw: "${PGPORT:5432}", file: "tools.yaml", line: 8, col: 7 },
         user: None,
         password: None,
         database: None,
-        query_params: &[("sslmode", Setting { raw: "${PGSSLMODE:prefer}", line: 13, col: 12 })],
+        query_params: &[("sslmode", Setting { raw: "${PGSSLMODE:prefer}", file: "tools.yaml", line: 13, col: 12 })],
         connect_timeout: None,
         query_timeout: None,
         max_connections: 4,

@@ -59,8 +59,7 @@ impl RedisSource {
     ) -> Result<Self, StartupError> {
         let owner = format!("source `{name}`");
         let resolve = |s: &Setting| resolve_setting(config_path, &owner, s, lookup);
-        let refuse =
-            |s: &Setting, what: String| StartupError(format!("{config_path}:{}:{}: {owner}: {what}", s.line, s.col));
+        let refuse = |s: &Setting, what: String| StartupError(format!("{}: {owner}: {what}", s.at()));
         let address = resolve(&def.address)?;
         let (host, port) = split_address(&address).ok_or_else(|| {
             refuse(&def.address, format!("`{address}` is not an address; write `host:port`, e.g. `127.0.0.1:6379`"))

@@ -15,9 +15,11 @@ use rusqlite::{Connection, ToSql};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod explain;
 mod pool;
 mod source;
 
+pub use explain::explain_query;
 pub use pool::{BUSY_TIMEOUT, INLINE_BUDGET, Open, OpenFor, SqlitePool};
 pub use source::{SqliteSource, pool};
 
@@ -347,6 +349,12 @@ fn encode_value(out: &mut Vec<u8>, value: ValueRef<'_>, kind: ColumnKind) {
         ValueRef::Integer(v) if kind == ColumnKind::Boolean => write_bool(out, v != 0),
         ValueRef::Integer(v) => write_i64(out, v),
         ValueRef::Real(v) => write_f64(out, v),
+        // Text the build knows to be JSON (a built-in statement's `json_object`), if it parses.
+        ValueRef::Text(bytes)
+            if kind == ColumnKind::Json && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+        {
+            out.extend_from_slice(bytes)
+        }
         ValueRef::Text(bytes) => write_json_string(out, &String::from_utf8_lossy(bytes)),
         ValueRef::Blob(bytes) => write_base64(out, bytes),
     }

@@ -2,8 +2,8 @@
 //! and seed when missing, its pool opened on first use (and re-tried until it opens), and the
 //! start-up check of each compiled statement against the file it will run on.
 //!
-//! A relative `database` is resolved against the directory `tools.yaml` was in when the binary
-//! was built, as the build resolves `schemaFile` and `seedFile` (and checks an existing database
+//! A relative `database` is resolved against the directory `tools.yaml` (or the included file
+//! that declares the source) was in when the binary was built, as the build resolves `schemaFile` and `seedFile` (and checks an existing database
 //! file), never against the working directory, which an MCP client that starts the server over
 //! stdio chooses (often `/`). When that directory does not exist on this machine (the binary was
 //! copied elsewhere), the start-up is refused with a message asking for an absolute path.
@@ -42,10 +42,10 @@ impl SqliteSource {
     ) -> Result<Self, StartupError> {
         let owner = format!("source `{name}`");
         let written = resolve_setting(config_path, &owner, &def.database, lookup)?;
-        let path = database_path(&written, Path::new(config_dir)).map_err(|problem| {
-            let setting = &def.database;
-            StartupError(format!("{config_path}:{}:{}: {owner}: {problem}", setting.line, setting.col))
-        })?;
+        // The directory of the file that declares the source (an included one may be elsewhere).
+        let dir = if def.dir.is_empty() { config_dir } else { def.dir };
+        let path = database_path(&written, Path::new(dir))
+            .map_err(|problem| StartupError(format!("{}: {owner}: {problem}", def.database.at())))?;
         if path != MEMORY {
             tracing::info!(source = name, "SQLite database {path}");
         }

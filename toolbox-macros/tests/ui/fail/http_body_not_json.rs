@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("http_body_not_json.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("http_method.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("http_param_types.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("http_path_params.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("http_tool_headers.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_bad_value.yaml");
+
+fn main() {}

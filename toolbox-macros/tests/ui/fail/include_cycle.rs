@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_cycle.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_empty_folder.yaml");
+
+fn main() {}

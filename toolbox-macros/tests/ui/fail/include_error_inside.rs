@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_error_inside.yaml");
+
+fn main() {}

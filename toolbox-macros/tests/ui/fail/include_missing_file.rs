@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_missing_file.yaml");
+
+fn main() {}

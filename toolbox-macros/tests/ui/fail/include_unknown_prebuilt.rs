@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("include_unknown_prebuilt.yaml");
+
+fn main() {}
