@@ -9,6 +9,7 @@
 //! prompts; `toolsets.rs` the toolsets and their JSON; `values.rs` values, types and encoders.
 
 pub(crate) mod http;
+mod redis;
 mod replicas;
 mod tables;
 mod toolsets;
@@ -381,6 +382,7 @@ fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize, files: &[String
     match plan.source {
         SourceType::Sql(engine) => sql_tool_module(plan, engine, module, &module_doc),
         SourceType::Http => http::tool_module(plan, module, &module_doc, slot, files),
+        SourceType::Redis => redis::tool_module(plan, module, &module_doc),
     }
 }
 
@@ -421,8 +423,9 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
                 run,
             )
         }
-        // `tool_module` sends http tools to `http::tool_module`.
+        // `tool_module` sends http and redis tools to their own modules.
         ToolKind::Http => unreachable!("an http tool is not a SQL tool"),
+        ToolKind::Redis => unreachable!("a redis tool is not a SQL tool"),
         ToolKind::Sql | ToolKind::ListTables | ToolKind::SearchObjects => {
             let field_names = unique(all.iter().map(|p| p.name.value.clone()), rust_ident);
             let mut fields = Vec::new();

@@ -21,6 +21,7 @@ pub mod emit;
 pub mod oracle;
 mod plan;
 pub mod postgres;
+mod redis;
 pub mod run;
 pub mod schema;
 mod scripts;

@@ -91,6 +91,31 @@ pub fn generate_with(
                 emit::http::plan_tools(&tools, source_index, &mut tool_plans);
                 continue;
             }
+            SourceKind::Redis(redis) => {
+                scripts.push((None, None));
+                if tools.is_empty() {
+                    continue;
+                }
+                let mut commands =
+                    crate::redis::info::Commands::new(source, redis, path, mode, &env, &mut diags, &mut warnings);
+                crate::redis::plan_tools(&tools, source_index, &mut commands, &mut diags, &mut tool_plans);
+                all_live &= commands.is_live();
+                cache_files_used.append(&mut commands.cache_files_used);
+                tracked_files.append(&mut commands.cache_files_read);
+                if commands.out_of_date > 0 {
+                    warnings.push(format!(
+                        "source `{}`: {} command description(s) are missing from the description cache or differ from it; refresh it with `{PREPARE_COMMAND}` (Redis reachable) and commit `.toolbox/`",
+                        source.name.value, commands.out_of_date
+                    ));
+                }
+                if let Some(e) = commands.cache_write_error {
+                    diags.push(Diagnostic::new(
+                        source.name.pos,
+                        format!("source `{}`: cannot write the description cache: {e}", source.name.value),
+                    ));
+                }
+                continue;
+            }
             SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
                 let engine =
                     if matches!(source.kind, SourceKind::Postgres(_)) { Engine::Postgres } else { Engine::Mysql };
@@ -152,7 +177,7 @@ pub fn generate_with(
         let engines: Vec<&str> = config
             .sources
             .iter()
-            .filter(|s| matches!(s.kind, SourceKind::Postgres(_) | SourceKind::Mysql(_)))
+            .filter(|s| matches!(s.kind, SourceKind::Postgres(_) | SourceKind::Mysql(_) | SourceKind::Redis(_)))
             .map(|s| s.kind.type_name())
             .collect();
         let dir = cache::dir(path);

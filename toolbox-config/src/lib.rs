@@ -32,6 +32,7 @@ pub mod pg;
 #[cfg(feature = "yaml")]
 pub mod prebuilt;
 pub mod rate;
+pub mod redis;
 pub mod search;
 pub mod template;
 pub mod types;

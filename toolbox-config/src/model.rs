@@ -37,6 +37,7 @@ pub enum SourceKind {
     Postgres(ServerSource),
     Mysql(ServerSource),
     Http(crate::http::HttpSource),
+    Redis(crate::redis::RedisSource),
 }
 
 impl SourceKind {
@@ -50,6 +51,7 @@ impl SourceKind {
             SourceKind::Postgres(_) => SourceType::Sql(Engine::Postgres),
             SourceKind::Mysql(_) => SourceType::Sql(Engine::Mysql),
             SourceKind::Http(_) => SourceType::Http,
+            SourceKind::Redis(_) => SourceType::Redis,
         }
     }
 
@@ -69,6 +71,8 @@ pub enum SourceType {
     Sql(Engine),
     /// An HTTP API (`type: http`).
     Http,
+    /// Redis or Valkey: tools run command templates (`crate::redis`).
+    Redis,
 }
 
 impl SourceType {
@@ -76,6 +80,7 @@ impl SourceType {
         match self {
             SourceType::Sql(engine) => engine.type_name(),
             SourceType::Http => "http",
+            SourceType::Redis => "redis",
         }
     }
 
@@ -84,6 +89,7 @@ impl SourceType {
         match self {
             SourceType::Sql(engine) => Some(engine),
             SourceType::Http => None,
+            SourceType::Redis => None,
         }
     }
 }
@@ -274,6 +280,8 @@ pub enum ToolKind {
     ExplainQuery,
     /// An HTTP request from `tools.yaml` (see [`crate::http`]).
     Http,
+    /// Redis command templates (`commands:`).
+    Redis,
 }
 
 impl ToolType {
@@ -294,6 +302,7 @@ impl ToolType {
         ("mysql-search-objects", ToolType::sql(Engine::Mysql, ToolKind::SearchObjects)),
         ("mysql-explain-query", ToolType::sql(Engine::Mysql, ToolKind::ExplainQuery)),
         ("http", ToolType { source: SourceType::Http, kind: ToolKind::Http }),
+        ("redis", ToolType { source: SourceType::Redis, kind: ToolKind::Redis }),
     ];
 
     pub fn type_name(self) -> &'static str {
@@ -348,9 +357,12 @@ pub struct Tool {
     /// Our extension: at most this many calls per period, per caller (`rateLimit: 30/m`).
     pub rate_limit: Option<crate::rate::Rate>,
     /// Our extension, for `*-execute-sql`: run in a read-only transaction, enforced by the engine.
+    /// For `redis`: every command must be one Redis flags `readonly` (checked at build time).
     pub read_only: bool,
     /// For `http` tools: the request (its parameters are `parameters`).
     pub http: Option<Box<crate::http::HttpTool>>,
+    /// `redis` tools: the command templates.
+    pub commands: Vec<crate::redis::Command>,
 }
 
 /// MCP tool annotations; `None` means "not stated".

@@ -22,3 +22,15 @@ fn ui_databases() {
     }
     trybuild::TestCases::new().compile_fail("tests/ui/db/*.rs");
 }
+
+/// `redis` commands checked against the Redis of this machine (`COMMAND INFO`). Without it the
+/// snapshots cannot match: the test skips with a reason, except under `CI=true`.
+#[test]
+fn ui_redis() {
+    if std::net::TcpStream::connect(("127.0.0.1", 6379)).is_err() {
+        assert!(std::env::var("CI").is_err(), "CI=true and Redis (6379) is not reachable");
+        eprintln!("skipping: Redis is needed on 127.0.0.1:6379 for tests/ui/redis");
+        return;
+    }
+    trybuild::TestCases::new().compile_fail("tests/ui/redis/*.rs");
+}

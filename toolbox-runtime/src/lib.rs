@@ -58,7 +58,7 @@ pub mod __private {
     pub use crate::call::{Failure, ToolOutput};
     pub use crate::db::def::*;
     pub use crate::db::encode::{ColumnDef, ColumnKind, Element};
-    pub use crate::db::{http, mysql, postgres, sqlite};
+    pub use crate::db::{http, mysql, postgres, redis, sqlite};
     pub use crate::def::*;
     pub use crate::setting::Setting;
     pub use serde_json::Value;

@@ -49,6 +49,7 @@ pub(super) fn source_def(
         quote!(#rt::CompiledStatement { tool: #tool, sql: #sql, columns: &[#(#columns),*], pg_params: #params })
     });
     match &source.kind {
+        SourceKind::Redis(redis) => super::redis::source_def(&source.name.value, redis, files),
         SourceKind::Sqlite(s) => {
             let database = setting(&s.database, files);
             let dir = lit(dir);

@@ -48,6 +48,8 @@ pub(super) fn toolset_defs(
                 }
                 (SourceType::Sql(_), _) => None,
                 (SourceType::Http, _) => t.tool.http.as_deref().map(super::http::output_schema),
+                // Replies have the shape of their commands, which is not declared.
+                (SourceType::Redis, _) => None,
             };
             let mut annotations = schema::annotations(t.tool, t.source_read_only);
             if t.source == SourceType::Http {

@@ -17,6 +17,7 @@ mod include;
 mod obj;
 mod param;
 mod prompt;
+mod redis;
 mod replicas;
 mod source;
 mod tool;

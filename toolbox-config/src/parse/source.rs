@@ -11,7 +11,8 @@ use serde_json::Value;
 
 impl Reader<'_> {
     pub(super) fn source(&mut self, name: Spanned<String>, mut obj: Obj<'_>) {
-        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "http"], &mut self.diags) else {
+        let Some(ty) = obj.required_choice("type", &["sqlite", "postgres", "mysql", "http", "redis"], &mut self.diags)
+        else {
             obj.finish_untyped(&mut self.diags);
             return;
         };
@@ -129,9 +130,10 @@ impl Reader<'_> {
                 let kind = if postgres { SourceKind::Postgres(server) } else { SourceKind::Mysql(server) };
                 self.config.sources.push(Source { name, kind });
             }
+            "redis" => self.redis_source(name, obj),
             "http" => self.http_source(name, obj),
             other => {
-                let supported = ["sqlite", "postgres", "mysql", "http"];
+                let supported = ["sqlite", "postgres", "mysql", "http", "redis"];
                 let hint = if matches!(other, "cloud-sql-postgres" | "alloydb-postgres" | "cockroachdb" | "yugabytedb")
                 {
                     "use `postgres` (PostgreSQL-compatible engines work through it)".to_string()

@@ -29,6 +29,7 @@ impl Reader<'_> {
                 self.params(&mut obj, "templateParameters", &what, true),
             ),
             ToolKind::ExecuteSql | ToolKind::ExplainQuery => (None, Vec::new(), Vec::new()),
+            ToolKind::Redis => (None, self.params(&mut obj, "parameters", &what, false), Vec::new()),
             ToolKind::ListTables => match ty.engine() {
                 Some(engine) => {
                     let (statement, params) = crate::builtin::list_tables(engine, ty_name.pos);
@@ -81,27 +82,30 @@ impl Reader<'_> {
         });
         // A built-in statement's rows are bounded by the statement (or, for search-objects, by
         // its `limit` argument); an http tool's answer by the response size limit.
-        let max_rows = if matches!(ty.kind, ToolKind::ListTables | ToolKind::SearchObjects | ToolKind::Http) {
-            None
-        } else {
-            obj.take("maxRows").and_then(|(n, _)| {
-                match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
-                    Some(v) => Some(v),
-                    None => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                yaml::pos(n),
-                                format!("`maxRows` of {what} must be a whole number above 0"),
-                            )
-                            .with_hint("the most rows a call returns; the result says when rows were left out"),
-                        );
-                        None
+        let max_rows =
+            if matches!(ty.kind, ToolKind::ListTables | ToolKind::SearchObjects | ToolKind::Http | ToolKind::Redis) {
+                None
+            } else {
+                obj.take("maxRows").and_then(|(n, _)| {
+                    match yaml::to_json(n).as_ref().and_then(Value::as_u64).filter(|v| *v > 0) {
+                        Some(v) => Some(v),
+                        None => {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    yaml::pos(n),
+                                    format!("`maxRows` of {what} must be a whole number above 0"),
+                                )
+                                .with_hint("the most rows a call returns; the result says when rows were left out"),
+                            );
+                            None
+                        }
                     }
-                }
-            })
-        };
+                })
+            };
+        let commands =
+            if ty.kind == ToolKind::Redis { self.redis_commands(&mut obj, &what, &parameters) } else { Vec::new() };
         let read_only = match ty.kind {
-            ToolKind::ExecuteSql => obj.bool("readOnly", &mut self.diags).unwrap_or(false),
+            ToolKind::ExecuteSql | ToolKind::Redis => obj.bool("readOnly", &mut self.diags).unwrap_or(false),
             // A plan is always made in a read-only transaction or session.
             ToolKind::ExplainQuery => true,
             _ => false,
@@ -134,6 +138,7 @@ impl Reader<'_> {
             rate_limit,
             read_only,
             http,
+            commands,
         });
     }
 

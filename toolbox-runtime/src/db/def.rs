@@ -13,6 +13,7 @@ pub enum SourceKindDef {
     Postgres(ServerSourceDef),
     Mysql(ServerSourceDef),
     Http(crate::db::http::HttpSourceDef),
+    Redis(crate::db::redis::RedisSourceDef),
 }
 
 impl SourceKindDef {
@@ -23,6 +24,7 @@ impl SourceKindDef {
             SourceKindDef::Postgres(_) => "postgres",
             SourceKindDef::Mysql(_) => "mysql",
             SourceKindDef::Http(_) => "http",
+            SourceKindDef::Redis(_) => "redis",
         }
     }
 
@@ -32,6 +34,7 @@ impl SourceKindDef {
             SourceKindDef::Sqlite(d) => d.statements,
             SourceKindDef::Postgres(d) | SourceKindDef::Mysql(d) => d.statements,
             SourceKindDef::Http(_) => &[],
+            SourceKindDef::Redis(_) => &[],
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod http;
 pub mod mysql;
 pub mod pool;
 pub mod postgres;
+pub mod redis;
 pub mod server;
 pub mod sqlite;
 
@@ -78,6 +79,7 @@ fn open(
         SourceKindDef::Postgres(d) => Box::new(postgres::PostgresSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Mysql(d) => Box::new(mysql::MysqlSource::open(config_path, def.name, d, lookup)?),
         SourceKindDef::Http(d) => Box::new(http::HttpSource::open(config_path, def.name, d, lookup)?),
+        SourceKindDef::Redis(d) => Box::new(redis::RedisSource::open(config_path, config_dir, def.name, d, lookup)?),
     })
 }
 

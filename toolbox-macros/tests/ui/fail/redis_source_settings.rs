@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("redis_source_settings.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("redis_templates.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("redis_commands.yaml");
+
+fn main() {}

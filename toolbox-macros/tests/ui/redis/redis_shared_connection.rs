@@ -1,0 +1,3 @@
+toolbox_macros::toolbox!("redis_shared_connection.yaml");
+
+fn main() {}
