@@ -15,22 +15,9 @@ pub fn list_tables(engine: Engine, pos: Pos) -> (Spanned<String>, Vec<Param>) {
         Engine::Sqlite => SQLITE,
     };
     let param = |name: &str, description: &str, default: &str, allowed: &[&str]| Param {
-        name: Spanned::new(name.to_string(), pos),
-        ty: ParamType::String,
-        ty_pos: pos,
-        description: description.to_string(),
-        required: false,
         default: Some(Spanned::new(Value::String(default.to_string()), pos)),
         allowed_values: allowed.iter().map(|v| Spanned::new(Value::String(v.to_string()), pos)).collect(),
-        excluded_values: Vec::new(),
-        min_value: None,
-        max_value: None,
-        items: None,
-        value_type: None,
-        auth_services: Vec::new(),
-        escape: None,
-        value_from_param: None,
-        mcp_header: None,
+        ..Param::builtin(name, ParamType::String, description, pos)
     };
     let params = vec![
         param("table_names", "Comma-separated names of the tables to describe; empty for every table.", "", &[]),

@@ -497,6 +497,29 @@ pub struct Param {
 }
 
 impl Param {
+    /// An optional parameter of a built-in tool (`*-list-tables`, `*-search-objects`) with
+    /// nothing else said: callers set its default and allowed values with struct update syntax.
+    pub fn builtin(name: &str, ty: ParamType, description: &str, pos: Pos) -> Param {
+        Param {
+            name: Spanned::new(name.to_string(), pos),
+            ty,
+            ty_pos: pos,
+            description: description.to_string(),
+            required: false,
+            default: None,
+            allowed_values: Vec::new(),
+            excluded_values: Vec::new(),
+            min_value: None,
+            max_value: None,
+            items: None,
+            value_type: None,
+            auth_services: Vec::new(),
+            escape: None,
+            value_from_param: None,
+            mcp_header: None,
+        }
+    }
+
     /// A parameter is required unless it says `required: false` or has a default.
     pub fn is_required(&self) -> bool {
         self.required && self.default.is_none() && self.value_from_param.is_none()

@@ -42,22 +42,8 @@ pub fn search_objects(engine: Engine, pos: Pos) -> (Spanned<String>, Vec<Param>,
     let spanned = |v: Value| Spanned::new(v, pos);
     let text = |s: &str| spanned(Value::String(s.to_string()));
     let param = |name: &str, ty: ParamType, description: &str, default: Option<Value>| Param {
-        name: Spanned::new(name.to_string(), pos),
-        ty,
-        ty_pos: pos,
-        description: description.to_string(),
-        required: false,
         default: default.map(spanned),
-        allowed_values: Vec::new(),
-        excluded_values: Vec::new(),
-        min_value: None,
-        max_value: None,
-        items: None,
-        value_type: None,
-        auth_services: Vec::new(),
-        escape: None,
-        value_from_param: None,
-        mcp_header: None,
+        ..Param::builtin(name, ty, description, pos)
     };
     let params = vec![
         param(
