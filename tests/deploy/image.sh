@@ -38,9 +38,11 @@ chown 65532:65532 "$DIR/data"
 touch "$TMP/started"
 sleep 1
 
+# `env -i` empties PATH too, so chroot is named by its path.
+CHROOT=$(command -v chroot) || skip "no chroot command"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # The image's ENTRYPOINT and CMD, its USER and ENV, and nothing from this environment.
-env -i TOOLBOX_DEMO_DB=/data/airline.db chroot --userspec=65532:65532 "$DIR" \
+env -i TOOLBOX_DEMO_DB=/data/airline.db "$CHROOT" --userspec=65532:65532 "$DIR" \
     /toolbox --address 0.0.0.0 --port "$PORT" >"$TMP/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do
@@ -74,7 +76,7 @@ if [[ -z "$outside" ]]; then ok "nothing was written outside /data and /tmp"; el
 
 # Without the variable, the demo's relative path points into the build's checkout, absent here.
 code=0
-env -i chroot --userspec=65532:65532 "$DIR" /toolbox --port "$PORT" >"$TMP/relative.log" 2>&1 || code=$?
+env -i "$CHROOT" --userspec=65532:65532 "$DIR" /toolbox --port "$PORT" >"$TMP/relative.log" 2>&1 || code=$?
 if [[ $code != 0 ]] && grep -qi 'absolute' "$TMP/relative.log"; then
     ok "a relative database path is refused, asking for an absolute one (exit $code)"
 else
