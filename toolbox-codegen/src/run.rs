@@ -102,18 +102,8 @@ pub fn generate_with(
                 all_live &= commands.is_live();
                 cache_files_used.append(&mut commands.cache_files_used);
                 tracked_files.append(&mut commands.cache_files_read);
-                if commands.out_of_date > 0 {
-                    warnings.push(format!(
-                        "source `{}`: {} command description(s) are missing from the description cache or differ from it; refresh it with `{PREPARE_COMMAND}` (Redis reachable) and commit `.toolbox/`",
-                        source.name.value, commands.out_of_date
-                    ));
-                }
-                if let Some(e) = commands.cache_write_error {
-                    diags.push(Diagnostic::new(
-                        source.name.pos,
-                        format!("source `{}`: cannot write the description cache: {e}", source.name.value),
-                    ));
-                }
+                let what = ("command", "Redis reachable");
+                report_cache(source, what, commands.out_of_date, commands.cache_write_error, &mut warnings, &mut diags);
                 continue;
             }
             SourceKind::Postgres(server) | SourceKind::Mysql(server) => {
@@ -128,18 +118,8 @@ pub fn generate_with(
                 all_live &= oracle.live.is_some();
                 cache_files_used.append(&mut oracle.cache_files_used);
                 tracked_files.append(&mut oracle.cache_files_read);
-                if oracle.out_of_date > 0 {
-                    warnings.push(format!(
-                        "source `{}`: {} statement description(s) are missing from the description cache or differ from it; refresh it with `{PREPARE_COMMAND}` (the database reachable) and commit `.toolbox/`",
-                        source.name.value, oracle.out_of_date
-                    ));
-                }
-                if let Some(e) = oracle.cache_write_error {
-                    diags.push(Diagnostic::new(
-                        source.name.pos,
-                        format!("source `{}`: cannot write the description cache: {e}", source.name.value),
-                    ));
-                }
+                let what = ("statement", "the database reachable");
+                report_cache(source, what, oracle.out_of_date, oracle.cache_write_error, &mut warnings, &mut diags);
                 continue;
             }
         };
@@ -213,4 +193,30 @@ pub fn generate_with(
     };
     let emit::Emitted { code, files } = emit::emit(&plan);
     Output { code, errors: Vec::new(), tracked_files, env_vars, warnings, files }
+}
+
+/// What a source's description cache needs saying after its tools were described: entries out of
+/// date (a warning naming the refresh command) and a cache that could not be written (an error).
+/// `what` is the kind of description and what the refresh needs (`("statement", "the database
+/// reachable")`).
+fn report_cache(
+    source: &Source,
+    (kind, needs): (&str, &str),
+    out_of_date: usize,
+    write_error: Option<String>,
+    warnings: &mut Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let name = &source.name.value;
+    if out_of_date > 0 {
+        warnings.push(format!(
+            "source `{name}`: {out_of_date} {kind} description(s) are missing from the description cache or differ from it; refresh it with `{PREPARE_COMMAND}` ({needs}) and commit `.toolbox/`"
+        ));
+    }
+    if let Some(e) = write_error {
+        diags.push(Diagnostic::new(
+            source.name.pos,
+            format!("source `{name}`: cannot write the description cache: {e}"),
+        ));
+    }
 }
