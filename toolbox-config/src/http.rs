@@ -148,33 +148,16 @@ struct Slot<'a> {
 }
 
 fn slots(text: &str) -> Result<Vec<Slot<'_>>, String> {
-    let mut found = Vec::new();
-    let mut rest = 0;
-    while let Some(open) = text[rest..].find("{{") {
-        let start = rest + open;
-        let Some(close) = text[start..].find("}}") else {
-            return Err("an unclosed `{{`".into());
-        };
-        let end = start + close + 2;
-        let inner = text[start + 2..end - 2].trim();
+    let found = crate::template::scan(text, |inner| {
         let (json, reference) = match inner.strip_prefix("json") {
             Some(r) if r.starts_with(char::is_whitespace) => (true, r.trim_start()),
             _ => (false, inner),
         };
-        let name = reference
-            .strip_prefix('.')
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        match name {
-            Some(name) => found.push(Slot { name, json, start, end }),
-            None => {
-                return Err(format!(
-                    "`{{{{{inner}}}}}` is not supported; only `{{{{.name}}}}` and `{{{{json .name}}}}` are"
-                ));
-            }
-        }
-        rest = end;
-    }
-    Ok(found)
+        crate::template::parameter_name(reference).map(|name| (name, json)).ok_or_else(|| {
+            format!("`{{{{{inner}}}}}` is not supported; only `{{{{.name}}}}` and `{{{{json .name}}}}` are")
+        })
+    })?;
+    Ok(found.into_iter().map(|((name, json), start, end)| Slot { name, json, start, end }).collect())
 }
 
 /// The index of a parameter by name, or the message for a reference to an undeclared one.

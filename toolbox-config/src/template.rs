@@ -16,6 +16,19 @@ pub struct Reference {
 
 /// Finds every `{{ ... }}` in `text`; anything but `{{.name}}` (spaces allowed) is an error.
 pub fn references(text: &str) -> Result<Vec<Reference>, String> {
+    scan(text, |inner| {
+        parameter_name(inner)
+            .ok_or_else(|| format!("`{{{{{inner}}}}}` is not supported; only `{{{{.name}}}}` references are"))
+    })
+    .map(|found| found.into_iter().map(|(name, start, end)| Reference { name: name.to_string(), start, end }).collect())
+}
+
+/// Each `{{ ... }}` of `text`: what `read` makes of its trimmed inside, and its byte range. The
+/// one scanner of `{{` templates; readers differ in what they accept inside.
+pub fn scan<'a, T>(
+    text: &'a str,
+    read: impl Fn(&'a str) -> Result<T, String>,
+) -> Result<Vec<(T, usize, usize)>, String> {
     let mut found = Vec::new();
     let mut rest = 0;
     while let Some(open) = text[rest..].find("{{") {
@@ -24,17 +37,15 @@ pub fn references(text: &str) -> Result<Vec<Reference>, String> {
             return Err("an unclosed `{{`".into());
         };
         let end = start + close + 2;
-        let inner = text[start + 2..end - 2].trim();
-        let name = inner
-            .strip_prefix('.')
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-        match name {
-            Some(name) => found.push(Reference { name: name.to_string(), start, end }),
-            None => return Err(format!("`{{{{{inner}}}}}` is not supported; only `{{{{.name}}}}` references are")),
-        }
+        found.push((read(text[start + 2..end - 2].trim())?, start, end));
         rest = end;
     }
     Ok(found)
+}
+
+/// The `name` of `.name` (letters, digits, `_`), or `None`.
+pub fn parameter_name(reference: &str) -> Option<&str> {
+    reference.strip_prefix('.').filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Replaces each reference with `value(name)`.
