@@ -370,6 +370,16 @@ fn bind_expr(engine: Engine, p: &Param, field: &Ident, optional: bool, index: us
     }
 }
 
+/// A tool module's `SOURCE`: the index of its source in `SOURCES`, every tool type's first item.
+fn source_const(plan: &ToolPlan<'_>) -> TokenStream {
+    let source = index(plan.source_index);
+    let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", plan.tool.source.value));
+    quote! {
+        #[doc = #source_doc]
+        pub const SOURCE: usize = #source;
+    }
+}
+
 /// A tool's module: `SOURCE`, `Args`, `PARAMS` and `handler`, as every tool type has them.
 fn tool_module(plan: &ToolPlan<'_>, module: &Ident, slot: usize, files: &[String]) -> TokenStream {
     let tool = plan.tool;
@@ -518,8 +528,7 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
         })
         .collect();
     let variant_count = index(statements.len());
-    let source = index(plan.source_index);
-    let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
+    let source_const = source_const(plan);
     let args_doc = doc(&format!("The checked arguments of `{}`.", tool.name.value));
     // SQLite's pool opens on first use (and creates the database); a server's is made at start-up.
     let pool = match engine {
@@ -543,8 +552,7 @@ fn sql_tool_module(plan: &ToolPlan<'_>, engine: Engine, module: &Ident, module_d
         pub mod #module {
             #use_rt
 
-            #[doc = #source_doc]
-            pub const SOURCE: usize = #source;
+            #source_const
 
             #[doc = #args_doc]
             #[derive(Debug)]

@@ -3,7 +3,7 @@
 //! schema and annotations `tools/list` gives it.
 
 use super::tables::setting;
-use super::{ToolPlan, doc, index, lit, param_def, rt, use_rt};
+use super::{ToolPlan, index, lit, param_def, rt, use_rt};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::{Value, json};
@@ -90,15 +90,13 @@ pub(super) fn tool_module(
         .collect();
     let header_count = index(headers.len());
     let request = request(http, &tool.name.value, slot);
-    let source = index(plan.source_index);
-    let source_doc = doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
+    let source_const = super::source_const(plan);
     quote! {
         #[doc = #module_doc]
         pub mod #module {
             #use_rt
 
-            #[doc = #source_doc]
-            pub const SOURCE: usize = #source;
+            #source_const
 
             /// Path, query, body and header parameters, in that order.
             pub static PARAMS: [#rt::ParamDef; #count] = [#(#params),*];

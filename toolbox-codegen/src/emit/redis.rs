@@ -84,15 +84,13 @@ pub(super) fn tool_module(plan: &ToolPlan<'_>, module: &Ident, module_doc: &str)
         })
         .collect();
     let command_count = index(commands.len());
-    let source = index(plan.source_index);
-    let source_doc = super::doc(&format!("The index of its source, `{}`, in `SOURCES`.", tool.source.value));
+    let source_const = super::source_const(plan);
     quote! {
         #[doc = #module_doc]
         pub mod #module {
             #use_rt
 
-            #[doc = #source_doc]
-            pub const SOURCE: usize = #source;
+            #source_const
 
             pub static PARAMS: [#rt::ParamDef; #count] = [#(#params),*];
 
