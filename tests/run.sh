@@ -5,12 +5,35 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== example databases"
+# Each section's wall time, printed at the end (on failure too) so a slow part shows.
+timings=()
+section_name=""
+section_start=$SECONDS
+end_section() {
+    if [[ -n "$section_name" ]]; then
+        timings+=("$(printf '%5ds  %s' $((SECONDS - section_start)) "$section_name")")
+    fi
+    section_name=""
+}
+section() {
+    end_section
+    section_name=$1
+    section_start=$SECONDS
+    echo "== $1"
+}
+report_timings() {
+    end_section
+    echo "== time per section (total ${SECONDS}s)"
+    printf '%s\n' "${timings[@]}"
+}
+trap report_timings EXIT
+
+section "example databases"
 bash tests/setup-databases.sh
 
 mkdir -p .ci
 install_log=.ci/install.log
-echo "== installing the peers in the background (log: $install_log)"
+section "installing the peers in the background (log: $install_log)"
 (
     set -e
     bash tests/peers/install_oidc_provider.sh
@@ -22,13 +45,13 @@ echo "== installing the peers in the background (log: $install_log)"
 ) >"$install_log" 2>&1 &
 installs=$!
 
-echo "== cargo test --workspace: compiling"
+section "cargo test --workspace: compiling"
 if ! cargo test --workspace --no-run; then
     wait "$installs" || true
     exit 1
 fi
 
-echo "== waiting for the peers' installs"
+section "waiting for the peers' installs"
 if ! wait "$installs"; then
     cat "$install_log"
     echo "tests/run.sh: installing the peers failed (log above)" >&2
@@ -36,28 +59,28 @@ if ! wait "$installs"; then
 fi
 grep '^==> ' "$install_log" || true
 
-echo "== cargo test --workspace"
+section "cargo test --workspace"
 cargo test --workspace
 
-echo "== real MCP peers"
+section "real MCP peers"
 bash tests/peers/python_sdk.sh
 bash tests/peers/python_sdk_auth.sh
 bash tests/peers/python_sdk_tls.sh
 
-echo "== the --ui page in a real browser (Debian's Chromium, driven by playwright-core)"
+section "the --ui page in a real browser (Debian's Chromium, driven by playwright-core)"
 bash tests/ui/run.sh
 
-echo "== telemetry against real peers (Prometheus, an OTLP receiver)"
+section "telemetry against real peers (Prometheus, an OTLP receiver)"
 bash tests/telemetry/run.sh
 
-echo "== read replicas against a real streaming replica of the local PostgreSQL"
+section "read replicas against a real streaming replica of the local PostgreSQL"
 bash tests/replicas/run.sh
 
-echo "== the hotels quickstart served to the reference's toolbox-core"
+section "the hotels quickstart served to the reference's toolbox-core"
 bash tests/peers/hotels.sh
 
 # The conformance suite and the reference's SDKs (toolbox-core, toolbox-langchain,
 # @toolbox-sdk/core) run here, through the balancers, and only here: each request lands on any of
 # three instances, which is the stronger test of the two, and the suite stays short.
-echo "== three instances behind HAProxy and nginx: the conformance suite, the reference's SDKs, faults; the systemd unit (docs/deploy.md)"
+section "three instances behind HAProxy and nginx: the conformance suite, the reference's SDKs, faults; the systemd unit (docs/deploy.md)"
 bash tests/deploy/run.sh
