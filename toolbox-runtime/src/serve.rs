@@ -81,6 +81,11 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    // A response may leave in several writes (headers, then the body or an event
+                    // stream's events): none waits for the client's delayed ACK.
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!("TCP_NODELAY on an accepted connection: {e}");
+                    }
                     let activity = Arc::new(Activity::new());
                     let io = Tracked { io: stream, activity: activity.clone() };
                     let connection = Connection {
@@ -503,6 +508,22 @@ mod tests {
         let app = Router::new().route("/", axum::routing::get(|| async { "" }));
         tokio::spawn(serve(listener, app, timeouts, None, std::future::pending(), Duration::from_secs(1)));
         address
+    }
+
+    /// Accepted connections send without Nagle's delay: the server's end of a connection has
+    /// TCP_NODELAY set (the client's end here does not, so it tells nothing).
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let timeouts = ConnectionTimeouts { header_read: Duration::from_secs(5), idle: Duration::from_secs(5) };
+        let address = server(timeouts).await;
+        let mut client = TcpStream::connect(address).await.unwrap();
+        client.write_all(REQUEST).await.unwrap();
+        assert!(read_response(&mut client).await.starts_with("HTTP/1.1 200"));
+        let client_end = client.local_addr().unwrap();
+        let server_end: Vec<_> =
+            crate::testing::tcp_sockets(address.port()).into_iter().filter(|s| s.peer == client_end).collect();
+        assert_eq!(server_end.len(), 1, "the accepted socket of {client_end} among this process's sockets");
+        assert!(server_end[0].nodelay, "TCP_NODELAY is off on the accepted connection {:?}", server_end[0]);
     }
 
     /// Here the idle wait and the head have clocks of their own: an idle connection outlives the

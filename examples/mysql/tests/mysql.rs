@@ -198,3 +198,15 @@ async fn start_up_reports_schema_drift_by_tool_and_column() {
         "{drift:?}"
     );
 }
+
+/// The pool's connections send without Nagle's delay (TCP_NODELAY): with it on, the statement
+/// closed when the cache evicts one (or after `query_sql`) held back the next prepare until the
+/// server's delayed ACK, about 40 ms per call.
+#[tokio::test]
+async fn pooled_connections_have_nagle_off() {
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_ne!(r["isError"], true, "{r}");
+    testing::assert_nodelay(3306, &db.client_ports().await, "the pool's connections to MariaDB");
+}

@@ -391,3 +391,15 @@ async fn check_confirms_the_live_schema_or_names_the_unreachable_source() {
     assert!(report.starts_with("unreachable: source `flights-pg`: "), "{report}");
     assert!(!report.contains("s3cret-pass"), "{report}");
 }
+
+/// The pool's connections send without Nagle's delay (TCP_NODELAY): with it on, a small write
+/// that follows another unanswered one (a statement closed, then the next prepared) waits for
+/// the server's delayed ACK, about 40 ms.
+#[tokio::test]
+async fn pooled_connections_have_nagle_off() {
+    let Some(db) = database().await else { return };
+    let mcp = mcp(&db);
+    let r = call(&mcp, "search_flights_by_number", json!({"flight_number": "UA0001"})).await;
+    assert_ne!(r["isError"], true, "{r}");
+    testing::assert_nodelay(5432, &db.client_ports().await, "the pool's connections to PostgreSQL");
+}

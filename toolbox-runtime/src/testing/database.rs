@@ -115,6 +115,32 @@ impl TestDb {
         }
     }
 
+    /// The client ports of the other TCP connections to this database, as the server sees them
+    /// (to find a pool's connections among this process's sockets).
+    pub async fn client_ports(&self) -> Vec<u16> {
+        match &mut self.connect().await {
+            Admin::Postgres(c) => sqlx::query_scalar::<_, i32>(
+                "SELECT client_port FROM pg_stat_activity WHERE datname = current_database() \
+                 AND pid <> pg_backend_pid() AND client_port > 0",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|p| u16::try_from(p).ok())
+            .collect(),
+            Admin::Mysql(c) => sqlx::query_scalar::<_, String>(
+                "SELECT HOST FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+            )
+            .fetch_all(c)
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|host| host.rsplit_once(':')?.1.parse().ok())
+            .collect(),
+        }
+    }
+
     async fn connect(&self) -> Admin {
         match self.engine {
             Engine::Postgres => Admin::Postgres(sqlx::PgConnection::connect(&self.url()).await.unwrap()),

@@ -1,13 +1,16 @@
 //! What the project's own tests share (feature `test-support`, never in a release binary):
 //! a toolbox served without a socket, a tool call and its result, an environment for `${VAR}`
-//! settings, and throw-away PostgreSQL and MariaDB databases ([`TestDb`]).
+//! settings, throw-away PostgreSQL and MariaDB databases ([`TestDb`]), and this process's own TCP
+//! sockets with their options ([`tcp_sockets`]).
 //!
 //! A test that needs a service skips with a printed reason on a newcomer's machine and fails
 //! loudly under `CI=true` ([`service_reachable`]).
 
 mod database;
+mod sockets;
 
 pub use database::{Engine, TestDb};
+pub use sockets::{TcpSocket, assert_nodelay, tcp_sockets};
 
 use crate::args::NoClaims;
 use crate::auth::Auth;

@@ -117,6 +117,25 @@ impl Drop for Server {
 
 /// Whether `redis-server` can be run; when it cannot, the test should return: this prints why,
 /// and under `CI=true` fails instead.
+/// The connection sends without Nagle's delay (TCP_NODELAY): callers share one multiplexed
+/// connection, so a command written while another awaits its reply must not wait for Redis's
+/// delayed ACK. The connection is found by the address Redis reports for it.
+#[tokio::test]
+async fn the_connection_has_nagle_off() {
+    if !service_reachable("Redis", "127.0.0.1:6379") {
+        return;
+    }
+    let mcp = mcp(&redis_toolbox::TOOLBOX, &env(&[("REDIS_DB", DB)]));
+    let r = call(&mcp, "client_info", json!({})).await;
+    let line = rows(&r)[0].as_str().unwrap_or_else(|| panic!("a client line: {r}")).to_string();
+    let port: u16 = line
+        .split(' ')
+        .find_map(|field| field.strip_prefix("addr="))
+        .and_then(|addr| addr.rsplit_once(':')?.1.parse().ok())
+        .unwrap_or_else(|| panic!("an addr= field in {line}"));
+    toolbox_runtime::testing::assert_nodelay(6379, &[port], "the connection to Redis");
+}
+
 fn redis_server_installed() -> bool {
     if Command::new("redis-server").arg("--version").output().is_ok() {
         return true;

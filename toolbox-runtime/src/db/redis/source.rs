@@ -102,7 +102,10 @@ impl RedisSource {
         };
         let info = redis::IntoConnectionInfo::into_connection_info(addr)
             .map_err(|e| StartupError(format!("{config_path}: {owner}: {e}")))?
-            .set_redis_settings(redis);
+            .set_redis_settings(redis)
+            // Each command is a small write awaiting its reply: Nagle's algorithm would hold a
+            // caller's command behind another's until the server ACKs.
+            .set_tcp_settings(redis::io::tcp::TcpSettings::default().set_nodelay(true));
         let client = match &def.tls_ca_file {
             Some(s) => {
                 let path = std::path::Path::new(config_dir).join(resolve(s)?);
