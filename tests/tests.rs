@@ -29,7 +29,7 @@ mod fuzz;
 // The demo's descriptions against its data (every example flight number exists).
 mod demo;
 
-// The `toolbox!` macro expanding a configuration (the passing side of its trybuild tests).
+// The `toolbox!` macro expanding a configuration (the passing side of its compile-fail tests).
 mod expand;
 
 // Repository rules: module comments, the README's first commands.

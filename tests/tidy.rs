@@ -9,7 +9,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if path.is_dir() {
-            // trybuild fixtures are single macro calls; build output is not ours; the golden
+            // compile-fail fixtures are single macro calls; build output is not ours; the golden
             // generated code opens with its `@generated` line (an `include!`d file cannot hold
             // `//!`).
             if !matches!(name.as_str(), "target" | "ui" | "golden" | ".git" | ".ci" | "node_modules") {

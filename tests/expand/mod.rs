@@ -1,6 +1,6 @@
 //! The `toolbox!` macro on a configuration that mixes the flat and the map format: it expands to
 //! the same tables the build script makes. (Its compile-fail side is `toolbox-macros/tests/ui`,
-//! whose trybuild project links only the macro, not the runtime, to stay quick to build.)
+//! where the fixtures are compiled with the macro alone.)
 
 mod flights {
     toolbox_macros::toolbox!("flights.yaml");
