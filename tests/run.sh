@@ -45,11 +45,25 @@ section "installing the peers in the background (log: $install_log)"
 ) >"$install_log" 2>&1 &
 installs=$!
 
-section "cargo test --workspace: compiling"
-if ! cargo test --workspace --no-run; then
+# One build for everything that follows: the test binaries, and the servers and examples the
+# scripts below run. Built together, the binaries get the features the tests unify
+# (dev-dependencies included), so `cargo test` finds everything fresh and no script rebuilds a
+# crate with other features. (Not `--all-targets`: it adds a bench build of every library.)
+section "cargo build --workspace --bins --tests --examples"
+if ! cargo build --workspace --bins --tests --examples; then
     wait "$installs" || true
     exit 1
 fi
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug
+export TOOLBOX_BIN=$target/toolbox
+export TOOLBOX_PG_BIN=$target/toolbox-example-postgres
+export HOTELS_BIN=$target/toolbox-example-hotels
+export TOOLBOX_REPLICAS_BIN=$target/toolbox-replicas
+export SDK_PEER_BIN=$target/examples/sdk_peer
+export AUTH_SERVER_BIN=$target/examples/auth_server
+for binary in "$TOOLBOX_BIN" "$TOOLBOX_PG_BIN" "$HOTELS_BIN" "$TOOLBOX_REPLICAS_BIN" "$SDK_PEER_BIN" "$AUTH_SERVER_BIN"; do
+    [[ -x "$binary" ]] || { echo "tests/run.sh: the build left no $binary" >&2; exit 1; }
+done
 
 section "waiting for the peers' installs"
 if ! wait "$installs"; then

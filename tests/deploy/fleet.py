@@ -259,6 +259,10 @@ class Fleet:
             except OSError as e:
                 print(f"fleet: cannot write the report to {target}: {e}", file=sys.stderr)
         self._stop_balancer()
+        # All signalled first, then waited for: each may spend its --drain-delay before it exits.
+        for i in self.instances:
+            if i.running():
+                i.process.send_signal(signal.SIGTERM)
         for i in self.instances:
             i.terminate()
 

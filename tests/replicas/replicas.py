@@ -18,7 +18,8 @@ tests/replicas/replicas.yaml with it, and checks:
 Needs PostgreSQL on 127.0.0.1:5432 (trust for `postgres`, `wal_level` replica or logical,
 `max_wal_senders` > 0), pg_basebackup and pg_ctl, and the `toolbox_replicas` database
 (tests/setup-databases.sh). Without them it skips, saying why; under CI=true that is a failure.
-Environment: TOOLBOX_REPLICAS_BIN (the server binary; run.sh builds it), REPLICAS_KEEP_TMP.
+Environment: TOOLBOX_REPLICAS_BIN (the server binary; run.sh builds it), REPLICAS_KEEP_TMP,
+REPLICAS_LOAD_SECONDS (how long each load runs, 2 by default; longer gives steadier figures).
 """
 
 import glob
@@ -37,6 +38,7 @@ import time
 PG = dict(host="127.0.0.1", port=5432, user="postgres", db="toolbox_replicas")
 CI = os.environ.get("CI") == "true"
 MAX_LAG = 2.0
+LOAD_SECONDS = float(os.environ.get("REPLICAS_LOAD_SECONDS", "2"))
 results = {"passed": 0, "failed": 0}
 
 
@@ -258,7 +260,7 @@ def load(port, seconds, threads, during=None):
     return calls, failures, texts
 
 
-def h2load_rate(port, seconds=5, clients=8):
+def h2load_rate(port, seconds=LOAD_SECONDS, clients=8):
     """Calls per second of get_note with h2load (HTTP/1.1, 8 connections), or None without it."""
     if not shutil.which("h2load"):
         return None
@@ -267,7 +269,7 @@ def h2load_rate(port, seconds=5, clients=8):
                             "params": {"name": "get_note", "arguments": {"id": 42}}}))
         body = f.name
     try:
-        out = subprocess.run(["h2load", "--h1", "-D", str(seconds), "-c", str(clients), "-t", "1", "-d", body,
+        out = subprocess.run(["h2load", "--h1", "-D", str(max(1, round(seconds))), "-c", str(clients), "-t", "1", "-d", body,
                               "-H", "Content-Type: application/json", "-H", "Accept: application/json, text/event-stream",
                               f"http://127.0.0.1:{port}/mcp"], capture_output=True, text=True, timeout=seconds + 30)
     finally:
@@ -389,12 +391,12 @@ def main():
 
         # Throughput with the replica serving reads.
         with_replica = h2load_rate(server.port)
-        calls, failures, texts = load(server.port, 6, 4)
+        calls, failures, texts = load(server.port, LOAD_SECONDS, 4)
         print(f"figures: reads through the replica: h2load {with_replica} calls/s; python client {calls / 6:.0f} calls/s, {failures} failed", flush=True)
         check("no read fails while the replica serves", failures == 0, "; ".join(texts))
 
         # The replica stops mid-load: reads move to the primary.
-        calls, failures, texts = load(server.port, 8, 4, during=lambda: replica.stop("fast"))
+        calls, failures, texts = load(server.port, max(4.0, LOAD_SECONDS + 2), 4, during=lambda: replica.stop("fast"))
         print(f"figures: replica stopped mid-load: {calls} calls, {failures} failed", flush=True)
         check("stopping the replica mid-load fails no call", failures == 0, "; ".join(texts))
         check("the stopped replica is skipped", "skipped" in server.log_text())
@@ -403,7 +405,7 @@ def main():
         check("reads run on the primary without a replica", not result.get("isError") and on_primary)
 
         without_replica = h2load_rate(server.port)
-        calls, failures, texts = load(server.port, 6, 4)
+        calls, failures, texts = load(server.port, LOAD_SECONDS, 4)
         print(f"figures: reads on the primary (no replica): h2load {without_replica} calls/s; python client {calls / 6:.0f} calls/s, {failures} failed", flush=True)
 
         # Started again, the replica is found and used again.
