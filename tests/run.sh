@@ -21,7 +21,12 @@ section() {
     section_start=$SECONDS
     echo "== $1"
 }
+replicas=""
 report_timings() {
+    if [[ -n "$replicas" ]]; then
+        echo "== waiting for the background read replica suite to clean up"
+        wait "$replicas" || true
+    fi
     end_section
     echo "== time per section (total ${SECONDS}s)"
     printf '%s\n' "${timings[@]}"
@@ -73,8 +78,28 @@ if ! wait "$installs"; then
 fi
 grep '^==> ' "$install_log" || true
 
-section "cargo test --workspace"
-cargo test --workspace
+# cargo-nextest when it is installed (.config/nextest.toml): the tests of every binary side by
+# side, where `cargo test` runs one binary after the other.
+if cargo nextest --version >/dev/null 2>&1; then
+    section "cargo nextest run --workspace"
+    cargo nextest run --workspace
+else
+    section "cargo test --workspace (cargo-nextest is not installed: one test binary at a time)"
+    cargo test --workspace
+fi
+
+# The read replica suite mostly waits (a base backup, replay, lag), so it runs in the background
+# beside the next four sections, which mostly wait too; its output is printed after them.
+section "read replicas against a real streaming replica of the local PostgreSQL (in the background)"
+replicas_log=.ci/replicas.log
+(
+    started=$SECONDS
+    status=0
+    bash tests/replicas/run.sh || status=$?
+    echo "(the read replica suite took $((SECONDS - started)) s)"
+    exit $status
+) >"$replicas_log" 2>&1 &
+replicas=$!
 
 section "real MCP peers"
 bash tests/peers/python_sdk.sh
@@ -87,11 +112,18 @@ bash tests/ui/run.sh
 section "telemetry against real peers (Prometheus, an OTLP receiver)"
 bash tests/telemetry/run.sh
 
-section "read replicas against a real streaming replica of the local PostgreSQL"
-bash tests/replicas/run.sh
-
 section "the hotels quickstart served to the reference's toolbox-core"
 bash tests/peers/hotels.sh
+
+section "read replicas: waiting for the background run, and its output"
+replicas_status=0
+wait "$replicas" || replicas_status=$?
+replicas=""
+cat "$replicas_log"
+if [[ $replicas_status != 0 ]]; then
+    echo "tests/run.sh: the read replica suite failed (output above)" >&2
+    exit 1
+fi
 
 # The conformance suite and the reference's SDKs (toolbox-core, toolbox-langchain,
 # @toolbox-sdk/core) run here, through the balancers, and only here: each request lands on any of

@@ -235,7 +235,7 @@ class Traffic:
 
 
 def shutdown(binary: Path, tmp: Path) -> None:
-    drain, deadline = 2.0, 3.0
+    drain, deadline = 1.0, 2.0
     fleet = start_fleet(binary, tmp, "shutdown", "haproxy",
                         ["--drain-delay", f"{drain}s", "--shutdown-timeout", f"{deadline}s", "--rate-limit", "off"])
     try:
